@@ -1,0 +1,5 @@
+import sys
+
+from tasks.cli.main import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""worker: processes, devices and the model's lifetime (settings, engine per process, worker entry)."""
