@@ -1,0 +1,171 @@
+"""The plan of a book: small frozen dataclasses and their deterministic JSON form.
+
+A ``Book`` holds ``Chapter``s; a chapter holds its source ``text`` and ordered ``Chunk``s.
+
+Lossless invariant (checked by tests on every corpus book): in each chapter, the chunks with a non-empty
+``span`` appear in source order, ``chunk.text == chapter.text[start:end]`` for each of them, spans do not
+overlap, and everything of ``chapter.text`` outside the spans is whitespace. So nothing is dropped or
+duplicated. Chunks with an empty span (``start == end``) are spoken additions that are not in the chapter
+text: the book's opening (title and author) and a chapter's title (the heading is kept out of ``text``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass
+from enum import StrEnum
+
+__all__ = ["Book", "Chapter", "Chunk", "Cover", "Pause", "PrepareOptions", "speech_key"]
+
+# Bumped whenever the JSON layout changes incompatibly.
+PLAN_FORMAT = 1
+
+
+class Pause(StrEnum):
+    """The pause that follows a chunk when the audio is stitched."""
+
+    SENTENCE = "sentence"
+    PARAGRAPH = "paragraph"
+    CHAPTER = "chapter"
+    TITLE = "title"
+
+
+def speech_key(speech: str) -> str:
+    """Content key of a chunk: the first 16 hex digits of sha256 over its UTF-8 speech text."""
+    return hashlib.sha256(speech.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One synthesis unit: ``text`` as written, ``speech`` as it will be spoken."""
+
+    index: int
+    text: str
+    speech: str
+    span: tuple[int, int]
+    pause: Pause
+    key: str
+
+    @classmethod
+    def make(cls, index: int, text: str, speech: str, span: tuple[int, int], pause: Pause) -> Chunk:
+        return cls(index, text, speech, span, Pause(pause), speech_key(speech))
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """A chapter (or section, or spine item): its title, chunks and the file or spine item it came from.
+
+    ``text`` is the chapter's body as extracted from the source (heading excluded); spans index into it.
+    """
+
+    index: int
+    title: str
+    chunks: tuple[Chunk, ...]
+    source: str
+    text: str = ""
+
+    @property
+    def words(self) -> int:
+        return len(self.text.split())
+
+
+@dataclass(frozen=True)
+class Cover:
+    """Cover image bytes and their media type (e.g. ``image/jpeg``)."""
+
+    data: bytes
+    media_type: str
+
+
+@dataclass(frozen=True)
+class Book:
+    """A prepared book. ``skipped`` names the front/back matter left out (spine items or sections)."""
+
+    title: str
+    author: str
+    language: str
+    chapters: tuple[Chapter, ...]
+    skipped: tuple[str, ...] = ()
+    cover: Cover | None = None
+
+    @property
+    def chunks(self) -> tuple[Chunk, ...]:
+        return tuple(c for ch in self.chapters for c in ch.chunks)
+
+    @property
+    def words(self) -> int:
+        return sum(ch.words for ch in self.chapters)
+
+    def to_dict(self) -> dict:
+        return {
+            "format": PLAN_FORMAT,
+            "title": self.title,
+            "author": self.author,
+            "language": self.language,
+            "cover": None if self.cover is None else {"media_type": self.cover.media_type},
+            "skipped": list(self.skipped),
+            "chapters": [
+                {
+                    "index": ch.index,
+                    "title": ch.title,
+                    "source": ch.source,
+                    "text": ch.text,
+                    "chunks": [
+                        {"index": c.index, "text": c.text, "speech": c.speech, "span": list(c.span),
+                         "pause": str(c.pause), "key": c.key}
+                        for c in ch.chunks
+                    ],
+                }
+                for ch in self.chapters
+            ],
+        }
+
+    def to_json(self, indent: int | None = None) -> str:
+        """Deterministic JSON: same book, same bytes (keys in a fixed order, no floats, UTF-8 kept)."""
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Book:
+        chapters = tuple(
+            Chapter(
+                index=ch["index"],
+                title=ch["title"],
+                source=ch["source"],
+                text=ch.get("text", ""),
+                chunks=tuple(
+                    Chunk(c["index"], c["text"], c["speech"], (c["span"][0], c["span"][1]), Pause(c["pause"]),
+                          c["key"])
+                    for c in ch["chunks"]
+                ),
+            )
+            for ch in d["chapters"]
+        )
+        return cls(d["title"], d["author"], d["language"], chapters, tuple(d.get("skipped", ())), None)
+
+    @classmethod
+    def from_json(cls, s: str) -> Book:
+        """Inverse of ``to_json``; the cover is not in the JSON, so it comes back as None."""
+        return cls.from_dict(json.loads(s))
+
+
+@dataclass(frozen=True)
+class PrepareOptions:
+    """How a manuscript becomes a plan.
+
+    max_chars: longest chunk (display characters); whole sentences are packed up to it.
+    speak_title: open the book with a spoken "Title, by Author." chunk.
+    speak_chapter_titles: start each chapter with its title as its own chunk.
+    include_front_matter: keep front/back matter (copyright, colophon, contents...) instead of skipping it.
+    language: override the language from the metadata (BCP 47 tag, e.g. "en").
+    """
+
+    max_chars: int = 300
+    speak_title: bool = True
+    speak_chapter_titles: bool = True
+    include_front_matter: bool = False
+    language: str | None = None
+
+    def replace(self, **changes) -> PrepareOptions:
+        return dataclasses.replace(self, **changes)
