@@ -1,0 +1,234 @@
+"""Runtime settings of tomecast: one frozen ``Settings`` read once from the environment; CLI flags override.
+
+Never imports torch: submitting a job reads these settings too.
+
+Environment (all optional):
+    TOMECAST_BROKER_URL        redis://localhost:6379/0   Celery broker (Redis)
+    TOMECAST_RESULT_BACKEND    (broker URL)               Celery result backend (task states for Flower)
+    TOMECAST_DATA              ~/.local/share/tomecast    data folder shared by every worker (jobs, caches)
+    TOMECAST_MODEL             ResembleAI/chatterbox      model: Hugging Face repo id or local folder
+    TOMECAST_MODEL_REVISION    (none)                     revision of the repo
+    TOMECAST_DEVICE            auto                       auto, cpu, cuda, cuda:N, mps
+    TOMECAST_DTYPE             (model's choice)           float32, bfloat16, float16
+    TOMECAST_BATCH_SIZE        8                          texts per engine batch
+    TOMECAST_CHUNKS_PER_TASK   16                         chunks per synthesize task (a few engine batches)
+    TOMECAST_VOICE             (built-in voice)           default voice clip or .voice file
+    TOMECAST_SEED              0                          job seed (per-chunk seeds derive from it)
+    TOMECAST_TEMPERATURE, TOMECAST_TOP_P, TOMECAST_MIN_P, TOMECAST_REPETITION_PENALTY, TOMECAST_CFG_WEIGHT,
+    TOMECAST_EXAGGERATION, TOMECAST_MAX_NEW_TOKENS, TOMECAST_N_FLOW_STEPS   sampling defaults
+    TOMECAST_WATERMARK         1                          0 turns the Perth watermark off
+    TOMECAST_FORMAT            mp3                        chapter files: mp3, flac, wav, opus
+    TOMECAST_LOUDNESS          -18                        integrated loudness target, LUFS
+    TOMECAST_TRUE_PEAK         -3                         true-peak ceiling, dBTP
+    TOMECAST_PAUSES            sentence=350,paragraph=800,chapter=2000,title=1200   pause after a chunk, ms
+    TOMECAST_VISIBILITY_TIMEOUT 43200                     seconds before an unacknowledged task is redelivered
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from worker.errors import SettingsError
+
+__all__ = ["FORMATS", "Sampling", "Settings", "Stitching"]
+
+FORMATS = ("mp3", "flac", "wav", "opus")
+PAUSE_KINDS = ("sentence", "paragraph", "chapter", "title")
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """Sampling parameters of a job; field names match ``model.tts.SynthesisParams`` one for one."""
+
+    temperature: float = 0.8
+    top_p: float = 1.0
+    min_p: float = 0.05
+    repetition_penalty: float = 1.2
+    cfg_weight: float = 0.5
+    exaggeration: float = 0.5
+    max_new_tokens: int = 1000
+    n_flow_steps: int = 10
+
+    def __post_init__(self) -> None:
+        checks = (
+            ("temperature", self.temperature > 0),
+            ("top_p", 0 < self.top_p <= 1),
+            ("min_p", 0 <= self.min_p < 1),
+            ("repetition_penalty", self.repetition_penalty >= 1),
+            ("cfg_weight", self.cfg_weight >= 0),
+            ("exaggeration", 0 <= self.exaggeration <= 2),
+            ("max_new_tokens", self.max_new_tokens >= 1),
+            ("n_flow_steps", self.n_flow_steps >= 1),
+        )
+        for name, ok in checks:
+            if not ok:
+                raise SettingsError(f"sampling parameter {name}={getattr(self, name)!r} is out of range")
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class Stitching:
+    """How chunks become chapters: pauses by boundary, edges, fades, loudness, output format."""
+
+    pauses_ms: Mapping[str, int] = field(default_factory=lambda: {
+        "sentence": 350, "paragraph": 800, "chapter": 2000, "title": 1200})
+    edge_ms: int = 30            # silence kept at each end of a chunk after trimming
+    fade_ms: int = 8             # fade in/out of every chunk so joins never click
+    silence_db: float = -45.0    # below this (dBFS) a chunk's edge counts as silence
+    loudness_lufs: float = -18.0
+    true_peak_db: float = -3.0
+    format: str = "mp3"
+    bitrate: str = "64k"         # mp3/opus chapters and the M4B's AAC
+
+    def __post_init__(self) -> None:
+        if self.format not in FORMATS:
+            raise SettingsError(f"output format {self.format!r} is not one of {', '.join(FORMATS)}")
+        missing = [k for k in PAUSE_KINDS if k not in self.pauses_ms]
+        if missing:
+            raise SettingsError(f"pauses {dict(self.pauses_ms)!r} lack {', '.join(missing)}")
+        if any(v < 0 for v in self.pauses_ms.values()):
+            raise SettingsError(f"pauses {dict(self.pauses_ms)!r} must not be negative")
+        if not -70 <= self.loudness_lufs <= -5:
+            raise SettingsError(f"loudness target {self.loudness_lufs} LUFS is out of range (-70..-5)")
+        if not -9 <= self.true_peak_db <= 0:
+            raise SettingsError(f"true peak ceiling {self.true_peak_db} dBTP is out of range (-9..0)")
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["pauses_ms"] = dict(self.pauses_ms)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> Stitching:
+        return cls(**{**d, "pauses_ms": dict(d["pauses_ms"])})
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "tomecast"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a worker or a CLI command needs to know; ``from_env`` reads it, ``override`` applies flags."""
+
+    broker_url: str = "redis://localhost:6379/0"
+    result_backend: str | None = None
+    data_dir: Path = field(default_factory=_default_data_dir)
+    model: str = "ResembleAI/chatterbox"
+    revision: str | None = None
+    device: str = "auto"
+    dtype: str | None = None
+    batch_size: int = 8
+    chunks_per_task: int = 16
+    voice: str | None = None
+    seed: int = 0
+    watermark: bool = True
+    sampling: Sampling = field(default_factory=Sampling)
+    stitching: Stitching = field(default_factory=Stitching)
+    visibility_timeout: int = 43200
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 1:
+            raise SettingsError(f"batch size {self.batch_size} must be at least 1")
+        if self.chunks_per_task < 1:
+            raise SettingsError(f"chunks per task {self.chunks_per_task} must be at least 1")
+        if self.visibility_timeout < 1:
+            raise SettingsError(f"visibility timeout {self.visibility_timeout} must be at least 1 s")
+
+    @property
+    def backend_url(self) -> str:
+        return self.result_backend or self.broker_url
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+
+        def get(name: str, conv=str, default=None):
+            raw = env.get("TOMECAST_" + name)
+            if raw is None or raw == "":
+                return default
+            try:
+                return conv(raw)
+            except ValueError:
+                raise SettingsError(f"TOMECAST_{name}={raw!r} is not a valid {conv.__name__}") from None
+
+        base = cls()
+        sampling = Sampling(**{
+            f.name: get(f.name.upper(), type(f.default), f.default) for f in dataclasses.fields(Sampling)})
+        pauses = dict(base.stitching.pauses_ms)
+        pauses.update(_parse_pauses(get("PAUSES", str, "")))
+        stitching = Stitching(
+            pauses_ms=pauses,
+            loudness_lufs=get("LOUDNESS", float, base.stitching.loudness_lufs),
+            true_peak_db=get("TRUE_PEAK", float, base.stitching.true_peak_db),
+            format=get("FORMAT", str, base.stitching.format),
+            bitrate=get("BITRATE", str, base.stitching.bitrate),
+        )
+        return cls(
+            broker_url=get("BROKER_URL", str, base.broker_url),
+            result_backend=get("RESULT_BACKEND", str, None),
+            data_dir=Path(get("DATA", str, str(base.data_dir))).expanduser(),
+            model=get("MODEL", str, base.model),
+            revision=get("MODEL_REVISION", str, None),
+            device=get("DEVICE", str, base.device),
+            dtype=get("DTYPE", str, None),
+            batch_size=get("BATCH_SIZE", int, base.batch_size),
+            chunks_per_task=get("CHUNKS_PER_TASK", int, base.chunks_per_task),
+            voice=get("VOICE", str, None),
+            seed=get("SEED", int, base.seed),
+            watermark=get("WATERMARK", _parse_bool, True),
+            sampling=sampling,
+            stitching=stitching,
+            visibility_timeout=get("VISIBILITY_TIMEOUT", int, base.visibility_timeout),
+        )
+
+    def override(self, **flags) -> Settings:
+        """A copy with every flag that is not None applied; sampling and stitching fields are accepted by name."""
+        flags = {k: v for k, v in flags.items() if v is not None}
+        samp = {k: flags.pop(k) for k in list(flags) if k in _field_names(Sampling)}
+        stit = {k: flags.pop(k) for k in list(flags) if k in _field_names(Stitching)}
+        unknown = set(flags) - _field_names(Settings)
+        if unknown:
+            raise SettingsError(f"unknown settings {sorted(unknown)}")
+        if "data_dir" in flags:
+            flags["data_dir"] = Path(flags["data_dir"]).expanduser()
+        return dataclasses.replace(
+            self,
+            sampling=dataclasses.replace(self.sampling, **samp),
+            stitching=dataclasses.replace(self.stitching, **stit),
+            **flags,
+        )
+
+
+def _field_names(cls) -> set[str]:
+    return {f.name for f in dataclasses.fields(cls)}
+
+
+def _parse_bool(raw: str) -> bool:
+    low = raw.strip().lower()
+    if low in ("1", "true", "yes", "on"):
+        return True
+    if low in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(raw)
+
+
+_parse_bool.__name__ = "boolean"
+
+
+def _parse_pauses(raw: str) -> dict[str, int]:
+    """``"sentence=300,paragraph=900"`` -> {"sentence": 300, "paragraph": 900} (milliseconds)."""
+    out: dict[str, int] = {}
+    for part in filter(None, (p.strip() for p in raw.split(","))):
+        name, sep, value = part.partition("=")
+        if not sep or name.strip() not in PAUSE_KINDS or not value.strip().isdigit():
+            raise SettingsError(f"pause {part!r} is not KIND=MILLISECONDS with KIND one of {', '.join(PAUSE_KINDS)}")
+        out[name.strip()] = int(value)
+    return out
