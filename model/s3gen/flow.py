@@ -1,0 +1,66 @@
+"""Speech tokens -> 80-bin mel (``flow``): embedding, speaker projection, encoder, prompt-mel conditioning, CFM.
+
+Legend: B rows, Tp prompt tokens, N_i generated tokens of row i, L = max_i(Tp + N_i), F prompt mel
+frames (normally 2·Tp), M mel bins (80), D encoder width (512).
+
+Each row is ``[prompt tokens | row tokens | padding]`` (one shared voice). The encoder gives 2L
+frames; ``cond`` holds the prompt mel in its first F frames; the CFM mel is cut after the prompt:
+row i keeps frames ``F : 2(Tp + N_i)``.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from model.s3gen.cfm import FlowMatching
+from model.s3gen.config import MEL_BINS, TOKEN_MEL_RATIO, S3GenConfig
+from model.s3gen.encoder import UpsampleEncoder
+from model.s3gen.ref import S3GenRef
+
+
+class Flow(nn.Module):
+    def __init__(self, cfg: S3GenConfig):
+        super().__init__()
+        self.cfg = cfg
+        d = cfg.encoder.d_model
+        self.input_embedding = nn.Embedding(cfg.vocab, d)
+        self.spk_embed_affine_layer = nn.Linear(cfg.spk_dim, MEL_BINS)
+        self.encoder = UpsampleEncoder(cfg.encoder)
+        self.encoder_proj = nn.Linear(d, MEL_BINS)
+        self.decoder = FlowMatching(cfg.estimator, MEL_BINS)
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.input_embedding.weight.dtype
+
+    def encode(self, tokens: torch.Tensor, lengths: torch.Tensor, ref: S3GenRef
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Row tokens ``(B, Nmax)`` (padded) -> mu ``(B, M, 2L)`` and the frame mask ``(B, 1, 2L)`` float."""
+        B = tokens.shape[0]
+        prompt = ref.prompt_token.to(tokens.device).long().expand(B, -1)
+        full = torch.cat([prompt, tokens], dim=1)                                   # (B, L)
+        lens = lengths + prompt.shape[1]
+        tmask = torch.arange(full.shape[1], device=full.device)[None, :] < lens[:, None]
+        x = self.input_embedding(full) * tmask[..., None].to(self.dtype)          # (B, L, D)
+        h, hmask = self.encoder(x, lens)                                          # (B, 2L, D)
+        mu = self.encoder_proj(h).transpose(1, 2)                                 # (B, M, 2L)
+        return mu, hmask[:, None, :].to(mu.dtype)
+
+    def speaker(self, ref: S3GenRef, B: int, device: torch.device) -> torch.Tensor:
+        emb = ref.embedding.to(device=device, dtype=self.dtype).reshape(1, -1)
+        return self.spk_embed_affine_layer(F.normalize(emb, dim=1)).expand(B, -1)   # (B, M)
+
+    def forward(self, tokens: torch.Tensor, lengths: torch.Tensor, ref: S3GenRef, noise: torch.Tensor,
+                n_steps: int, cfg_rate: float) -> list[torch.Tensor]:
+        """Padded tokens and the padded noise ``(B, M, 2L)`` -> one float32 mel ``(M, 2·N_i)`` per row."""
+        B = tokens.shape[0]
+        mu, mask = self.encode(tokens, lengths, ref)
+        spks = self.speaker(ref, B, mu.device)
+        n_prompt = ref.prompt_feat.shape[1]
+        cond = torch.zeros_like(mu)
+        cond[:, :, :n_prompt] = ref.prompt_feat.to(device=mu.device, dtype=mu.dtype).transpose(1, 2)
+        mel = self.decoder.solve(noise, mask, mu, spks, cond, n_steps, cfg_rate)
+        ends = (lengths + ref.prompt_token.shape[1]) * TOKEN_MEL_RATIO
+        return [mel[i, :, n_prompt:int(ends[i])] for i in range(B)]

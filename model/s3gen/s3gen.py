@@ -1,0 +1,133 @@
+"""S3Gen: speech tokens (25 Hz) + one voice reference -> 24 kHz waveforms, batched over ragged rows.
+
+``synthesize`` pads a list of token sequences into one batch, runs flow (encoder + CFM) and HiFT once,
+and cuts each row to its true length: 960 samples per token. Each row's randomness comes from its
+own generator, in the official draw order (CFM noise, then the source phases and noise), so a row
+gives the same waveform alone or in any batch, and equals the official output for the same seed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+
+import torch
+from torch import nn
+
+from model.errors import ModelError
+from model.s3gen.config import MEL_BINS, SAMPLE_RATE, TOKEN_MEL_RATIO, S3GenConfig
+from model.s3gen.flow import Flow
+from model.s3gen.hift import HiFT
+from model.s3gen.ref import S3GenRef
+
+log = logging.getLogger(__name__)
+
+TRIM_SAMPLES = SAMPLE_RATE // 50        # 20 ms of silence, then a 20 ms raised-cosine fade-in
+
+
+def trim_fade(device: torch.device) -> torch.Tensor:
+    """``(960,)``: 480 zeros, then (cos(linspace(π, 0, 480)) + 1) / 2."""
+    n = TRIM_SAMPLES
+    w = torch.zeros(2 * n, device=device)
+    w[n:] = (torch.cos(torch.linspace(torch.pi, 0, n, device=device)) + 1) / 2
+    return w
+
+
+class S3Gen(nn.Module):
+    """Flow (``flow.*``) and vocoder (``mel2wav.*``) under their official key names."""
+
+    def __init__(self, cfg: S3GenConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.flow = Flow(cfg)
+        self.mel2wav = HiFT(cfg.hift, MEL_BINS)
+
+    @classmethod
+    def from_state_dict(cls, sd: Mapping[str, torch.Tensor], device: torch.device | str = "cpu",
+                        dtype: torch.dtype = torch.float32, source: str = "s3gen") -> S3Gen:
+        """Build from a ``flow.*``/``mel2wav.*`` state dict (see ``load.split_s3gen_state_dict``)."""
+        from model.s3gen.load import load_s3gen_modules
+        return load_s3gen_modules(sd, torch.device(device), dtype, source)
+
+    @property
+    def device(self) -> torch.device:
+        return self.flow.input_embedding.weight.device
+
+    @property
+    def meanflow(self) -> bool:
+        return self.cfg.estimator.meanflow
+
+    def _check(self, tokens: Sequence[torch.Tensor], ref: S3GenRef) -> None:
+        if not tokens:
+            raise ModelError("S3Gen.synthesize got an empty list of token sequences")
+        for i, t in enumerate(tokens):
+            if t.dim() != 1 or t.numel() == 0:
+                raise ModelError(f"token sequence {i} must be a non-empty 1-D tensor, got shape {tuple(t.shape)}")
+            if t.dtype.is_floating_point:
+                raise ModelError(f"token sequence {i} has dtype {t.dtype}, expected integer ids")
+            lo, hi = int(t.min()), int(t.max())
+            if lo < 0 or hi >= self.cfg.vocab:
+                raise ModelError(f"token sequence {i} has id {hi if hi >= self.cfg.vocab else lo} "
+                                 f"outside the speech vocabulary 0..{self.cfg.vocab - 1}")
+        if ref.embedding.numel() != self.cfg.spk_dim:
+            raise ModelError(f"voice x-vector has {ref.embedding.numel()} values, S3Gen expects {self.cfg.spk_dim}")
+        if ref.prompt_feat.shape[-1] != MEL_BINS:
+            raise ModelError(f"voice prompt mel has {ref.prompt_feat.shape[-1]} bins, expected {MEL_BINS}")
+
+    def draw_noise(self, lengths: Sequence[int], ref: S3GenRef,
+                   generators: Sequence[torch.Generator | None]) -> torch.Tensor:
+        """The padded CFM start noise ``(B, 80, 2L)``: row i drawn from its generator at its own length."""
+        n_prompt = ref.prompt_token.shape[1]
+        width = TOKEN_MEL_RATIO * (n_prompt + max(lengths))
+        z = torch.zeros(len(lengths), MEL_BINS, width, device=self.device)
+        for i, (n, g) in enumerate(zip(lengths, generators, strict=True)):
+            dev = g.device if g is not None else self.device
+            frames = TOKEN_MEL_RATIO * (n_prompt + n)
+            if self.meanflow:   # official order: the generated part first, then the whole
+                tail = torch.randn((1, MEL_BINS, TOKEN_MEL_RATIO * n), generator=g, device=dev)
+                row = torch.randn((1, MEL_BINS, frames), generator=g, device=dev)
+                row[..., frames - tail.shape[-1]:] = tail
+            else:
+                row = torch.randn((1, MEL_BINS, frames), generator=g, device=dev)
+            z[i, :, :frames] = row[0].to(self.device)
+        return z
+
+    @torch.inference_mode()
+    def tokens_to_mels(self, tokens: Sequence[torch.Tensor], ref: S3GenRef, *, n_steps: int | None = None,
+                       cfg_rate: float = 0.7, generators: Sequence[torch.Generator | None] | None = None,
+                       noise: torch.Tensor | None = None) -> list[torch.Tensor]:
+        """Mels ``(80, 2·N_i)`` float32; ``noise`` (padded ``(B, 80, 2L)``) overrides the generators."""
+        self._check(tokens, ref)
+        n_steps = n_steps or (2 if self.meanflow else 10)
+        generators = list(generators) if generators is not None else [None] * len(tokens)
+        if len(generators) != len(tokens):
+            raise ModelError(f"{len(generators)} generators for {len(tokens)} token sequences")
+        lengths = [int(t.numel()) for t in tokens]
+        padded = torch.zeros(len(tokens), max(lengths), dtype=torch.long, device=self.device)
+        for i, t in enumerate(tokens):
+            padded[i, :lengths[i]] = t.to(self.device)
+        if noise is None:
+            noise = self.draw_noise(lengths, ref, generators)
+        lens = torch.tensor(lengths, device=self.device)
+        return self.flow(padded, lens, ref, noise.to(self.device), n_steps, cfg_rate)
+
+    @torch.inference_mode()
+    def vocode(self, mels: Sequence[torch.Tensor], generators: Sequence[torch.Generator | None] | None = None,
+               fade: bool = True) -> list[torch.Tensor]:
+        """Mels ``(80, T_i)`` -> waveforms ``(480·T_i,)`` float32 at 24 kHz, with the official trim/fade."""
+        generators = list(generators) if generators is not None else [None] * len(mels)
+        wavs = self.mel2wav(list(mels), generators)
+        if fade:
+            w = trim_fade(self.device)
+            wavs = [torch.cat([x[:w.numel()] * w[:x.numel()], x[w.numel():]]) for x in wavs]
+        return wavs
+
+    @torch.inference_mode()
+    def synthesize(self, tokens: Sequence[torch.Tensor], ref: S3GenRef, *, n_steps: int | None = None,
+                   cfg_rate: float = 0.7, generators: Sequence[torch.Generator | None] | None = None,
+                   noise: torch.Tensor | None = None) -> list[torch.Tensor]:
+        """Token sequences (one voice) -> 24 kHz float32 waveforms ``(960·N_i,)``, one per sequence."""
+        generators = list(generators) if generators is not None else [None] * len(tokens)
+        mels = self.tokens_to_mels(tokens, ref, n_steps=n_steps, cfg_rate=cfg_rate, generators=generators,
+                                   noise=noise)
+        return self.vocode(mels, generators)
