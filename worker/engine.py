@@ -1,0 +1,127 @@
+"""The model's lifetime in a worker process: loaded lazily on first use (so after any fork), one per process
+(run one GPU worker process per device), per-task memory released after every task, weights kept.
+
+``Engine.speech(model, revision)`` returns a ``TTSSpeech``: ``model.tts.TTS`` adapted to what
+``tasks.pipeline`` needs (voice from a clip file, synthesis with a sampling dict). torch is imported only when
+a model is loaded.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from worker.settings import Settings
+
+__all__ = ["Engine", "TTSSpeech", "current_engine", "release_loaded"]
+
+log = logging.getLogger(__name__)
+
+CLIP_RATE = 24000
+
+
+class TTSSpeech:
+    """One loaded ``model.tts.TTS`` seen through the pipeline's ``Speech`` protocol."""
+
+    def __init__(self, tts, batch_size: int):
+        self.tts = tts
+        self.batch_size = batch_size
+
+    @property
+    def model_id(self) -> str:
+        return self.tts.model_id
+
+    @property
+    def sample_rate(self) -> int:
+        return self.tts.sample_rate
+
+    def prepare_voice(self, clip: Path | None):
+        if clip is None:
+            return self.tts.builtin_voice()
+        from tasks.clips import load_clip
+
+        return self.tts.prepare_voice(load_clip(clip, CLIP_RATE), CLIP_RATE)
+
+    def load_voice(self, path: Path):
+        from model.tts import Voice
+
+        return Voice.load(path, device=self.tts.device)
+
+    def synthesize(self, texts: list[str], voice, sampling: dict, seeds: list[int]) -> list[np.ndarray]:
+        from model.tts import SynthesisParams
+
+        try:
+            return self.tts.synthesize(texts, voice, SynthesisParams(**sampling), seeds, batch_size=self.batch_size)
+        except Exception as exc:
+            if _is_out_of_memory(exc):
+                from tasks.errors import TransientError
+
+                self.release()
+                raise TransientError(f"device out of memory on a batch of {len(texts)}: {exc}") from exc
+            raise
+
+    def release(self) -> None:
+        self.tts.release()
+
+
+def _is_out_of_memory(exc: BaseException) -> bool:
+    return "out of memory" in str(exc).lower() and type(exc).__name__ in ("OutOfMemoryError", "RuntimeError")
+
+
+class Engine:
+    """Holds at most one loaded model; loads it on first ``speech()`` call, swaps it if a job asks another."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._speech: TTSSpeech | None = None
+        self._source: tuple[str, str | None] | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        return self._speech is not None
+
+    def speech(self, model: str | None = None, revision: str | None = None) -> TTSSpeech:
+        model = model or self.settings.model
+        revision = revision if model != self.settings.model or revision else self.settings.revision
+        with self._lock:
+            if self._speech is not None and self._source == (model, revision):
+                return self._speech
+            if self._speech is not None:
+                log.info("switching model %s -> %s", self._source[0], model)
+                self._speech.release()
+                self._speech = None
+            from model.tts import TTS
+
+            s = self.settings
+            log.info("loading %s%s on %s (pid %d)", model, f"@{revision}" if revision else "", s.device, os.getpid())
+            tts = TTS.load(model, revision=revision, device=s.device, dtype=s.dtype, watermark=s.watermark)
+            self._speech = TTSSpeech(tts, s.batch_size)
+            self._source = (model, revision)
+            return self._speech
+
+    def release(self) -> None:
+        if self._speech is not None:
+            self._speech.release()
+
+
+_ENGINE: Engine | None = None
+_ENGINE_PID: int | None = None
+
+
+def current_engine(settings: Settings) -> Engine:
+    """This process's engine (a forked child never inherits its parent's: it makes its own, lazily)."""
+    global _ENGINE, _ENGINE_PID
+    if _ENGINE is None or _ENGINE_PID != os.getpid():
+        _ENGINE, _ENGINE_PID = Engine(settings), os.getpid()
+    return _ENGINE
+
+
+def release_loaded() -> None:
+    """Release per-task memory if this process has loaded a model (a no-op on pure CPU workers)."""
+    if _ENGINE is not None and _ENGINE_PID == os.getpid():
+        _ENGINE.release()
