@@ -1,0 +1,63 @@
+"""Single-file HTML/XHTML manuscripts (Gutenberg HTML editions included)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from text_prep.document import Document
+from text_prep.gutenberg import header_metadata, language_code
+from text_prep.readers.files import decode_text
+from text_prep.readers.markup import Block, extract_blocks, localname, parse_markup
+from text_prep.readers.sections import sections_from_blocks
+from text_prep.readers.txt import guess_author, title_from_path
+
+__all__ = ["read_html", "strip_gutenberg_blocks"]
+
+_START = re.compile(r"\*{3}\s*START OF\s+(?:THE\s+|THIS\s+)?PROJECT GUTENBERG[^*\n]*(?:\*{3})?", re.I)
+_END = re.compile(r"\*{3}\s*END OF\s+(?:THE\s+|THIS\s+)?PROJECT GUTENBERG|End of (?:the )?Project Gutenberg", re.I)
+
+
+def strip_gutenberg_blocks(blocks: list[Block]) -> tuple[list[Block], dict[str, str]]:
+    """Blocks between the Gutenberg START and END markers, and the header's metadata (empty without markers)."""
+    meta: dict[str, str] = {}
+    for i, b in enumerate(blocks):
+        m = _START.search(b.text)
+        if m:
+            meta = header_metadata("\n".join(x.text for x in blocks[:i]) + "\n" + b.text[:m.start()])
+            rest = b.text[m.end():].strip()
+            blocks = ([Block(rest, b.level)] if rest else []) + blocks[i + 1:]
+            break
+    for i, b in enumerate(blocks):
+        m = _END.search(b.text)
+        if m:
+            head = b.text[:m.start()].strip()
+            blocks = blocks[:i] + ([Block(head, b.level)] if head else [])
+            break
+    return blocks, meta
+
+
+def _head_info(root) -> tuple[str, str, str]:
+    title = author = lang = ""
+    for el in root.iter():
+        name = localname(el)
+        if name == "html":
+            lang = el.get("lang") or el.get("{http://www.w3.org/XML/1998/namespace}lang") or ""
+        elif name == "title" and not title:
+            title = " ".join("".join(el.itertext()).split())
+        elif name == "meta" and (el.get("name") or "").lower() in ("author", "dc.creator") and not author:
+            author = (el.get("content") or "").strip()
+        elif name == "body":
+            break
+    return title, author, lang
+
+
+def read_html(path: Path, data: bytes) -> Document:
+    text = decode_text(data, str(path), sniff_declared=True)
+    root = parse_markup(text, prefer_xml=path.suffix.lower() == ".xhtml")
+    blocks, meta = strip_gutenberg_blocks(extract_blocks(root).blocks)
+    title, author, lang = _head_info(root)
+    sections = sections_from_blocks(blocks, path.name)
+    author = meta.get("author") or author or guess_author("\n".join(b.text for b in blocks[:40]))
+    return Document(meta.get("title") or title or title_from_path(path), author,
+                    meta.get("language") or language_code(lang), sections)

@@ -1,0 +1,69 @@
+"""Markdown manuscripts (markdown-it-py): headings split chapters; display text is the rendered plain text."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from markdown_it import MarkdownIt
+
+from text_prep.document import Document
+from text_prep.errors import InputFileError
+from text_prep.readers.files import decode_text
+from text_prep.readers.markup import Block
+from text_prep.readers.sections import sections_from_blocks
+from text_prep.readers.txt import guess_author, title_from_path
+
+__all__ = ["read_markdown"]
+
+_FRONT = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*\n", re.S)
+_FIELD = re.compile(r"^(title|author|lang|language)[ \t]*:[ \t]*(.+)$", re.M | re.I)
+
+
+def _inline_text(token) -> str:
+    out = []
+    for child in token.children or ():
+        if child.type in ("text", "code_inline", "html_inline"):
+            out.append(child.content if child.type != "html_inline" else "")
+        elif child.type in ("softbreak", "hardbreak"):
+            out.append("\n")
+    return "".join(out)
+
+
+def _blocks(text: str) -> list[Block]:
+    md = MarkdownIt("commonmark")
+    blocks: list[Block] = []
+    level = 0
+    for tok in md.parse(text):
+        if tok.type == "heading_open":
+            level = int(tok.tag[1])
+        elif tok.type == "heading_close":
+            level = 0
+        elif tok.type == "inline":
+            content = "\n".join(" ".join(line.split()) for line in _inline_text(tok).split("\n"))
+            content = "\n".join(line for line in content.split("\n") if line)
+            if content:
+                blocks.append(Block(content, level))
+        elif tok.type in ("fence", "code_block") and tok.content.strip():
+            blocks.append(Block(tok.content.strip("\n"), 0))
+    return blocks
+
+
+def read_markdown(path: Path, data: bytes) -> Document:
+    text = decode_text(data, str(path))
+    if not text.strip():
+        raise InputFileError(f"no text in file (only whitespace): {str(path)!r}")
+    meta: dict[str, str] = {}
+    m = _FRONT.match(text)
+    if m:
+        meta = {k.lower(): v.strip().strip("\"'") for k, v in _FIELD.findall(m.group(1))}
+        text = text[m.end():]
+    blocks = _blocks(text)
+    sections = sections_from_blocks(blocks, path.name)
+    title = meta.get("title") or ""
+    if not title:
+        firsts = [b for b in blocks[:3] if b.level == 1]
+        if len([b for b in blocks if b.level == 1]) == 1 and firsts:
+            title = firsts[0].text.replace("\n", " ")
+    author = meta.get("author") or guess_author("\n".join(b.text for b in blocks[:20]))
+    return Document(title or title_from_path(path), author, meta.get("language") or meta.get("lang") or "", sections)

@@ -1,0 +1,74 @@
+"""Blocks (paragraphs and leveled headings) become sections: the chapter level is the highest heading level that
+occurs at least twice; deeper headings stay inside chapters; shallower ones before the first chapter belong
+to the front matter, and between chapters are joined to the next chapter's title when nothing follows them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from text_prep.chapters import FRONT_MATTER_MARKERS, join_title, split_chapters
+from text_prep.document import Section, matter_kind
+from text_prep.readers.markup import Block
+
+__all__ = ["blocks_text", "sections_from_blocks"]
+
+
+def blocks_text(blocks: list[Block]) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """Blocks joined by blank lines, and the spans of the heading blocks in that text."""
+    parts, heads, pos = [], [], 0
+    for b in blocks:
+        if parts:
+            pos += 2
+        if b.level:
+            heads.append((pos, pos + len(b.text)))
+        parts.append(b.text)
+        pos += len(b.text)
+    return "\n\n".join(parts), tuple(heads)
+
+
+def _section(title: str, source: str, blocks: list[Block], matter: str = "") -> Section:
+    text, heads = blocks_text(blocks)
+    return Section(title, source, text, heads, matter or matter_kind(title))
+
+
+def sections_from_blocks(blocks: list[Block], source: str) -> list[Section]:
+    levels = Counter(b.level for b in blocks if b.level)
+    repeated = [lv for lv, n in levels.items() if n >= 2]
+    if not repeated:
+        # No repeated heading level: look for plain-text headings ("CHAPTER I.") in the paragraphs.
+        text, heads = blocks_text(blocks)
+        found = split_chapters(text, source)
+        if len(found) == 1 and not found[0].title:
+            found[0].headings = heads
+        return found
+    chapter = min(repeated)
+    sections: list[Section] = []
+    pre: list[Block] = []
+    current: tuple[list[str], list[Block]] | None = None  # (title lines, body blocks)
+    pending: list[str] = []
+    for b in blocks:
+        if b.level and b.level <= chapter:
+            if current is not None and not current[1]:
+                pending += current[0]
+                current = None
+            if current is not None:
+                sections.append(_section(join_title(current[0]), source, current[1]))
+            if b.level < chapter and current is None and not sections:
+                pre.append(b)  # book title before the first chapter
+                continue
+            current = (pending + b.text.split("\n"), [])
+            pending = []
+        elif current is None:
+            pre.append(b)
+        else:
+            current[1].append(b)
+    if current is not None:
+        sections.append(_section(join_title(current[0]), source, current[1]))
+    if pre:
+        text, heads = blocks_text(pre)
+        matter = "front matter" if FRONT_MATTER_MARKERS.search(text) else ""
+        if all(b.level for b in pre):
+            matter = "titlepage"  # only the book's title: the spoken opening says it
+        sections.insert(0, Section("", source, text, heads, matter))
+    return sections

@@ -1,0 +1,106 @@
+"""Sentence spans with nltk Punkt, fully offline.
+
+Parameters: nltk's ``punkt_tab`` English data when it is installed, else the parameters shipped in
+``text_prep/resources/punkt_en.json`` (trained by ``scripts/train_punkt.py`` on public-domain books, reproducible
+byte for byte). Both get the abbreviation list below. Two rules are applied on top of Punkt: a single capital
+letter with a period (an initial, as in "J. R. R. Tolkien") and a title such as "Mr." or "St." never end a
+sentence when a capitalised word follows.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from functools import lru_cache
+from importlib import resources
+
+from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
+
+__all__ = ["ABBREVIATIONS", "TITLES", "load_parameters", "params_from_json", "params_to_json", "sentence_spans"]
+
+log = logging.getLogger(__name__)
+
+# Titles before a name: a sentence never ends after them when a capitalised word follows.
+TITLES = ("mr", "mrs", "ms", "messrs", "mme", "mlle", "dr", "st", "prof", "rev", "revd", "capt", "col", "gen",
+          "lt", "sgt", "cpl", "maj", "adm", "cmdr", "hon", "gov", "sen", "rep", "pres", "fr", "br", "sr", "jr",
+          "mt", "ft", "vol", "vols", "ch", "pp", "figs")
+# Other abbreviations (lower case, without the final period, inner periods kept: "i.e").
+ABBREVIATIONS = TITLES + (
+    "i.e", "e.g", "etc", "vs", "viz", "cf", "al", "approx", "dept", "inc", "ltd", "co", "corp", "feb",
+    "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "tues", "thur", "thurs",
+    "a.m", "p.m", "u.s", "u.k", "u.s.a", "blvd", "esq", "ibid", "cit", "eds", "ca", "sq", "oz", "lb", "lbs",
+    "cm", "mm", "km", "kg", "hr", "hrs", "ph.d", "b.a", "m.a", "m.d", "d.d", "ll.d", "a.d", "b.c",
+)
+
+PARAMS_RESOURCE = "punkt_en.json"
+_INITIAL_END = re.compile(r"(?:^|[\s(\"'“‘])[A-Z]\.$")
+_TITLE_END = re.compile(r"(?:^|[\s(\"'“‘])(" + "|".join(TITLES) + r")\.$", re.I)
+_CAPITAL_START = re.compile(r"^[\"'“‘(]*[A-Z]")
+
+
+def params_to_json(params: PunktParameters) -> str:
+    """Deterministic JSON of Punkt parameters (sorted everywhere)."""
+    data = {
+        "abbrev_types": sorted(params.abbrev_types),
+        "collocations": sorted([a, b] for a, b in params.collocations),
+        "sent_starters": sorted(params.sent_starters),
+        "ortho_context": {k: params.ortho_context[k] for k in sorted(params.ortho_context)},
+    }
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), indent=0) + "\n"
+
+
+def params_from_json(text: str) -> PunktParameters:
+    data = json.loads(text)
+    p = PunktParameters()
+    p.abbrev_types = set(data["abbrev_types"])
+    p.collocations = {(a, b) for a, b in data["collocations"]}
+    p.sent_starters = set(data["sent_starters"])
+    for k, v in data["ortho_context"].items():
+        p.ortho_context[k] = v
+    return p
+
+
+def _installed_punkt_tab() -> PunktParameters | None:
+    try:
+        from nltk.tokenize.punkt import PunktTokenizer
+
+        return PunktTokenizer("english")._params
+    except (LookupError, OSError, ImportError, ValueError):
+        return None
+
+
+@lru_cache(maxsize=1)
+def load_parameters(use_installed: bool = True) -> PunktParameters:
+    """Punkt parameters (installed punkt_tab when present, else the shipped ones) plus ``ABBREVIATIONS``."""
+    params = _installed_punkt_tab() if use_installed else None
+    if params is not None:
+        log.debug("sentences: using installed nltk punkt_tab data")
+    else:
+        text = resources.files("text_prep.resources").joinpath(PARAMS_RESOURCE).read_text(encoding="utf-8")
+        params = params_from_json(text)
+    params.abbrev_types.update(ABBREVIATIONS)
+    return params
+
+
+@lru_cache(maxsize=2)
+def _tokenizer(use_installed: bool = True) -> PunktSentenceTokenizer:
+    return PunktSentenceTokenizer(load_parameters(use_installed))
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Spans of the sentences of ``text[start:end]`` (absolute offsets into ``text``), in order."""
+    end = len(text) if end is None else end
+    piece = text[start:end]
+    spans = [(a + start, b + start) for a, b in _tokenizer().span_tokenize(piece)]
+    if len(spans) < 2:
+        return spans
+    out = [spans[0]]
+    for a, b in spans[1:]:
+        pa, pb = out[-1]
+        prev_tail = text[max(pa, pb - 12):pb]
+        if _CAPITAL_START.match(text[a:a + 3]) and (_INITIAL_END.search(prev_tail) or _TITLE_END.search(prev_tail)):
+            out[-1] = (pa, b)
+        else:
+            out.append((a, b))
+    return out
