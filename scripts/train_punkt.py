@@ -2,8 +2,8 @@
 
 Training text: the bodies of the public-domain books in ../shared/corpus (Gutenberg boilerplate and front/back
 matter removed by text_prep's own readers), in sorted file order. Learned abbreviations are kept only when they
-have an inner period and only letters ("u.s", "n.y"), since single-book training also "learns" ordinary words; the hand-made list
-in text_prep/sentences.py is added at load time. The orthographic context is kept for words seen at least
+are letters with inner periods ("u.s", "n.y"), since single-book training also "learns" ordinary words; the
+hand-made list in text_prep/sentences.py is added at load time. The orthographic context is kept for words seen at least
 twice, which keeps the file small.
 
     .venv/bin/python scripts/train_punkt.py            # write the file
