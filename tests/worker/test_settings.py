@@ -1,0 +1,59 @@
+"""Settings.from_env parsing and validation, and CLI-style overrides."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from worker.errors import SettingsError
+from worker.settings import Settings
+
+
+def test_defaults_without_environment():
+    s = Settings.from_env({})
+    assert s.broker_url == "redis://localhost:6379/0" and s.backend_url == s.broker_url
+    assert s.model == "ResembleAI/chatterbox" and s.device == "auto" and s.watermark is True
+    assert s.stitching.format == "mp3" and s.stitching.loudness_lufs == -18.0 and s.stitching.true_peak_db == -3.0
+    assert s.sampling.temperature == 0.8 and s.sampling.cfg_weight == 0.5
+
+
+def test_environment_sets_every_group():
+    s = Settings.from_env({
+        "TOMECAST_BROKER_URL": "redis://:pw@redis:6379/1", "TOMECAST_DATA": "/tmp/tc-data",
+        "TOMECAST_MODEL": "/models/cb", "TOMECAST_DEVICE": "cuda:1", "TOMECAST_DTYPE": "bfloat16",
+        "TOMECAST_BATCH_SIZE": "16", "TOMECAST_VOICE": "/v/n.wav", "TOMECAST_SEED": "42",
+        "TOMECAST_TEMPERATURE": "0.6", "TOMECAST_MAX_NEW_TOKENS": "500", "TOMECAST_WATERMARK": "off",
+        "TOMECAST_FORMAT": "opus", "TOMECAST_PAUSES": "sentence=200, title=900", "TOMECAST_LOUDNESS": "-16",
+    })
+    assert s.broker_url == "redis://:pw@redis:6379/1" and s.data_dir == Path("/tmp/tc-data")
+    assert (s.model, s.device, s.dtype, s.batch_size, s.voice, s.seed) == \
+        ("/models/cb", "cuda:1", "bfloat16", 16, "/v/n.wav", 42)
+    assert s.sampling.temperature == 0.6 and s.sampling.max_new_tokens == 500 and s.watermark is False
+    assert s.stitching.format == "opus" and s.stitching.loudness_lufs == -16.0
+    assert s.stitching.pauses_ms["sentence"] == 200 and s.stitching.pauses_ms["title"] == 900
+    assert s.stitching.pauses_ms["paragraph"] == 800
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("TOMECAST_BATCH_SIZE", "eight", "TOMECAST_BATCH_SIZE='eight'"),
+    ("TOMECAST_BATCH_SIZE", "0", "batch size 0"),
+    ("TOMECAST_TEMPERATURE", "-1", "temperature=-1.0"),
+    ("TOMECAST_FORMAT", "ogg", "'ogg'"),
+    ("TOMECAST_PAUSES", "comma=100", "'comma=100'"),
+    ("TOMECAST_WATERMARK", "maybe", "TOMECAST_WATERMARK='maybe'"),
+])
+def test_bad_values_name_the_variable_or_value(name, value, message):
+    with pytest.raises(SettingsError) as err:
+        Settings.from_env({name: value})
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_flags_override_environment():
+    s = Settings.from_env({"TOMECAST_TEMPERATURE": "0.5", "TOMECAST_DEVICE": "cpu"})
+    o = s.override(temperature=0.9, device=None, format="flac", data_dir="~/x", batch_size=2)
+    assert o.sampling.temperature == 0.9 and o.device == "cpu" and o.stitching.format == "flac"
+    assert o.data_dir == Path("~/x").expanduser() and o.batch_size == 2
+    assert s.sampling.temperature == 0.5  # frozen: the original is untouched
+    with pytest.raises(SettingsError, match="unknown settings"):
+        s.override(colour="blue")
