@@ -70,6 +70,26 @@ class Chapter:
     def words(self) -> int:
         return len(self.text.split())
 
+    def lossless_violation(self) -> str | None:
+        """None when the chunks cover ``text`` losslessly (see the module docstring), else what is wrong."""
+        pos = 0
+        for c in self.chunks:
+            a, b = c.span
+            if a == b:
+                if a < pos:
+                    return f"chunk {c.index}: empty span {c.span} before position {pos}"
+                continue
+            if not (pos <= a < b <= len(self.text)):
+                return f"chunk {c.index}: span {c.span} out of order or out of range (at {pos})"
+            if self.text[pos:a].strip():
+                return f"chunk {c.index}: text dropped before it: {self.text[pos:a][:60]!r}"
+            if self.text[a:b] != c.text:
+                return f"chunk {c.index}: text differs from its span"
+            pos = b
+        if self.text[pos:].strip():
+            return f"text dropped at the end: {self.text[pos:][:60]!r}"
+        return None
+
 
 @dataclass(frozen=True)
 class Cover:

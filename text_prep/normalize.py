@@ -1,0 +1,307 @@
+"""Speech text: what the narrator says for a piece of display text.
+
+Chatterbox applies its own punctuation normalisation (``punc_norm``: ellipses and colons to commas, dashes,
+curly quotes, a final period) when it synthesises, so this module does not repeat it; it produces text that is
+ready to be read aloud: numbers, ordinals, years, currency, percentages and times spelled out with num2words,
+roman numerals in headings ("CHAPTER IV." -> "Chapter four."), abbreviations (Mr., Mrs., Dr., St., i.e., e.g.),
+footnote markers and illustration tags removed, URLs and e-mail addresses made speakable, symbols named,
+emoji and invisible characters dropped, whitespace collapsed. Text with nothing to say becomes ''.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+
+from num2words import CONVERTER_CLASSES, num2words
+
+__all__ = ["heading_speech", "is_speakable", "roman_to_int", "speech_text"]
+
+_INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff\ufe0e\ufe0f]")
+_SPACES = re.compile(r"\s+")
+_EMOJI = re.compile(
+    "[\U0001f000-\U0001faff\U0001fc00-\U0001ffff\u2600-\u27bf\u2b00-\u2bff\u2300-\u23ff\U000e0000-\U000e007f]"
+)
+_BRACKET_TAG = re.compile(r"\[(?:Illustration|Footnote|Sidenote|Transcriber'?s? [Nn]ote|Note|Blank Page)[^\]]*\]?",
+                          re.I)
+_FOOTNOTE_MARK = re.compile(r"\[(?:\d{1,3}|[a-z]|[*†‡§])\]|\{\d{1,3}\}|[¹²³⁴⁵⁶⁷⁸⁹⁰]+|(?<=[\w.,;:!?\"”’])[*†‡]+")
+_URL = re.compile(r"\b(?:https?://|ftp://|www\.)[^\s<>\"“”]+", re.I)
+_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+_SECTION_BREAK = re.compile(r"(?:\*\s*){2,}|(?:-\s*){4,}|(?:_\s*){3,}|(?:=\s*){3,}|(?:~\s*){3,}")
+
+# (pattern, spoken) for English; a trailing period is kept where the abbreviation ends the text.
+_ABBREVIATIONS = [
+    (r"\bMr\.?(?=\s|$)", "Mister"),
+    (r"\bMrs\.?(?=\s|$)", "Missus"),
+    (r"\bMs\.(?=\s|$)", "Miz"),
+    (r"\bMessrs\.?(?=\s|$)", "Messieurs"),
+    (r"\bDr\.?(?=\s+[A-Z])", "Doctor"),
+    (r"\bDr\.(?=\s|$)", "Drive"),
+    (r"\bSt\.?(?=\s+[A-Z])", "Saint"),
+    (r"\bSt\.(?=\s|$|[,;])", "Street"),
+    (r"\bProf\.(?=\s|$)", "Professor"),
+    (r"\bRev\.(?=\s|$)", "Reverend"),
+    (r"\bCapt\.(?=\s|$)", "Captain"),
+    (r"\bCol\.(?=\s|$)", "Colonel"),
+    (r"\bGen\.(?=\s+[A-Z])", "General"),
+    (r"\bLt\.(?=\s|$)", "Lieutenant"),
+    (r"\bSgt\.(?=\s|$)", "Sergeant"),
+    (r"\bMaj\.(?=\s|$)", "Major"),
+    (r"\bHon\.(?=\s|$)", "Honourable"),
+    (r"\bJr\.(?=\s|$|,)", "Junior"),
+    (r"\bSr\.(?=\s|$|,)", "Senior"),
+    (r"\bMt\.(?=\s|$)", "Mount"),
+    (r"\bAve\.(?=\s|$|,)", "Avenue"),
+    (r"\bNo\.(?=\s*\d)", "number"),
+    (r"\bNos\.(?=\s*\d)", "numbers"),
+    (r"\bvs?\.(?=\s|$)", "versus"),
+    (r"\betc\.", "et cetera."),
+    (r"\bi\.\s?e\.", "that is"),
+    (r"\be\.\s?g\.", "for example"),
+    (r"\bviz\.", "namely"),
+    (r"\bcf\.", "compare"),
+    (r"\bet al\.", "and others"),
+    (r"\bibid\.", "ibidem"),
+    (r"\b[aA]\.\s?[mM]\.(?=\s|$|[,;:!?\"”’)])", "A M."),
+    (r"\b[pP]\.\s?[mM]\.(?=\s|$|[,;:!?\"”’)])", "P M."),
+]
+_ABBREVIATION_RES = [(re.compile(p), s) for p, s in _ABBREVIATIONS]
+_CLOSING = re.compile(r"^[\"'”’)\]]*\s*$")
+
+_CURRENCY = {
+    "$": ("dollar", "dollars", "cent", "cents"),
+    "£": ("pound", "pounds", "penny", "pence"),
+    "€": ("euro", "euros", "cent", "cents"),
+    "¥": ("yen", "yen", "sen", "sen"),
+}
+_SCALE = r"(?:\s+(thousand|million|billion|trillion))?"
+_MONEY = re.compile(r"([$£€¥])\s?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?" + _SCALE + r"\b")
+_PERCENT = re.compile(r"(\d+(?:,\d{3})*(?:\.\d+)?)\s?(%|per cent\b|percent\b)")
+_TIME = re.compile(r"\b([01]?\d|2[0-3]):([0-5]\d)(?:\s?([AaPp])\.?\s?[Mm]\b\.?)?")
+_ORDINAL = re.compile(r"\b(\d{1,9})(st|nd|rd|th|d)\b")
+_YEAR = re.compile(r"(?<![\d,.$£€¥])\b(1[1-9]\d\d|20\d\d)s?\b(?![,.]\d|%)")
+_DECIMAL = re.compile(r"(?<![\d,.])(\d+)\.(\d+)\b")
+_GROUPED = re.compile(r"\b\d{1,3}(?:,\d{3})+\b")
+_INTEGER = re.compile(r"\d+")
+_FRACTIONS = {"½": "one half", "⅓": "one third", "⅔": "two thirds", "¼": "one quarter", "¾": "three quarters",
+              "⅛": "one eighth", "⅜": "three eighths", "⅝": "five eighths", "⅞": "seven eighths"}
+_FRACTION_RE = re.compile(r"(\d*)\s?([½⅓⅔¼¾⅛⅜⅝⅞])")
+
+_ROMAN = re.compile(r"^M{0,3}(CM|CD|D?C{0,3})(XC|XL|L?X{0,3})(IX|IV|V?I{0,3})$")
+_LABEL_ROMAN = re.compile(
+    r"\b(CHAPTER|BOOK|PART|VOLUME|VOL\.|ACT|SCENE|STAVE|CANTO|SECTION|LETTER|Chapter|Book|Part|Volume|Vol\.|Act|"
+    r"Scene|Stave|Canto|Section|Letter)(\s+)([IVXLCDM]+)\b\.?"
+)
+_REGNAL = re.compile(
+    r"\b(King|Queen|Pope|Emperor|Henry|Edward|George|Louis|Charles|William|Richard|James|Elizabeth|Napoleon|Pius|"
+    r"Philip|Frederick|Alexander|Peter|Catherine|Leo|Gregory|Innocent|Benedict|Clement)\s+([IVX]{1,5})\b(?!\.\s*[a-z])"
+)
+_ALONE_ROMAN = re.compile(r"^\s*([IVXLCDM]+)\.?\s*$")
+
+_SYMBOLS = [
+    (re.compile(r"\s*&\s*"), " and "),
+    (re.compile(r"(?<=\w)@(?=\w)"), " at "),
+    (re.compile(r"#\s?(?=\d)"), "number "),
+    (re.compile(r"(?<=\d)\s?°\s?([CF])\b"), lambda m: " degrees " + ("Celsius" if m.group(1) == "C" else "Fahrenheit")),
+    (re.compile(r"°"), " degrees"),
+    (re.compile(r"§§?\s?"), "section "),
+    (re.compile(r"(?<=\d)\s?[x×]\s?(?=\d)"), " by "),
+    (re.compile(r"\s[+]\s|(?<=\d)\+(?=\d)"), " plus "),
+    (re.compile(r"\s=\s"), " equals "),
+    (re.compile(r"(?<=[A-Za-z])/(?=[A-Za-z])"), " or "),
+    (re.compile(r"--+"), "—"),
+    (re.compile(r"[_*©®™¶†‡|~^`<>{}\[\]\\=#]"), " "),
+]
+
+
+def roman_to_int(s: str) -> int | None:
+    """Value of a valid roman numeral in capitals, else None."""
+    if not s or not _ROMAN.match(s):
+        return None
+    values = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100, "D": 500, "M": 1000}
+    total = 0
+    for a, b in zip(s, s[1:] + " ", strict=True):
+        v = values[a]
+        total += -v if b != " " and values[b] > v else v
+    return total
+
+
+@lru_cache(maxsize=64)
+def _num_lang(language: str) -> str:
+    lang = (language or "en").replace("-", "_")
+    if lang in CONVERTER_CLASSES:
+        return lang
+    base = lang.split("_")[0].lower()
+    return base if base in CONVERTER_CLASSES else "en"
+
+
+def _words(n: int | Decimal, lang: str, to: str = "cardinal") -> str:
+    try:
+        return num2words(n, lang=lang, to=to)
+    except (NotImplementedError, OverflowError, InvalidOperation, ValueError, TypeError, KeyError, IndexError):
+        return " ".join(num2words(int(d), lang=lang) for d in str(n) if d.isdigit())
+
+
+def _int(s: str) -> int:
+    return int(s.replace(",", ""))
+
+
+def _numbers(text: str, lang: str) -> str:
+    def money(m: re.Match) -> str:
+        one, many, sub_one, sub_many = _CURRENCY[m.group(1)]
+        whole = _int(m.group(2))
+        if m.group(4):
+            amount = Decimal(m.group(2).replace(",", "") + "." + (m.group(3) or "0"))
+            return f"{_words(amount, lang)} {m.group(4)} {many}"
+        out = f"{_words(whole, lang)} {one if whole == 1 else many}"
+        cents = int((m.group(3) or "0").ljust(2, "0"))
+        if cents:
+            out += f" and {_words(cents, lang)} {sub_one if cents == 1 else sub_many}"
+        return out
+
+    def percent(m: re.Match) -> str:
+        n = m.group(1).replace(",", "")
+        return f"{_words(Decimal(n) if '.' in n else int(n), lang)} percent"
+
+    def time(m: re.Match) -> str:
+        h, mins, ap = int(m.group(1)), int(m.group(2)), m.group(3)
+        out = _words(h, lang)
+        if mins == 0:
+            out += "" if ap else " o'clock"
+        elif mins < 10:
+            out += f" oh {_words(mins, lang)}"
+        else:
+            out += f" {_words(mins, lang)}"
+        if ap:
+            out += " A M" if ap.lower() == "a" else " P M"
+        return out
+
+    def ordinal(m: re.Match) -> str:
+        if m.group(2) == "d" and m.group(1)[-1] not in "23":
+            return m.group(0)
+        return _words(int(m.group(1)), lang, "ordinal")
+
+    def year(m: re.Match) -> str:
+        y = int(m.group(1))
+        spoken = _words(y, lang, "year") if lang.startswith("en") else _words(y, lang)
+        if m.group(0).endswith("s"):
+            spoken = spoken[:-1] + "ies" if spoken.endswith("y") else spoken + "s"
+        return spoken
+
+    def fraction(m: re.Match) -> str:
+        whole = f"{_words(int(m.group(1)), lang)} and " if m.group(1) else ""
+        return whole + _FRACTIONS[m.group(2)]
+
+    text = _MONEY.sub(money, text)
+    text = _PERCENT.sub(percent, text)
+    text = _TIME.sub(time, text)
+    text = _FRACTION_RE.sub(fraction, text)
+    text = _ORDINAL.sub(ordinal, text)
+    text = _YEAR.sub(year, text)
+    text = _DECIMAL.sub(lambda m: _words(Decimal(m.group(0)), lang), text)
+    text = _GROUPED.sub(lambda m: _words(_int(m.group(0)), lang), text)
+    return _INTEGER.sub(lambda m: _words(int(m.group(0)), lang) if len(m.group(0)) <= 15
+                        else " ".join(_words(int(d), lang) for d in m.group(0)), text)
+
+
+def _speakable_url(m: re.Match) -> str:
+    url = m.group(0)
+    trail = ""
+    while url and url[-1] in ".,;:!?)'’":
+        trail = url[-1] + trail
+        url = url[:-1]
+    host = re.sub(r"^(?:https?|ftp)://", "", url, flags=re.I)
+    host = re.sub(r"^www\.", "", host, flags=re.I).split("/", 1)[0].split("?", 1)[0]
+    return host.replace(".", " dot ") + trail
+
+
+def _speakable_email(m: re.Match) -> str:
+    user, domain = m.group(0).split("@", 1)
+    return f"{user.replace('.', ' dot ')} at {domain.replace('.', ' dot ')}"
+
+
+def _abbreviations(text: str) -> str:
+    """Spoken forms; an abbreviation's period that also ends the text (before closing quotes) is kept."""
+    for rx, spoken in _ABBREVIATION_RES:
+        word = spoken.rstrip(".")
+
+        def repl(m: re.Match, word: str = word) -> str:
+            ends = m.group(0).endswith(".") and _CLOSING.match(m.string[m.end():])
+            return word + "." if ends else word
+
+        text = rx.sub(repl, text)
+    return text
+
+
+def _regnal(m: re.Match) -> str:
+    n = roman_to_int(m.group(2))
+    if n is None or m.group(2) == "I" and m.group(1) in ("King", "Queen", "Pope", "Emperor"):
+        return m.group(0)
+    return f"{m.group(1)} the {num2words(n, to='ordinal').capitalize()}"
+
+
+def _label_roman(m: re.Match, lang: str) -> str:
+    n = roman_to_int(m.group(3))
+    if n is None:
+        return m.group(0)
+    label = m.group(1).rstrip(".")
+    label = label.capitalize() if label.isupper() else label
+    if label == "Vol":
+        label = "Volume"
+    return f"{label}{m.group(2)}{_words(n, lang)}" + ("." if m.group(0).endswith(".") else "")
+
+
+def is_speakable(speech: str) -> bool:
+    return any(c.isalnum() for c in speech)
+
+
+def speech_text(text: str, language: str = "en") -> str:
+    """Speech for display text (a sentence or several); '' when there is nothing to say."""
+    lang = _num_lang(language)
+    english = lang.startswith("en")
+    s = _INVISIBLE.sub("", text)
+    s = _EMOJI.sub("", s)
+    s = _BRACKET_TAG.sub(" ", s)
+    s = _FOOTNOTE_MARK.sub("", s)
+    s = _SECTION_BREAK.sub(" ", s)
+    if "@" in s:
+        s = _EMAIL.sub(_speakable_email, s)
+    if "www" in s or "://" in s:
+        s = _URL.sub(_speakable_url, s)
+    s = _LABEL_ROMAN.sub(lambda m: _label_roman(m, lang), s)
+    if english:
+        s = _REGNAL.sub(_regnal, s)
+        if "." in s or "M" in s or "D" in s or "S" in s:
+            s = _abbreviations(s)
+    if any(c.isdigit() for c in s):
+        s = _numbers(s, lang)
+    for rx, repl in _SYMBOLS:
+        s = rx.sub(repl, s)
+    s = _SPACES.sub(" ", s).strip()
+    return s if is_speakable(s) else ""
+
+
+def _mostly_caps(s: str) -> bool:
+    letters = [c for c in s if c.isalpha()]
+    return bool(letters) and sum(c.isupper() for c in letters) / len(letters) > 0.6
+
+
+def _title_case_caps(s: str) -> str:
+    """ALL-CAPS words of a heading in title case (a narrator should not spell them out)."""
+    return re.sub(r"[A-Z][A-Z'’]+", lambda m: m.group(0).capitalize(), s)
+
+
+def heading_speech(title: str, language: str = "en") -> str:
+    """Speech for a heading: a lone roman numeral becomes a number, capitals become title case, ends with '.'."""
+    lang = _num_lang(language)
+    m = _ALONE_ROMAN.match(title)
+    if m and roman_to_int(m.group(1)) is not None:
+        s = _words(roman_to_int(m.group(1)), lang).capitalize()
+    else:
+        s = speech_text(_LABEL_ROMAN.sub(lambda m: _label_roman(m, lang), title), language)
+        if _mostly_caps(title):
+            s = _title_case_caps(s)
+    if s and s[-1] not in ".!?":
+        s = s.rstrip(",;:—-") + "."
+    return s if is_speakable(s) else ""

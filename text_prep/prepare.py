@@ -1,0 +1,63 @@
+"""``prepare(path, options) -> Book``: read a manuscript, keep the body, chunk every chapter, add the spoken
+opening and chapter titles, and give every chunk its content key."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from text_prep.chunking import chunk_section
+from text_prep.errors import BookFormatError, TextPrepError
+from text_prep.normalize import heading_speech, is_speakable
+from text_prep.readers import read_document
+from text_prep.types import Book, Chapter, Chunk, Pause, PrepareOptions
+
+__all__ = ["MAX_CHARS_RANGE", "opening_text", "prepare"]
+
+log = logging.getLogger(__name__)
+
+# 600 characters is about 40 s of speech: the model's 1000 speech-token cap.
+MAX_CHARS_RANGE = (40, 600)
+
+
+def opening_text(title: str, author: str) -> str:
+    return f"{title}, by {author}" if author else title
+
+
+def prepare(path: str | Path, options: PrepareOptions | None = None) -> Book:
+    """The plan of the manuscript at ``path``; raises ``TextPrepError`` subclasses for bad input."""
+    options = options or PrepareOptions()
+    lo, hi = MAX_CHARS_RANGE
+    if not lo <= options.max_chars <= hi:
+        raise TextPrepError(f"max_chars must be between {lo} and {hi}, got {options.max_chars}")
+    doc = read_document(path)
+    language = options.language or doc.language or "en"
+    skipped = list(doc.skipped)
+    chapters: list[Chapter] = []
+    for sec in doc.sections:
+        label = sec.title or sec.source
+        if sec.matter and not options.include_front_matter:
+            skipped.append(f"{label} ({sec.matter})")
+            continue
+        pieces = chunk_section(sec.text, sec.headings, options.max_chars, language)
+        if not pieces:
+            skipped.append(f"{label} (no text)")
+            continue
+        chunks: list[Chunk] = []
+        if not chapters and options.speak_title and doc.title:
+            opening = opening_text(doc.title, doc.author)
+            speech = heading_speech(opening, language)
+            if is_speakable(speech):
+                chunks.append(Chunk.make(0, opening, speech, (0, 0), Pause.TITLE))
+        if options.speak_chapter_titles and sec.title:
+            speech = heading_speech(sec.title, language)
+            if speech:
+                chunks.append(Chunk.make(len(chunks), sec.title, speech, (0, 0), Pause.TITLE))
+        for p in pieces:
+            chunks.append(Chunk.make(len(chunks), sec.text[p.start:p.end], p.speech, (p.start, p.end), p.pause))
+        title = sec.title or (doc.title if not chapters else f"Section {len(chapters) + 1}")
+        chapters.append(Chapter(len(chapters), title, tuple(chunks), sec.source, sec.text))
+    if not chapters:
+        raise BookFormatError(f"no readable text in {str(path)!r}")
+    log.debug("prepared %s: %d chapters, %d chunks", path, len(chapters), sum(len(c.chunks) for c in chapters))
+    return Book(doc.title, doc.author, language, tuple(chapters), tuple(skipped), doc.cover)
