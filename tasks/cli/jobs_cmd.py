@@ -154,18 +154,29 @@ def _enqueue(store, job_id: str, work=None) -> None:
     try:
         enqueue(store, job_id, work)
     except OperationalError as exc:
-        raise TaskError(f"cannot reach the broker at {app.conf.broker_url}: {exc}") from None
+        raise TaskError(f"cannot reach the broker at {_safe_url(app.conf.broker_url)}: {exc}") from None
 
 
 def _use(settings) -> None:
+    """Point the Celery app at the settings' broker, and fail at once (one line) if it cannot be reached."""
+    import redis
+
     from tasks.app import use_settings
+    from tasks.errors import TaskError
 
     use_settings(settings)
-    # a short connection budget so a missing broker is an error, not a hang
-    from tasks.app import app
+    for url in dict.fromkeys((settings.broker_url, settings.backend_url)):
+        try:
+            redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5).ping()
+        except (redis.RedisError, ValueError) as exc:
+            raise TaskError(f"cannot reach the broker at {_safe_url(url)}: {exc}") from None
 
-    app.conf.broker_connection_timeout = 5
-    app.conf.broker_transport_options = {**app.conf.broker_transport_options, "max_retries": 1}
+
+def _safe_url(url: str) -> str:
+    """The URL without its password."""
+    import re
+
+    return re.sub(r"//([^:/@]*):[^@/]*@", r"//\1:***@", url)
 
 
 def cmd_submit(args: argparse.Namespace) -> int:

@@ -1,0 +1,146 @@
+"""Job life cycle without a model: submit (no torch, real Redis), priorities, cancel, retry of failed chunks."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tasks.errors import ClipError, JobStateError, TaskError
+from tasks.jobs import cancel_job, job_status, retry_job, submit_job
+from tasks.manifest import build_manifest
+from tasks.store import Store
+from text_prep.types import Book, Chapter, Chunk, Pause
+from worker.settings import Settings
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _book(chunks_per_chapter=(3, 2)) -> Book:
+    chapters = []
+    for ci, n in enumerate(chunks_per_chapter):
+        chunks = tuple(Chunk.make(i, f"Sentence {ci}.{i}.", f"Sentence {ci}.{i}.", (0, 0), Pause.SENTENCE)
+                       for i in range(n))
+        chapters.append(Chapter(ci, f"Chapter {ci + 1}", chunks, f"c{ci}.xhtml"))
+    return Book("A Book", "An Author", "en", tuple(chapters))
+
+
+@pytest.fixture
+def book_file(tmp_path):
+    path = tmp_path / "book.txt"
+    path.write_text("CHAPTER I.\n\nHello there.\n")
+    return path
+
+
+def test_submit_writes_a_self_contained_job_folder(data_dir, book_file, voice_clip):
+    store = Store(data_dir)
+    settings = Settings.from_env({}).override(seed=3, temperature=0.7, chunks_per_task=5)
+    job_id = submit_job(store, book_file, settings, voice=voice_clip, priority=8, prepare={"max_chars": 200})
+    folder = store.job_dir(job_id)
+    spec = store.spec(job_id)
+    assert (folder / "input" / "book.txt").read_bytes() == book_file.read_bytes()
+    assert (folder / "input" / spec["voice_file"]).read_bytes() == voice_clip.read_bytes()
+    assert spec["priority"] == 8 and spec["seed"] == 3 and spec["sampling"]["temperature"] == 0.7
+    assert spec["chunks_per_task"] == 5 and spec["prepare"] == {"max_chars": 200}
+    assert store.state(job_id)["state"] == "queued"
+    assert job_status(store, job_id[-6:]).state == "queued"
+
+
+def test_submit_rejects_bad_input_with_one_line(data_dir, book_file, tmp_path):
+    store = Store(data_dir)
+    settings = Settings()
+    with pytest.raises(TaskError, match="book file '.*missing.txt' does not exist"):
+        submit_job(store, tmp_path / "missing.txt", settings)
+    with pytest.raises(ClipError, match="voice clip '.*nope.wav' does not exist"):
+        submit_job(store, book_file, settings, voice=tmp_path / "nope.wav")
+    with pytest.raises(TaskError, match="priority 12 is not in 0..9"):
+        submit_job(store, book_file, settings, priority=12)
+    assert store.job_ids() == []
+
+
+def _prepared_job(store, book_file, states):
+    """A submitted job with a manifest as if prepare had run and synthesis left chunks in ``states``."""
+    job_id = submit_job(store, book_file, Settings().override(chunks_per_task=2))
+    manifest = build_manifest(job_id, _book(), model_id="m", voice_key="v", sample_rate=24000, sampling={},
+                              seed=0, cache_exists=lambda key: False)
+    for c, s in zip(manifest["chunks"], states, strict=True):
+        c["state"] = s
+        c["error"] = "RuntimeError: boom" if s == "failed" else None
+    for ch in manifest["chapters"]:
+        ch_states = [c["state"] for c in manifest["chunks"] if c["chapter"] == ch["index"]]
+        ch["state"] = "failed" if "failed" in ch_states else "done" if set(ch_states) == {"done"} else "pending"
+    store.write_json(job_id, "manifest.json", manifest)
+    store.update_state(job_id, state="failed", error="1 of 2 chapters not done")
+    return job_id
+
+
+def test_retry_requeues_only_failed_chunks(data_dir, book_file):
+    store = Store(data_dir)
+    job_id = _prepared_job(store, book_file, ["done", "failed", "failed", "done", "done"])
+    status = job_status(store, job_id)
+    assert (status.chunks_done, status.chunks_failed, status.chapters_done) == (3, 2, 1)
+    assert any("chunk 0.1: RuntimeError: boom" in e for e in status.errors)
+    _, work = retry_job(store, job_id)
+    assert list(work) == [0] and [u.positions for u in work[0]] == [(1, 2)]
+    assert store.state(job_id)["state"] == "synthesizing"
+    with pytest.raises(JobStateError, match="only failed or cancelled jobs can be retried"):
+        retry_job(store, job_id)
+
+
+def test_cancel_then_retry_resumes_what_is_left(data_dir, book_file):
+    store = Store(data_dir)
+    job_id = _prepared_job(store, book_file, ["done", "done", "done", "pending", "pending"])
+    store.update_state(job_id, state="synthesizing", force=True)
+    cancel_job(store, job_id)
+    assert store.state(job_id)["state"] == "cancelled"
+    with pytest.raises(JobStateError, match="already cancelled"):
+        cancel_job(store, job_id)
+    _, work = retry_job(store, job_id)
+    assert [u.positions for u in work[1]] == [(0, 1)]
+
+
+def test_cli_submit_queues_by_priority_without_torch(redis_url, data_dir, book_file):
+    """`tomecast submit` in a process where importing torch fails: job ids printed, tasks on the broker."""
+    code = textwrap.dedent(f"""
+        import sys
+        class Block:
+            def find_spec(self, name, path=None, target=None):
+                if name == "torch" or name.startswith("torch."):
+                    raise ImportError("torch is blocked")
+        sys.meta_path.insert(0, Block())
+        from tasks.cli.main import main
+        rc = main(["submit", {str(book_file)!r}, {str(book_file)!r}, "--priority", "8",
+                   "--data", {str(data_dir)!r}, "--broker", {redis_url!r}])
+        rc = rc or main(["submit", {str(book_file)!r}, "--priority", "1", "--data", {str(data_dir)!r},
+                         "--broker", {redis_url!r}])
+        assert "torch" not in sys.modules
+        sys.exit(rc)
+    """)
+    r = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    ids = r.stdout.split()
+    assert len(ids) == 3 and sorted(ids) == Store(data_dir).job_ids()
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    # Redis-backed Celery serves list "cpu:1" (priority 8) before "cpu:8" (priority 1)
+    urgent = [json.loads(m)["headers"]["argsrepr"] for m in client.lrange("cpu:1", 0, -1)]
+    later = [json.loads(m)["headers"]["argsrepr"] for m in client.lrange("cpu:8", 0, -1)]
+    assert sorted(urgent) == sorted(repr((i,)) for i in ids[:2]) and later == [repr((ids[2],))]
+    client.delete("cpu:1", "cpu:8")
+
+
+def test_cli_submit_reports_an_unreachable_broker(data_dir, book_file):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"redis://127.0.0.1:{port}/0"
+    r = subprocess.run([sys.executable, "-m", "tasks", "submit", str(book_file), "--data", str(data_dir),
+                        "--broker", url], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and r.stderr.startswith("tomecast: error: cannot reach the broker at"), r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
