@@ -28,46 +28,57 @@ _BRACKET_TAG = re.compile(r"\[(?:Illustration|Footnote|Sidenote|Transcriber'?s? 
 _FOOTNOTE_MARK = re.compile(r"\[(?:\d{1,3}|[a-z]|[*†‡§])\]|\{\d{1,3}\}|[¹²³⁴⁵⁶⁷⁸⁹⁰]+|(?<=[\w.,;:!?\"”’])[*†‡]+")
 _URL = re.compile(r"\b(?:https?://|ftp://|www\.)[^\s<>\"“”]+", re.I)
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
-_SECTION_BREAK = re.compile(r"(?:\*\s*){2,}|(?:-\s*){4,}|(?:_\s*){3,}|(?:=\s*){3,}|(?:~\s*){3,}")
+_SECTION_BREAK = re.compile(r"\*(?:\s*\*)+|-(?:\s*-){3,}|_(?:\s*_){2,}|=(?:\s*=){2,}|~(?:\s*~){2,}")
 
-# (pattern, spoken) for English; a trailing period is kept where the abbreviation ends the text.
-_ABBREVIATIONS = [
-    (r"\bMr\.?(?=\s|$)", "Mister"),
-    (r"\bMrs\.?(?=\s|$)", "Missus"),
-    (r"\bMs\.(?=\s|$)", "Miz"),
-    (r"\bMessrs\.?(?=\s|$)", "Messieurs"),
-    (r"\bDr\.?(?=\s+[A-Z])", "Doctor"),
-    (r"\bDr\.(?=\s|$)", "Drive"),
-    (r"\bSt\.?(?=\s+[A-Z])", "Saint"),
-    (r"\bSt\.(?=\s|$|[,;])", "Street"),
-    (r"\bProf\.(?=\s|$)", "Professor"),
-    (r"\bRev\.(?=\s|$)", "Reverend"),
-    (r"\bCapt\.(?=\s|$)", "Captain"),
-    (r"\bCol\.(?=\s|$)", "Colonel"),
-    (r"\bGen\.(?=\s+[A-Z])", "General"),
-    (r"\bLt\.(?=\s|$)", "Lieutenant"),
-    (r"\bSgt\.(?=\s|$)", "Sergeant"),
-    (r"\bMaj\.(?=\s|$)", "Major"),
-    (r"\bHon\.(?=\s|$)", "Honourable"),
-    (r"\bJr\.(?=\s|$|,)", "Junior"),
-    (r"\bSr\.(?=\s|$|,)", "Senior"),
-    (r"\bMt\.(?=\s|$)", "Mount"),
-    (r"\bAve\.(?=\s|$|,)", "Avenue"),
-    (r"\bNo\.(?=\s*\d)", "number"),
-    (r"\bNos\.(?=\s*\d)", "numbers"),
-    (r"\bvs?\.(?=\s|$)", "versus"),
-    (r"\betc\.", "et cetera."),
-    (r"\bi\.\s?e\.", "that is"),
-    (r"\be\.\s?g\.", "for example"),
-    (r"\bviz\.", "namely"),
-    (r"\bcf\.", "compare"),
-    (r"\bet al\.", "and others"),
-    (r"\bibid\.", "ibidem"),
-    (r"\b[aA]\.\s?[mM]\.(?=\s|$|[,;:!?\"”’)])", "A M."),
-    (r"\b[pP]\.\s?[mM]\.(?=\s|$|[,;:!?\"”’)])", "P M."),
-]
-_ABBREVIATION_RES = [(re.compile(p), s) for p, s in _ABBREVIATIONS]
+# English abbreviations: written form -> spoken form, found by one regex in one pass. Some depend on what
+# follows: Dr./St. before a capitalised name are Doctor/Saint, otherwise Drive/Street; "No." only before a
+# number. A period that ends the text (before closing quotes) is kept after the spoken form.
+_ABBR = re.compile(
+    r"\b(Mrs|Mr|Ms|Messrs|Dr|St|Prof|Rev|Capt|Col|Gen|Lt|Sgt|Maj|Hon|Jr|Sr|Mt|Ave|Nos|No|vs|v|etc|viz|cf|et al|"
+    r"ibid|i\.\s?e|e\.\s?g|[aApP]\.\s?[mM])(\.?)(?=(\s*)(.?))"
+)
+_ABBR_SPOKEN = {
+    "Mr": "Mister", "Mrs": "Missus", "Ms": "Miz", "Messrs": "Messieurs", "Prof": "Professor", "Rev": "Reverend",
+    "Capt": "Captain", "Col": "Colonel", "Gen": "General", "Lt": "Lieutenant", "Sgt": "Sergeant", "Maj": "Major",
+    "Hon": "Honourable", "Jr": "Junior", "Sr": "Senior", "Mt": "Mount", "Ave": "Avenue", "No": "number",
+    "Nos": "numbers", "vs": "versus", "v": "versus", "etc": "et cetera", "viz": "namely", "cf": "compare",
+    "et al": "and others", "ibid": "ibidem", "ie": "that is", "eg": "for example", "am": "A M", "pm": "P M",
+}
+_NO_PERIOD_OK = {"Mr", "Mrs", "Dr", "St"}  # British style: "Mr Smith"
+_BEFORE_NAME = {"Gen", "Dr", "St"}
 _CLOSING = re.compile(r"^[\"'”’)\]]*\s*$")
+
+
+def _abbreviation(m: re.Match) -> str:
+    word, period, space, nxt = m.group(1), m.group(2), m.group(3), m.group(4)
+    key = re.sub(r"[.\s]", "", word).lower() if "." in word else word
+    if not period and word not in _NO_PERIOD_OK:
+        return m.group(0)
+    if nxt.isalnum() and not space:
+        return m.group(0)  # "St.John" or "Mrs.x": leave it
+    before_name = bool(space) and nxt.isupper()
+    if word in ("Dr", "St"):
+        if before_name:
+            spoken = "Doctor" if word == "Dr" else "Saint"
+        elif period:
+            spoken = "Drive" if word == "Dr" else "Street"
+        else:
+            return m.group(0)
+    elif word in _BEFORE_NAME and not before_name:
+        return m.group(0)
+    elif key in ("No", "Nos") and not nxt.isdigit():
+        return m.group(0)
+    elif key in ("Mr", "Mrs", "Ms", "Messrs", "Prof", "Rev", "Capt", "Col", "Lt", "Sgt", "Maj", "Hon", "Mt") \
+            and not space and nxt:
+        return m.group(0)
+    else:
+        spoken = _ABBR_SPOKEN.get(key) or _ABBR_SPOKEN.get(key.lower())
+        if spoken is None:
+            return m.group(0)
+    if period and _CLOSING.match(m.string[m.end():]):
+        spoken += "."
+    return spoken
+
 
 _CURRENCY = {
     "$": ("dollar", "dollars", "cent", "cents"),
@@ -111,8 +122,13 @@ _SYMBOLS = [
     (re.compile(r"\s=\s"), " equals "),
     (re.compile(r"(?<=[A-Za-z])/(?=[A-Za-z])"), " or "),
     (re.compile(r"--+"), "—"),
-    (re.compile(r"[_*©®™¶†‡|~^`<>{}\[\]\\=#]"), " "),
 ]
+_SYMBOL_CHARS = frozenset("&@#°§×x+=/-")
+_DROP = str.maketrans({c: " " for c in "_*©®™¶†‡|~^`<>{}[]\\=#"})
+_MARK_CHARS = frozenset("[{¹²³⁴⁵⁶⁷⁸⁹⁰*†‡")
+_BREAK_CHARS = frozenset("*-_=~")
+_FRACTION_CHARS = frozenset(_FRACTIONS)
+_WORD_CHAR = re.compile(r"[^\W_]")
 
 
 def roman_to_int(s: str) -> int | None:
@@ -196,7 +212,8 @@ def _numbers(text: str, lang: str) -> str:
     text = _MONEY.sub(money, text)
     text = _PERCENT.sub(percent, text)
     text = _TIME.sub(time, text)
-    text = _FRACTION_RE.sub(fraction, text)
+    if _FRACTION_CHARS.intersection(text):
+        text = _FRACTION_RE.sub(fraction, text)
     text = _ORDINAL.sub(ordinal, text)
     text = _YEAR.sub(year, text)
     text = _DECIMAL.sub(lambda m: _words(Decimal(m.group(0)), lang), text)
@@ -221,19 +238,6 @@ def _speakable_email(m: re.Match) -> str:
     return f"{user.replace('.', ' dot ')} at {domain.replace('.', ' dot ')}"
 
 
-def _abbreviations(text: str) -> str:
-    """Spoken forms; an abbreviation's period that also ends the text (before closing quotes) is kept."""
-    for rx, spoken in _ABBREVIATION_RES:
-        word = spoken.rstrip(".")
-
-        def repl(m: re.Match, word: str = word) -> str:
-            ends = m.group(0).endswith(".") and _CLOSING.match(m.string[m.end():])
-            return word + "." if ends else word
-
-        text = rx.sub(repl, text)
-    return text
-
-
 def _regnal(m: re.Match) -> str:
     n = roman_to_int(m.group(2))
     if n is None or m.group(2) == "I" and m.group(1) in ("King", "Queen", "Pope", "Emperor"):
@@ -253,7 +257,7 @@ def _label_roman(m: re.Match, lang: str) -> str:
 
 
 def is_speakable(speech: str) -> bool:
-    return any(c.isalnum() for c in speech)
+    return _WORD_CHAR.search(speech) is not None
 
 
 def speech_text(text: str, language: str = "en") -> str:
@@ -262,9 +266,13 @@ def speech_text(text: str, language: str = "en") -> str:
     english = lang.startswith("en")
     s = _INVISIBLE.sub("", text)
     s = _EMOJI.sub("", s)
-    s = _BRACKET_TAG.sub(" ", s)
-    s = _FOOTNOTE_MARK.sub("", s)
-    s = _SECTION_BREAK.sub(" ", s)
+    chars = frozenset(s)
+    if "[" in chars:
+        s = _BRACKET_TAG.sub(" ", s)
+    if chars & _MARK_CHARS:
+        s = _FOOTNOTE_MARK.sub("", s)
+    if chars & _BREAK_CHARS:
+        s = _SECTION_BREAK.sub(" ", s)
     if "@" in s:
         s = _EMAIL.sub(_speakable_email, s)
     if "www" in s or "://" in s:
@@ -272,13 +280,13 @@ def speech_text(text: str, language: str = "en") -> str:
     s = _LABEL_ROMAN.sub(lambda m: _label_roman(m, lang), s)
     if english:
         s = _REGNAL.sub(_regnal, s)
-        if "." in s or "M" in s or "D" in s or "S" in s:
-            s = _abbreviations(s)
+        s = _ABBR.sub(_abbreviation, s)
     if any(c.isdigit() for c in s):
         s = _numbers(s, lang)
-    for rx, repl in _SYMBOLS:
-        s = rx.sub(repl, s)
-    s = _SPACES.sub(" ", s).strip()
+    if chars & _SYMBOL_CHARS:
+        for rx, repl in _SYMBOLS:
+            s = rx.sub(repl, s)
+    s = _SPACES.sub(" ", s.translate(_DROP)).strip()
     return s if is_speakable(s) else ""
 
 
