@@ -21,8 +21,6 @@ __all__ = ["Engine", "TTSSpeech", "current_engine", "release_loaded"]
 
 log = logging.getLogger(__name__)
 
-CLIP_RATE = 24000
-
 
 class TTSSpeech:
     """One loaded ``model.tts.TTS`` seen through the pipeline's ``Speech`` protocol."""
@@ -42,9 +40,10 @@ class TTSSpeech:
     def prepare_voice(self, clip: Path | None):
         if clip is None:
             return self.tts.builtin_voice()
-        from tasks.clips import load_clip
+        from tasks.clips import load_clip_native
 
-        return self.tts.prepare_voice(load_clip(clip, CLIP_RATE), CLIP_RATE)
+        wav, rate = load_clip_native(clip)   # the model resamples with its own filters
+        return self.tts.prepare_voice(wav, rate)
 
     def load_voice(self, path: Path):
         from model.tts import Voice
