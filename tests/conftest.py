@@ -119,7 +119,7 @@ def excerpt_book(shared_dir, tmp_path_factory) -> Path:
     return out
 
 
-def tiny_env(data: Path, checkpoint: Path, broker: str | None = None, **extra: str) -> dict[str, str]:
+def make_tiny_env(data: Path, checkpoint: Path, broker: str | None = None, **extra: str) -> dict[str, str]:
     """Environment for tomecast processes in tests: tiny model, CPU, small token budget, no watermark."""
     env = dict(os.environ)
     env.update({
@@ -139,6 +139,12 @@ def tiny_env(data: Path, checkpoint: Path, broker: str | None = None, **extra: s
         env["TOMECAST_BROKER_URL"] = broker
     env.update(extra)
     return env
+
+
+@pytest.fixture(scope="session")
+def tiny_env():
+    """tiny_env(data, checkpoint, broker=None, **extra) -> environment dict for tomecast processes."""
+    return make_tiny_env
 
 
 class WorkerProcess:

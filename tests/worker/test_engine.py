@@ -1,0 +1,45 @@
+"""Model lifetime: nothing loads until first use, one engine per process (a forked child makes its own),
+the loaded model is reused, and release keeps it loaded."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+
+import pytest
+
+from worker import engine as engine_mod
+from worker.engine import Engine, current_engine, release_loaded
+from worker.settings import Settings
+
+
+def _child_engine_id(parent_id: int, q) -> None:
+    q.put(id(current_engine(Settings())) != parent_id and not current_engine(Settings()).loaded)
+
+
+def test_engine_is_per_process_and_lazy():
+    parent = current_engine(Settings())
+    assert current_engine(Settings()) is parent and not parent.loaded
+    release_loaded()  # nothing loaded: a no-op
+    ctx = mp.get_context("fork")
+    q = ctx.Queue()
+    p = ctx.Process(target=_child_engine_id, args=(id(parent), q))
+    p.start()
+    p.join(30)
+    assert q.get(timeout=5) is True
+
+
+@pytest.mark.slow
+def test_speech_loads_once_and_survives_release(tiny_checkpoint, voice_clip):
+    settings = Settings.from_env({}).override(model=str(tiny_checkpoint), device="cpu", dtype="float32",
+                                              watermark=False, max_new_tokens=16, n_flow_steps=2)
+    eng = Engine(settings)
+    assert not eng.loaded and "model.tts" not in engine_mod.__dict__
+    speech = eng.speech()
+    assert eng.loaded and eng.speech() is speech
+    voice = speech.prepare_voice(voice_clip)
+    (a,) = speech.synthesize(["Hello there."], voice, settings.sampling.to_dict(), [5])
+    eng.release()
+    assert eng.speech() is speech
+    (b,) = speech.synthesize(["Hello there."], voice, settings.sampling.to_dict(), [5])
+    assert a.dtype.name == "float32" and a.ndim == 1 and len(a) > 0
+    assert (a == b).all()  # same seed, same audio, after a release too
