@@ -26,7 +26,7 @@ __all__ = ["assemble_book", "build_canvas", "enqueue", "prepare", "stitch_chapte
 
 log = logging.getLogger(__name__)
 
-STITCH_WAIT_S = 15
+STITCH_WAIT_S = 5
 
 
 def _store() -> Store:

@@ -78,16 +78,27 @@ def _cancelled(store: Store, job_id: str) -> bool:
 def prepare_job(store: Store, job_id: str, engine: SpeechEngine) -> dict[int, list[WorkUnit]]:
     """Plan the book, prepare the voice, write the manifest; returns the synthesis still to do, by chapter.
 
-    A job that was prepared before keeps its manifest (prepare is idempotent)."""
-    from text_prep import prepare as plan_book
-    from text_prep.types import PrepareOptions
-
+    A job that was prepared before keeps its manifest (prepare is idempotent). A failure marks the job failed
+    with its one-line message, then propagates."""
     spec = store.spec(job_id)
     if _cancelled(store, job_id):
         return {}
     if store.has_manifest(job_id):
         return pending_work(store.manifest(job_id), spec["chunks_per_task"])
     store.update_state(job_id, state="preparing", prepared_started=now_iso())
+    try:
+        return _prepare(store, job_id, spec, engine)
+    except TransientError:
+        raise
+    except Exception as exc:
+        store.update_state(job_id, state="failed", error=f"{spec['name']}: {exc}", finished=now_iso())
+        raise
+
+
+def _prepare(store: Store, job_id: str, spec: dict, engine: SpeechEngine) -> dict[int, list[WorkUnit]]:
+    from text_prep import prepare as plan_book
+    from text_prep.types import PrepareOptions
+
     folder = store.job_dir(job_id)
     book = plan_book(folder / "input" / spec["book_file"], PrepareOptions(**spec["prepare"]))
     atomic_write(folder / "plan.json", book.to_json())
@@ -152,11 +163,19 @@ def synthesize_chunks(store: Store, job_id: str, chapter: int, positions: Sequen
                                       "duration": wav_duration(store.chunk_path(e["cache"]))} for e in skipped})
     if not todo:
         return SynthesisResult(0, len(skipped), 0, 0.0)
-    speech = engine.speech(spec["model"], spec.get("revision"))
-    if speech.model_id != manifest["model_id"]:
-        raise JobStateError(f"job {job_id}: worker model {speech.model_id} differs from the job's "
-                            f"{manifest['model_id']}")
-    voice = speech.load_voice(store.voice_path(manifest["voice_key"]))
+    try:
+        speech = engine.speech(spec["model"], spec.get("revision"))
+        if speech.model_id != manifest["model_id"]:
+            raise JobStateError(f"job {job_id}: worker model {speech.model_id} differs from the job's "
+                                f"{manifest['model_id']}")
+        voice = speech.load_voice(store.voice_path(manifest["voice_key"]))
+    except TransientError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - no model, no voice: these chunks fail, the job reports it
+        log.error("job %s: chapter %d: cannot synthesize: %s", job_id, chapter, exc)
+        msg = f"{type(exc).__name__}: {exc}"[:300]
+        _record(store, job_id, {e["id"]: {"state": "failed", "error": msg} for e in todo})
+        return SynthesisResult(0, len(skipped), len(todo), 0.0)
     made = failed = 0
     audio_total = 0.0
     for start in range(0, len(todo), batch_size):
