@@ -41,7 +41,7 @@ FRONT_MATTER_MARKERS = re.compile(
 )
 
 TOC_RUN = 3  # this many headings in a row with almost no text between them are a table of contents
-TINY = 150  # characters of text after a heading below which it counts as "almost none"
+TINY = 40  # characters of text after a heading below which it counts as "almost none"
 SECTION_TARGET = 20_000  # characters per section when a text has no headings
 SINGLE_SECTION_MAX = 30_000
 
@@ -129,6 +129,10 @@ def _find_headings(text: str, pars: list[tuple[int, int]]) -> list[_Heading]:
     return heads
 
 
+def _label(h: _Heading) -> str:
+    return " ".join(h.lines[0].upper().replace(".", " ").replace(":", " ").split()[:2])
+
+
 def _drop_contents(text: str, heads: list[_Heading]) -> list[_Heading]:
     def body_len(k: int) -> int:
         nxt = heads[k + 1].start if k + 1 < len(heads) else len(text)
@@ -142,9 +146,12 @@ def _drop_contents(text: str, heads: list[_Heading]) -> list[_Heading]:
             j = k
             while j < len(heads) and tiny[j]:
                 j += 1
-            if j - k >= TOC_RUN:  # a contents list: its last entry is followed by front matter, drop it too
-                for m in range(k, min(j + 1, len(heads))):
+            if j - k >= TOC_RUN:  # a contents list
+                for m in range(k, j):
                     keep[m] = False
+                # Its last entry may be followed by front matter: dropped when the same label comes again later.
+                if j < len(heads) and _label(heads[j]) in {_label(h) for h in heads[j + 1:]}:
+                    keep[j] = False
             k = j
         else:
             k += 1

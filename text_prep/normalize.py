@@ -97,7 +97,7 @@ _GROUPED = re.compile(r"\b\d{1,3}(?:,\d{3})+\b")
 _INTEGER = re.compile(r"\d+")
 _FRACTIONS = {"½": "one half", "⅓": "one third", "⅔": "two thirds", "¼": "one quarter", "¾": "three quarters",
               "⅛": "one eighth", "⅜": "three eighths", "⅝": "five eighths", "⅞": "seven eighths"}
-_FRACTION_RE = re.compile(r"(\d*)\s?([½⅓⅔¼¾⅛⅜⅝⅞])")
+_FRACTION_RE = re.compile(r"(?:(\d+)\s?)?([½⅓⅔¼¾⅛⅜⅝⅞])")
 
 _ROMAN = re.compile(r"^M{0,3}(CM|CD|D?C{0,3})(XC|XL|L?X{0,3})(IX|IV|V?I{0,3})$")
 _LABEL_ROMAN = re.compile(
@@ -113,15 +113,18 @@ _ALONE_ROMAN = re.compile(r"^\s*([IVXLCDM]+)\.?\s*$")
 _SYMBOLS = [
     (re.compile(r"\s*&\s*"), " and "),
     (re.compile(r"(?<=\w)@(?=\w)"), " at "),
-    (re.compile(r"#\s?(?=\d)"), "number "),
-    (re.compile(r"(?<=\d)\s?°\s?([CF])\b"), lambda m: " degrees " + ("Celsius" if m.group(1) == "C" else "Fahrenheit")),
     (re.compile(r"°"), " degrees"),
     (re.compile(r"§§?\s?"), "section "),
     (re.compile(r"(?<=\d)\s?[x×]\s?(?=\d)"), " by "),
     (re.compile(r"\s[+]\s|(?<=\d)\+(?=\d)"), " plus "),
     (re.compile(r"\s=\s"), " equals "),
-    (re.compile(r"(?<=[A-Za-z])/(?=[A-Za-z])"), " or "),
+    (re.compile(r"(?<=[A-Za-z])/(?=[A-Za-z])"), " "),
     (re.compile(r"--+"), "—"),
+]
+# Before numbers are spelled out: they need the digits.
+_NUMBER_SYMBOLS = [
+    (re.compile(r"#\s?(?=\d)"), "number "),
+    (re.compile(r"(?<=\d)\s?°\s?([CF])\b"), lambda m: " degrees " + ("Celsius" if m.group(1) == "C" else "Fahrenheit")),
 ]
 _SYMBOL_CHARS = frozenset("&@#°§×x+=/-")
 _DROP = str.maketrans({c: " " for c in "_*©®™¶†‡|~^`<>{}[]\\=#"})
@@ -281,7 +284,10 @@ def speech_text(text: str, language: str = "en") -> str:
     if english:
         s = _REGNAL.sub(_regnal, s)
         s = _ABBR.sub(_abbreviation, s)
-    if any(c.isdigit() for c in s):
+    if any(c.isdigit() for c in s) or chars & _FRACTION_CHARS:
+        if "#" in chars or "°" in chars:
+            for rx, repl in _NUMBER_SYMBOLS:
+                s = rx.sub(repl, s)
         s = _numbers(s, lang)
     if chars & _SYMBOL_CHARS:
         for rx, repl in _SYMBOLS:

@@ -4,7 +4,8 @@ Parameters: nltk's ``punkt_tab`` English data when it is installed, else the par
 ``text_prep/resources/punkt_en.json`` (trained by ``scripts/train_punkt.py`` on public-domain books, reproducible
 byte for byte). Both get the abbreviation list below. Two rules are applied on top of Punkt: a single capital
 letter with a period (an initial, as in "J. R. R. Tolkien") and a title such as "Mr." or "St." never end a
-sentence when a capitalised word follows.
+sentence when a capitalised word follows; a quotation ending in "?" or "!" does not end the sentence when a
+lower-case word follows ('"Stop!" cried the man.').
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ PARAMS_RESOURCE = "punkt_en.json"
 _INITIAL_END = re.compile(r"(?:^|[\s(\"'“‘])[A-Z]\.$")
 _TITLE_END = re.compile(r"(?:^|[\s(\"'“‘])(" + "|".join(TITLES) + r")\.$", re.I)
 _CAPITAL_START = re.compile(r"^[\"'“‘(]*[A-Z]")
+_LOWER_START = re.compile(r"^[a-z]")
+_EXCLAIM_END = re.compile(r"[?!][\"'”’)]+$")
 
 
 def params_to_json(params: PunktParameters) -> str:
@@ -99,8 +102,11 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     for a, b in spans[1:]:
         pa, pb = out[-1]
         prev_tail = text[max(pa, pb - 12):pb]
-        if _CAPITAL_START.match(text[a:a + 3]) and (_INITIAL_END.search(prev_tail) or _TITLE_END.search(prev_tail)):
+        capital = _CAPITAL_START.match(text[a:a + 3])
+        if capital and (_INITIAL_END.search(prev_tail) or _TITLE_END.search(prev_tail)):
             out[-1] = (pa, b)
+        elif _LOWER_START.match(text[a:a + 3]) and _EXCLAIM_END.search(prev_tail):
+            out[-1] = (pa, b)  # '"Stop!" cried the man.
         else:
             out.append((a, b))
     return out

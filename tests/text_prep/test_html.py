@@ -1,0 +1,99 @@
+"""HTML/XHTML reader: heading levels to chapters, front matter, Gutenberg HTML, page numbers, entity safety."""
+
+import time
+
+from text_prep import prepare
+from text_prep.readers import read_document
+from text_prep.readers.markup import extract_blocks, parse_markup
+
+PARA = "<p>It was a fine day in the old town, and everybody was out walking along the river.</p>"
+
+HTML = f"""<!DOCTYPE html>
+<html lang="en-US"><head><meta charset="utf-8"><title>The River Book</title>
+<meta name="author" content="Rhea Banks"><style>p {{ color: red }}</style><script>var x = 1;</script></head>
+<body>
+<h1>THE RIVER BOOK</h1>
+<p>Copyright 1901. All rights reserved.</p>
+<h2>Chapter I: Morning</h2>{PARA}
+<p>He said <span class="pagenum">[Pg 7]</span>hello&nbsp;there &amp; left.</p>
+<h3>A subsection</h3>{PARA}
+<h2>Chapter II: Evening</h2>{PARA}<p>Line one<br/>line two</p>
+<h2>Footnotes</h2><p>[1] A note.</p>
+</body></html>"""
+
+
+def test_chapters_titles_and_front_matter(tmp_path):
+    p = tmp_path / "river.html"
+    p.write_text(HTML)
+    book = prepare(p)
+    assert (book.title, book.author, book.language) == ("The River Book", "Rhea Banks", "en-US")
+    assert [c.title for c in book.chapters] == ["Chapter I: Morning", "Chapter II: Evening"]
+    assert book.skipped == ("river.html (front matter)", "Footnotes (notes)")
+    first = book.chapters[0]
+    assert "He said hello there & left." in first.text  # page number dropped, entities decoded
+    assert "Pg 7" not in first.text and "var x" not in first.text and "color" not in first.text
+    titles = [c for c in first.chunks if c.pause == "title"]
+    assert [c.text for c in titles] == ["The River Book, by Rhea Banks", "Chapter I: Morning", "A subsection"]
+    assert "Line one\nline two" in book.chapters[1].text
+
+
+def test_include_front_matter_keeps_it(tmp_path):
+    from text_prep import PrepareOptions
+
+    p = tmp_path / "river.html"
+    p.write_text(HTML)
+    book = prepare(p, PrepareOptions(include_front_matter=True))
+    assert len(book.chapters) == 4 and book.skipped == ()
+
+
+def test_gutenberg_html_is_stripped(tmp_path):
+    html = ("<html><body><h2>Moby, by Herman</h2><pre>The Project Gutenberg eBook\n\nTitle: Moby Dick\n\n"
+            "Author: Herman Melville\n\nLanguage: English\n\n*** START OF THE PROJECT GUTENBERG EBOOK MOBY ***</pre>"
+            f"<h2>CHAPTER 1</h2>{PARA}<h2>CHAPTER 2</h2>{PARA}"
+            "<p>*** END OF THE PROJECT GUTENBERG EBOOK MOBY ***</p><p>Section 1. License terms.</p></body></html>")
+    p = tmp_path / "moby.htm"
+    p.write_text(html)
+    book = prepare(p)
+    assert (book.title, book.author, book.language) == ("Moby Dick", "Herman Melville", "en")
+    assert [c.title for c in book.chapters] == ["CHAPTER 1", "CHAPTER 2"]
+    assert "License" not in book.chapters[-1].text
+
+
+def test_plain_text_headings_inside_paragraphs(tmp_path):
+    p = tmp_path / "flat.html"
+    p.write_text(f"<html><body><p>CHAPTER I.</p>{PARA}<p>CHAPTER II.</p>{PARA}</body></html>")
+    assert [c.title for c in prepare(p).chapters] == ["CHAPTER I.", "CHAPTER II."]
+
+
+BOMB = """<?xml version="1.0"?>
+<!DOCTYPE html [
+ <!ENTITY a "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa">
+ <!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">
+ <!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">
+ <!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">
+ <!ENTITY e "&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;">
+ <!ENTITY f "&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;">
+ <!ENTITY ext SYSTEM "file:///etc/passwd">
+]>
+<html xmlns="http://www.w3.org/1999/xhtml"><body><p>Boom &f; &ext; done.</p><p>Caf&eacute; &amp; more.</p></body></html>
+"""
+
+
+def test_entity_expansion_and_external_entities_are_not_resolved(tmp_path):
+    for suffix in (".xhtml", ".html"):
+        p = tmp_path / f"bomb{suffix}"
+        p.write_text(BOMB)
+        t0 = time.perf_counter()
+        doc = read_document(p)
+        assert time.perf_counter() - t0 < 2
+        text = " ".join(s.text for s in doc.sections)
+        assert "aaaaaaaaaa" not in text and "root:" not in text
+        assert "Café & more." in text
+
+
+def test_deeply_nested_markup():
+    # libxml2 refuses more than 256 levels without XML_PARSE_HUGE, which we leave off on purpose
+    for prefer_xml in (True, False):
+        root = parse_markup("<html><body>" + "<div>" * 250 + "<p>deep text</p>" + "</div>" * 250 + "</body></html>",
+                            prefer_xml=prefer_xml)
+        assert [b.text for b in extract_blocks(root).blocks] == ["deep text"]

@@ -1,0 +1,71 @@
+"""Punkt sentence splitting, offline: titles, initials, i.e., quotations, ellipses; reproducible parameters."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from text_prep import sentences
+from text_prep.sentences import load_parameters, params_from_json, params_to_json, sentence_spans
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def split(text):
+    return [text[a:b] for a, b in sentence_spans(text)]
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Mr. Holmes went out. He came back.", ["Mr. Holmes went out.", "He came back."]),
+    ("We met Lord St. Simon at noon. He was late.", ["We met Lord St. Simon at noon.", "He was late."]),
+    ("Mrs. Hudson and Dr. Watson waited. Nobody came.", ["Mrs. Hudson and Dr. Watson waited.", "Nobody came."]),
+    ("The book by J. R. R. Tolkien is long. I read it.", ["The book by J. R. R. Tolkien is long.", "I read it."]),
+    ("Bring tools, i.e. hammers and saws. Then start.", ["Bring tools, i.e. hammers and saws.", "Then start."]),
+    ("Bring fruit, e.g. apples. Then go.", ["Bring fruit, e.g. apples.", "Then go."]),
+    ('"Are you there?" she asked. "Yes."', ['"Are you there?" she asked.', '"Yes."']),
+    ("\u201cWho is it?\u201d He opened the door.", ["\u201cWho is it?\u201d", "He opened the door."]),
+    ('"Stop!" cried the man. We stopped.', ['"Stop!" cried the man.', "We stopped."]),
+    ("He waited... Then he left.", ["He waited...", "Then he left."]),
+    ("I wonder... perhaps not. Yes.", ["I wonder... perhaps not.", "Yes."]),
+    ("It was 3 p.m. on Monday. She came.", ["It was 3 p.m. on Monday.", "She came."]),
+])
+def test_hard_cases(text, expected):
+    assert split(text) == expected
+
+
+def test_spans_are_absolute_and_cover_the_text():
+    text = "xx Mr. A came. B left!  C stayed? yy"
+    spans = sentence_spans(text, 3, len(text) - 3)
+    assert spans[0][0] == 3 and spans[-1][1] == len(text) - 3
+    for (_, b), (c, _) in zip(spans, spans[1:], strict=False):
+        assert b <= c and not text[b:c].strip()
+
+
+def test_shipped_parameters_work_without_punkt_tab(monkeypatch):
+    load_parameters.cache_clear()
+    sentences._tokenizer.cache_clear()
+    monkeypatch.setattr(sentences, "_installed_punkt_tab", lambda: None)
+    try:
+        params = load_parameters()
+        assert {"mr", "mrs", "dr", "st", "i.e", "e.g"} <= params.abbrev_types
+        assert len(params.ortho_context) > 1000
+        assert split("Mr. Holmes met St. Simon. Fine.") == ["Mr. Holmes met St. Simon.", "Fine."]
+    finally:
+        load_parameters.cache_clear()
+        sentences._tokenizer.cache_clear()
+
+
+def test_parameter_json_round_trip():
+    p = params_from_json((REPO / "text_prep" / "resources" / "punkt_en.json").read_text(encoding="utf-8"))
+    assert params_to_json(p) == (REPO / "text_prep" / "resources" / "punkt_en.json").read_text(encoding="utf-8")
+
+
+def test_shipped_parameters_are_small():
+    assert (REPO / "text_prep" / "resources" / "punkt_en.json").stat().st_size < 200_000
+
+
+def test_training_script_reproduces_the_shipped_file_byte_for_byte(corpus):
+    r = subprocess.run([sys.executable, str(REPO / "scripts" / "train_punkt.py"), "--corpus", str(corpus), "--check"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
