@@ -100,13 +100,11 @@ def build_canvas(store: Store, job_id: str, work: dict[int, list[WorkUnit]]):
     return chord(header, assemble_book.si(job_id, book=title).set(priority=prio))
 
 
-def enqueue(store: Store, job_id: str, work: dict[int, list[WorkUnit]] | None = None) -> None:
-    """Queue a submitted job (its prepare task), or, given ``work`` (a retry), that work's canvas."""
+def enqueue(store: Store, job_id: str) -> None:
+    """Queue a job's prepare task. For a job prepared before (a retry), prepare finds the manifest and queues
+    the canvas of what is left: pending chunks, chapters not stitched, the book."""
     spec = store.spec(job_id)
-    if work is None:
-        prepare.apply_async((job_id,), {"book": spec["name"]}, priority=celery_priority(spec["priority"]))
-    else:
-        build_canvas(store, job_id, work).apply_async()
+    prepare.apply_async((job_id,), {"book": spec["name"]}, priority=celery_priority(spec["priority"]))
 
 
 @signals.task_postrun.connect

@@ -144,7 +144,7 @@ def _deliver(store, job_id: str, m4b: Path, output: Path) -> tuple[Path, list[Pa
     return book, chapters
 
 
-def _enqueue(store, job_id: str, work=None) -> None:
+def _enqueue(store, job_id: str) -> None:
     from kombu.exceptions import OperationalError
 
     from tasks.app import app
@@ -152,7 +152,7 @@ def _enqueue(store, job_id: str, work=None) -> None:
     from tasks.errors import TaskError
 
     try:
-        enqueue(store, job_id, work)
+        enqueue(store, job_id)
     except OperationalError as exc:
         raise TaskError(f"cannot reach the broker at {_safe_url(app.conf.broker_url)}: {exc}") from None
 
@@ -269,7 +269,7 @@ def cmd_retry(args: argparse.Namespace) -> int:
     _use(settings)
     store = _store(settings)
     job_id, work = retry_job(store, args.job)
-    _enqueue(store, job_id, work)
+    _enqueue(store, job_id)
     n = 0 if work is None else sum(len(u.positions) for units in work.values() for u in units)
     print(f"{job_id} queued again" + ("" if work is None else f": {n} chunks, {len(work)} chapters"))
     return 0
