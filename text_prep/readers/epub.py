@@ -263,11 +263,14 @@ def read_epub(path: Path, data: bytes | None = None) -> Document:
             kind = "toc"
         else:
             types = _body_types(root) & MATTER_TYPES
-            kind = (matter_kind(*sorted(types)) or (next(iter(types)) if types else "")
+            kind = (matter_kind(*sorted(types)) or (min(types) if types else "")
                     or matter_kind(landmarks.get(item.href, ""))
                     or (matter_kind(guide[item.href]) if guide.get(item.href) in GUIDE_TYPES else "")
-                    or matter_kind(posixpath.basename(item.href), nav_title))
+                    or matter_kind(posixpath.basename(item.href)))
         blocks = extract_blocks(root)
+        if not blocks.blocks:
+            skipped.append(f"{nav_title or rel} ({kind or 'no text'})")
+            continue
         parts = _split_at_anchors(blocks, top_entries) if len(top_entries) > 1 else [(nav_title, blocks.blocks)]
         for part_title, part_blocks in parts:
             if part_blocks and part_blocks[0].level:
@@ -276,8 +279,6 @@ def read_epub(path: Path, data: bytes | None = None) -> Document:
                 part_title = part_title or heading
             text, heads = blocks_text(part_blocks)
             sections.append(Section(part_title, rel, text, heads, kind or matter_kind(part_title)))
-        if not blocks.blocks:
-            skipped.append(f"{nav_title or rel} (no text)")
     cover = _cover(epub, manifest, metas)
     return Document(title, author, language, sections, cover, skipped)
 
