@@ -144,3 +144,22 @@ def test_cli_submit_reports_an_unreachable_broker(data_dir, book_file):
                         "--broker", url], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and r.stderr.startswith("tomecast: error: cannot reach the broker at"), r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_status_and_jobs_commands_show_the_table(data_dir, book_file, capsys):
+    from tasks.cli.main import main
+
+    store = Store(data_dir)
+    job_id = _prepared_job(store, book_file, ["done", "failed", "done", "done", "done"])
+    assert main(["status", "--data", str(data_dir)]) == 0
+    header, row = capsys.readouterr().out.splitlines()[:2]
+    assert header.split()[:4] == ["JOB", "TITLE", "STATE", "PRIO"]
+    assert row.startswith(job_id) and " failed " in row and " 1/2 " in row and " 4/5 " in row
+    assert main(["status", job_id[-6:], "--data", str(data_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "Chapter 1" in out and "error: chunk 0.1: RuntimeError: boom" in out
+    assert main(["jobs", "--json", "--data", str(data_dir)]) == 0
+    (listed,) = json.loads(capsys.readouterr().out)
+    assert listed["job_id"] == job_id and listed["chunks_failed"] == 1 and listed["chunks"] == 5
+    assert main(["cancel", "nope", "--data", str(data_dir)]) == 2
+    assert "no job 'nope'" in capsys.readouterr().err
