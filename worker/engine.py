@@ -48,7 +48,7 @@ class TTSSpeech:
     def load_voice(self, path: Path):
         from model.tts import Voice
 
-        return Voice.load(path, device=self.tts.device)
+        return Voice.load(path, device=getattr(self.tts, "device", "cpu"))
 
     def synthesize(self, texts: list[str], voice, sampling: dict, seeds: list[int]) -> list[np.ndarray]:
         from model.tts import SynthesisParams
@@ -85,8 +85,8 @@ class Engine:
         return self._speech is not None
 
     def speech(self, model: str | None = None, revision: str | None = None) -> TTSSpeech:
-        model = model or self.settings.model
-        revision = revision if model != self.settings.model or revision else self.settings.revision
+        if model is None:
+            model, revision = self.settings.model, self.settings.revision
         with self._lock:
             if self._speech is not None and self._source == (model, revision):
                 return self._speech
