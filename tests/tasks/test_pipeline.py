@@ -133,3 +133,45 @@ def test_one_sentence_edit_makes_one_chunk_and_one_chapter(first_run, excerpt_bo
     assert len(made) == 1 and made[0]["chapter"] == 1
     assert [ch["index"] for ch in manifest["chapters"] if ch["stitched"]] == [1]
     assert len(manifest["chunks"]) == len(store.manifest(first_id)["chunks"])
+
+
+def test_retry_remakes_only_the_failed_chunk_identically(first_run, excerpt_book, voice_clip, tmp_path):
+    from tasks import pipeline
+    from tasks.jobs import retry_job
+    from worker.engine import Engine
+    from worker.settings import Settings
+
+    data, first_id, _, env = first_run
+    store = Store(data)
+    job_id = convert(env, excerpt_book, voice_clip, tmp_path / "out")
+    victim = store.manifest(job_id)["chunks"][-2]
+    original = store.chunk_path(victim["cache"]).read_bytes()
+    store.chunk_path(victim["cache"]).unlink()
+
+    def fail(doc):
+        doc["chunks"][-2].update(state="failed", error="RuntimeError: lost")
+        doc["chapters"][victim["chapter"]]["state"] = "failed"
+
+    store.update_manifest(job_id, fail)
+    store.update_state(job_id, state="failed")
+    _, work = retry_job(store, job_id)
+    assert {ch: [u.positions for u in units] for ch, units in work.items()} == \
+        {victim["chapter"]: [(victim["position"],)]}
+    settings = Settings.from_env(env)
+    assert pipeline.run_all(store, job_id, Engine(settings), settings.batch_size) is not None
+    manifest = store.manifest(job_id)
+    assert [c["id"] for c in manifest["chunks"] if c["synthesized"]] == [victim["id"]]
+    assert store.chunk_path(victim["cache"]).read_bytes() == original
+    assert store.state(job_id)["state"] == "done"
+
+
+def test_unusable_voice_clip_is_a_one_line_error(first_run, excerpt_book, tmp_path, capsys):
+    data, _, _, env = first_run
+    clip = tmp_path / "narrator.wav"
+    clip.write_text("this is not audio")
+    with environ(env):
+        rc = main(["convert", str(excerpt_book), "--voice", str(clip), "-o", str(tmp_path / "out"), "--quiet"])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and len(err.splitlines()) == 1 and "voice" in err and err.startswith("tomecast: error:")
+    job = max(Store(data).job_ids())
+    assert Store(data).state(job)["state"] == "failed"
