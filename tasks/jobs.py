@@ -29,6 +29,10 @@ def submit_job(store: Store, book: str | Path, settings: Settings, *, voice: str
     voice_path = Path(voice).expanduser() if voice else None
     if voice_path is not None and not voice_path.is_file():
         raise ClipError(f"voice clip {str(voice_path)!r} does not exist or is not a file")
+    if voice_path is not None and voice_path.suffix.lower() != ".voice":
+        from tasks.clips import probe_sample_rate
+
+        probe_sample_rate(voice_path)  # a clip ffmpeg cannot read fails here, naming the user's file
     if priority not in PRIORITIES:
         raise TaskError(f"priority {priority} is not in 0..9 (9 runs first)")
     job_id, folder = store.new_job()

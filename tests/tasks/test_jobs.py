@@ -58,6 +58,10 @@ def test_submit_rejects_bad_input_with_one_line(data_dir, book_file, tmp_path):
         submit_job(store, tmp_path / "missing.txt", settings)
     with pytest.raises(ClipError, match="voice clip '.*nope.wav' does not exist"):
         submit_job(store, book_file, settings, voice=tmp_path / "nope.wav")
+    noise = tmp_path / "noise.wav"
+    noise.write_bytes(b"RIFF not really")
+    with pytest.raises(ClipError, match="noise.wav"):
+        submit_job(store, book_file, settings, voice=noise)
     with pytest.raises(TaskError, match="priority 12 is not in 0..9"):
         submit_job(store, book_file, settings, priority=12)
     assert store.job_ids() == []
