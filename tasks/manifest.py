@@ -126,7 +126,7 @@ def summarize(job_id: str, spec: dict, state: dict, manifest: dict | None) -> Jo
     failed = [c for c in chunks if c["state"] == "failed"]
     made = [c for c in done if c["synthesized"]]
     audio = sum(c["duration"] or 0.0 for c in done)
-    errors += [f"chunk {c['id']}: {c['error']}" for c in failed if c.get("error")]
+    errors = [f"chunk {c['id']}: {c['error']}" for c in failed if c.get("error")] + errors
     eta = None
     started = _epoch(state.get("synth_started"))
     pending = len(chunks) - len(done) - len(failed)

@@ -308,8 +308,8 @@ def assemble_book(store: Store, job_id: str) -> Path | None:
     not_done = [ch for ch in manifest["chapters"] if ch["state"] != "done"]
     if not_done:
         failed = sum(c["state"] == "failed" for c in manifest["chunks"])
-        msg = (f"{book.title}: {len(not_done)} of {len(manifest['chapters'])} chapters not done "
-               f"({failed} chunks failed); run `tomecast retry {job_id}`")
+        msg = (f"{book.title}: {len(not_done)} of {len(manifest['chapters'])} chapters not done, "
+               f"{failed} chunk{'s' if failed != 1 else ''} failed; run `tomecast retry {job_id}`")
         store.update_state(job_id, state="failed", error=msg, finished=now_iso())
         log.error(msg)
         return None
