@@ -171,6 +171,16 @@ def _size_sections(text: str, start: int, end: int, source: str) -> list[Section
     return out
 
 
+def _preamble_matter(pre: str) -> str:
+    """Front matter kind of the text before the first heading: '' when it reads like part of the book."""
+    if FRONT_MATTER_MARKERS.search(pre):
+        return "front matter"
+    pars = [pre[a:b] for a, b in paragraph_spans(pre)]
+    if len(pars) <= 6 and len(pre.strip()) <= 400 and all("\n" not in p and len(p) <= 80 for p in pars):
+        return "titlepage"  # title and author lines: the spoken opening says them
+    return ""
+
+
 def split_chapters(text: str, source: str, start: int = 0, end: int | None = None) -> list[Section]:
     """Sections of ``text[start:end]``; their texts are consecutive slices, so nothing is lost.
 
@@ -186,7 +196,7 @@ def split_chapters(text: str, source: str, start: int = 0, end: int | None = Non
     sections: list[Section] = []
     pre = text[start:heads[0].start]
     if pre.strip():
-        sections.append(Section("", source, pre, matter="front matter" if FRONT_MATTER_MARKERS.search(pre) else ""))
+        sections.append(Section("", source, pre, matter=_preamble_matter(pre)))
     pending: list[str] = []
     for k, h in enumerate(heads):
         nxt = heads[k + 1].start if k + 1 < len(heads) else end

@@ -46,6 +46,7 @@ _ABBR_SPOKEN = {
 }
 _NO_PERIOD_OK = {"Mr", "Mrs", "Dr", "St"}  # British style: "Mr Smith"
 _BEFORE_NAME = {"Gen", "Dr", "St"}
+_CAN_END = {"am", "pm", "etc", "ibid"}  # followed by a capitalised word, these also end the sentence
 _CLOSING = re.compile(r"^[\"'”’)\]]*\s*$")
 
 
@@ -75,7 +76,8 @@ def _abbreviation(m: re.Match) -> str:
         spoken = _ABBR_SPOKEN.get(key) or _ABBR_SPOKEN.get(key.lower())
         if spoken is None:
             return m.group(0)
-    if period and _CLOSING.match(m.string[m.end():]):
+    if period and (_CLOSING.match(m.string[m.end():])
+                   or key.lower() in _CAN_END and _SENTENCE_NEXT.match(m.string, m.end())):
         spoken += "."
     return spoken
 
@@ -90,6 +92,7 @@ _SCALE = r"(?:\s+(thousand|million|billion|trillion))?"
 _MONEY = re.compile(r"([$£€¥])\s?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?" + _SCALE + r"\b")
 _PERCENT = re.compile(r"(\d+(?:,\d{3})*(?:\.\d+)?)\s?(%|per cent\b|percent\b)")
 _TIME = re.compile(r"\b([01]?\d|2[0-3]):([0-5]\d)(?:\s?([AaPp])\.?\s?[Mm]\b\.?)?")
+_SENTENCE_NEXT = re.compile(r"\s*(?:$|[\"“”'’)]|[A-Z])")
 _ORDINAL = re.compile(r"\b(\d{1,9})(st|nd|rd|th|d)\b")
 _YEAR = re.compile(r"(?<![\d,.$£€¥])\b(1[1-9]\d\d|20\d\d)s?\b(?![,.]\d|%)")
 _DECIMAL = re.compile(r"(?<![\d,.])(\d+)\.(\d+)\b")
@@ -194,6 +197,8 @@ def _numbers(text: str, lang: str) -> str:
             out += f" {_words(mins, lang)}"
         if ap:
             out += " A M" if ap.lower() == "a" else " P M"
+            if m.group(0).endswith(".") and _SENTENCE_NEXT.match(m.string, m.end()):
+                out += "."  # "p.m." also ended the sentence
         return out
 
     def ordinal(m: re.Match) -> str:
@@ -270,6 +275,8 @@ def speech_text(text: str, language: str = "en") -> str:
     s = _INVISIBLE.sub("", text)
     s = _EMOJI.sub("", s)
     chars = frozenset(s)
+    if "_" in chars:  # _italics_ in Gutenberg texts
+        s = s.replace("_", "")
     if "[" in chars:
         s = _BRACKET_TAG.sub(" ", s)
     if chars & _MARK_CHARS:
