@@ -118,9 +118,9 @@ class VoiceEncoder(nn.Module):
     @torch.inference_mode()
     def embed(self, wav16: torch.Tensor) -> torch.Tensor:
         """(L,) float32 16 kHz waveform -> (1, E) speaker embedding (silence trimmed first)."""
+        if wav16.numel() == 0 or float(wav16.abs().max()) == 0.0:
+            raise ValueError("the clip is silent: every sample is zero")
         wav = trim_silence(wav16.float())
-        if wav.numel() == 0:
-            raise ValueError("the clip is silent: nothing left after trimming")
         mel = ve_melspectrogram(wav.to(self.proj.weight.device))
         return self.embed_mel(mel)
 
