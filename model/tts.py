@@ -1,0 +1,175 @@
+"""The end-to-end facade: load a checkpoint once, prepare or load a voice, synthesize batches of texts.
+
+    tts = TTS.load("ResembleAI/chatterbox", device="auto")          # or a local checkpoint folder
+    voice = tts.prepare_voice(wav, sample_rate)                      # or tts.builtin_voice() / Voice.load(path)
+    wavs = tts.synthesize(texts, voice, SynthesisParams(), seeds)    # float32 mono 24 kHz, one per text
+
+Texts are grouped by length into batches of ``batch_size`` (T3 and S3Gen both run padded, masked
+batches); every text's audio depends only on its own text, voice, parameters and seed, never on its batch.
+The model knows texts and waveforms, nothing of files of books or jobs.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from model.checkpoint import DEFAULT_REPO, resolve_checkpoint
+from model.device import resolve_device, resolve_dtype
+from model.errors import ModelError
+from model.generate import T3Params, generate, release_memory
+from model.s3gen.load import load_s3gen
+from model.t3 import T3Cond, load_t3
+from model.tokenizer import TextTokenizer
+from model.voice.prepare import VoiceModels, prepare_voice
+from model.voice.voice import Voice
+from model.watermark import Watermarker
+from model.weights import read_state_dict
+
+__all__ = ["TTS", "SynthesisParams", "Voice", "SAMPLE_RATE"]
+
+log = logging.getLogger(__name__)
+
+SAMPLE_RATE = 24_000
+# Seeds of S3Gen's noise are drawn from a stream apart from T3's sampling stream.
+_S3GEN_SEED_SALT = 0x5EED_5EED
+
+
+@dataclass(frozen=True)
+class SynthesisParams:
+    """Every sampling option of a synthesis; defaults are the official English ones."""
+
+    temperature: float = 0.8
+    top_p: float = 1.0
+    min_p: float = 0.05
+    repetition_penalty: float = 1.2
+    cfg_weight: float = 0.5
+    exaggeration: float = 0.5
+    max_new_tokens: int = 1000
+    n_flow_steps: int = 10
+    flow_cfg_rate: float = 0.7
+
+    def validate(self) -> None:
+        self.t3().validate()
+        if not 0 <= self.exaggeration <= 2:
+            raise ModelError(f"exaggeration must be in [0, 2], got {self.exaggeration}")
+        if self.max_new_tokens > 4096 - 4:
+            raise ModelError(f"max_new_tokens must be at most 4092 (learned positions), got {self.max_new_tokens}")
+        if not 1 <= self.n_flow_steps <= 100:
+            raise ModelError(f"n_flow_steps must be in [1, 100], got {self.n_flow_steps}")
+        if self.flow_cfg_rate < 0:
+            raise ModelError(f"flow_cfg_rate must be >= 0, got {self.flow_cfg_rate}")
+
+    def t3(self) -> T3Params:
+        return T3Params(temperature=self.temperature, top_p=self.top_p, min_p=self.min_p,
+                        repetition_penalty=self.repetition_penalty, cfg_weight=self.cfg_weight,
+                        max_new_tokens=self.max_new_tokens)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class TTS:
+    """One loaded Chatterbox: T3, S3Gen, the voice networks, the tokenizer and the built-in voice."""
+
+    sample_rate = SAMPLE_RATE
+
+    def __init__(self, *, t3, s3gen, voice_models: VoiceModels, tokenizer: TextTokenizer,
+                 builtin: Voice | None, model_id: str, device: torch.device, dtype: torch.dtype,
+                 watermarker: Watermarker | None, default_batch_size: int = 8) -> None:
+        self.t3, self.s3gen, self.voice_models, self.tokenizer = t3, s3gen, voice_models, tokenizer
+        self._builtin = builtin
+        self.model_id, self.device, self.dtype = model_id, device, dtype
+        self.watermarker = watermarker
+        self.default_batch_size = default_batch_size
+
+    @classmethod
+    def load(cls, source: str | Path = DEFAULT_REPO, *, revision: str | None = None, device: str = "auto",
+             dtype: str | None = None, watermark: bool = True, batch_size: int = 8) -> TTS:
+        """Load from a local checkpoint folder or a Hugging Face repo id (pinned revision, cached)."""
+        ck = resolve_checkpoint(source, revision)
+        ck.require("t3", "ve", "s3gen", "tokenizer")
+        dev = resolve_device(device)
+        dt = resolve_dtype(dtype, dev)
+        t3 = load_t3(ck.file("t3"), dev, dt)
+        tokenizer = TextTokenizer(ck.file("tokenizer"))
+        # S3Gen stays float32: it is a few percent of the time, and half precision moves the mel.
+        s3gen, voice_parts = load_s3gen(ck.file("s3gen"), dev, torch.float32)
+        voice_models = VoiceModels.from_state_dicts(read_state_dict(ck.file("ve")), voice_parts["tokenizer"],
+                                                    voice_parts["speaker_encoder"], dev,
+                                                    source=str(ck.file("s3gen")))
+        del voice_parts
+        builtin = Voice.load(ck.file("conds"), device=dev) if "conds" in ck.files else None
+        wm = Watermarker.create() if watermark else None
+        log.info("model %s loaded on %s (%s)%s", ck.model_id, dev, dt, ", watermarking" if wm else "")
+        return cls(t3=t3, s3gen=s3gen, voice_models=voice_models, tokenizer=tokenizer, builtin=builtin,
+                   model_id=ck.model_id, device=dev, dtype=dt, watermarker=wm, default_batch_size=batch_size)
+
+    # ----------------------------------------------------------------------------------------- voices
+    def builtin_voice(self) -> Voice:
+        if self._builtin is None:
+            raise ModelError(f"checkpoint {self.model_id} has no built-in voice (conds.pt); pass a reference clip")
+        return self._builtin
+
+    def prepare_voice(self, wav: np.ndarray | torch.Tensor, sample_rate: int) -> Voice:
+        """A reusable voice from a mono float clip at any sample rate (VoiceError for unusable clips)."""
+        return prepare_voice(wav, sample_rate, self.voice_models)
+
+    def load_voice(self, path: str | Path) -> Voice:
+        return Voice.load(path, device=self.device)
+
+    # ------------------------------------------------------------------------------------- synthesis
+    def synthesize(self, texts: list[str], voice: Voice, params: SynthesisParams = SynthesisParams(),
+                   seeds: list[int] | None = None, batch_size: int | None = None) -> list[np.ndarray]:
+        """One float32 mono 24 kHz waveform per text; ``seeds[i]`` makes text i reproducible."""
+        params.validate()
+        seeds = [0] * len(texts) if seeds is None else [int(s) for s in seeds]
+        if len(seeds) != len(texts):
+            raise ModelError(f"{len(seeds)} seeds for {len(texts)} texts")
+        for i, t in enumerate(texts):
+            if not isinstance(t, str) or not t.strip():
+                raise ModelError(f"text {i} is empty")
+        batch_size = batch_size or self.default_batch_size
+        if batch_size < 1:
+            raise ModelError(f"batch size must be >= 1, got {batch_size}")
+        voice = voice.to(self.device)
+        ids = [torch.tensor(self.tokenizer.encode(t), dtype=torch.long) for t in texts]
+        # Similar lengths together: less padding; results do not depend on the grouping.
+        order = sorted(range(len(texts)), key=lambda i: ids[i].numel())
+        out: list[np.ndarray | None] = [None] * len(texts)
+        for start in range(0, len(order), batch_size):
+            group = order[start:start + batch_size]
+            wavs = self._synthesize_batch([ids[i] for i in group], voice, params, [seeds[i] for i in group])
+            for i, w in zip(group, wavs, strict=True):
+                out[i] = w
+        return out  # type: ignore[return-value]
+
+    @torch.inference_mode()
+    def _synthesize_batch(self, ids: list[torch.Tensor], voice: Voice, params: SynthesisParams,
+                          seeds: list[int]) -> list[np.ndarray]:
+        cond = T3Cond(speaker_emb=voice.speaker_emb, prompt_tokens=voice.cond_prompt_speech_tokens,
+                      exaggeration=params.exaggeration)
+        tokens = generate(self.t3, ids, cond, params.t3(), seeds)
+        waves: list[np.ndarray | None] = [None] * len(ids)
+        live = [i for i, t in enumerate(tokens) if t.numel() > 0]
+        for i in range(len(ids)):
+            if i not in live:
+                log.warning("T3 produced no speech tokens for a text (seed %d); it gets 0.2 s of silence", seeds[i])
+                waves[i] = np.zeros(int(0.2 * SAMPLE_RATE), dtype=np.float32)
+        if live:
+            gens = [torch.Generator(device=self.s3gen.device).manual_seed((seeds[i] ^ _S3GEN_SEED_SALT) & (2**63 - 1))
+                    for i in live]
+            wavs = self.s3gen.synthesize([tokens[i] for i in live], voice.gen, n_steps=params.n_flow_steps,
+                                         cfg_rate=params.flow_cfg_rate, generators=gens)
+            for i, w in zip(live, wavs, strict=True):
+                x = w.float().cpu().numpy()
+                waves[i] = self.watermarker.apply(x, SAMPLE_RATE) if self.watermarker else x
+        return waves  # type: ignore[return-value]
+
+    def release(self) -> None:
+        """Free per-job memory (allocator caches); the weights stay loaded."""
+        release_memory(self.device)
