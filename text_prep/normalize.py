@@ -135,6 +135,7 @@ _MARK_CHARS = frozenset("[{¹²³⁴⁵⁶⁷⁸⁹⁰*†‡")
 _BREAK_CHARS = frozenset("*-_=~")
 _FRACTION_CHARS = frozenset(_FRACTIONS)
 _WORD_CHAR = re.compile(r"[^\W_]")
+_DIGIT = re.compile(r"\d")
 
 
 def roman_to_int(s: str) -> int | None:
@@ -291,7 +292,7 @@ def speech_text(text: str, language: str = "en") -> str:
     if english:
         s = _REGNAL.sub(_regnal, s)
         s = _ABBR.sub(_abbreviation, s)
-    if any(c.isdigit() for c in s) or chars & _FRACTION_CHARS:
+    if _DIGIT.search(s) or chars & _FRACTION_CHARS:
         if "#" in chars or "°" in chars:
             for rx, repl in _NUMBER_SYMBOLS:
                 s = rx.sub(repl, s)

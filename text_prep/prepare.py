@@ -4,9 +4,14 @@ opening and chapter titles, and give every chunk its content key."""
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
+import threading
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from text_prep.chunking import chunk_section
+from text_prep.chunking import Piece, chunk_section
+from text_prep.document import Section
 from text_prep.errors import BookFormatError, TextPrepError
 from text_prep.normalize import heading_speech, is_speakable
 from text_prep.readers import read_document
@@ -18,6 +23,39 @@ log = logging.getLogger(__name__)
 
 # 600 characters is about 40 s of speech: the model's 1000 speech-token cap.
 MAX_CHARS_RANGE = (40, 600)
+
+
+# Books with more text than this are chunked by several processes (when the process may fork safely).
+PARALLEL_MIN_CHARS = 2_000_000
+MAX_WORKERS = 4
+
+
+def _workers(sections: list[Section]) -> int:
+    total = sum(len(s.text) for s in sections)
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if total < PARALLEL_MIN_CHARS or cpus < 2 or len(sections) < 2:
+        return 1
+    # Forking is safe only in a single-threaded, non-daemon process (a Celery prefork child is a daemon).
+    if multiprocessing.current_process().daemon or threading.active_count() > 1:
+        return 1
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return min(cpus, MAX_WORKERS, len(sections))
+
+
+def _chunk_job(args: tuple) -> list[Piece]:
+    return chunk_section(*args)
+
+
+def _chunk_sections(sections: list[Section], max_chars: int, language: str) -> list[list[Piece]]:
+    """Pieces of every section, in order; sections are independent, so big books use a process pool."""
+    jobs = [(s.text, s.headings, max_chars, language) for s in sections]
+    workers = _workers(sections)
+    if workers == 1:
+        return [_chunk_job(j) for j in jobs]
+    log.debug("chunking %d sections with %d processes", len(jobs), workers)
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        return list(pool.map(_chunk_job, jobs, chunksize=1))
 
 
 def opening_text(title: str, author: str) -> str:
@@ -34,12 +72,14 @@ def prepare(path: str | Path, options: PrepareOptions | None = None) -> Book:
     language = options.language or doc.language or "en"
     skipped = list(doc.skipped)
     chapters: list[Chapter] = []
+    kept = [s for s in doc.sections if options.include_front_matter or not s.matter]
+    all_pieces = iter(_chunk_sections(kept, options.max_chars, language))
     for sec in doc.sections:
         label = sec.title or sec.source
         if sec.matter and not options.include_front_matter:
             skipped.append(f"{label} ({sec.matter})")
             continue
-        pieces = chunk_section(sec.text, sec.headings, options.max_chars, language)
+        pieces = next(all_pieces)
         if not pieces:
             skipped.append(f"{label} (no text)")
             continue

@@ -39,6 +39,8 @@ _INITIAL_END = re.compile(r"(?:^|[\s(\"'“‘])[A-Z]\.$")
 _TITLE_END = re.compile(r"(?:^|[\s(\"'“‘])(" + "|".join(TITLES) + r")\.$", re.I)
 _CAPITAL_START = re.compile(r"^[\"'“‘(]*[A-Z]")
 _LOWER_START = re.compile(r"^[a-z]")
+_END_CHAR = re.compile(r"[.?!]")
+_TRAILING_END = re.compile(r"[.?!][.?!\"'”’)\]\s]*$")
 _EXCLAIM_END = re.compile(r"[?!][\"'”’)]+$")
 
 
@@ -94,6 +96,13 @@ def _tokenizer(use_installed: bool = True) -> PunktSentenceTokenizer:
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
     """Spans of the sentences of ``text[start:end]`` (absolute offsets into ``text``), in order."""
     end = len(text) if end is None else end
+    last = _TRAILING_END.search(text, start, end)
+    if not _END_CHAR.search(text, start, last.start() if last else end):
+        # Punkt splits only after . ? or !; with none before the end, the whole piece is one sentence.
+        stripped = text[start:end]
+        a = start + len(stripped) - len(stripped.lstrip())
+        b = start + len(stripped.rstrip())
+        return [(a, b)] if b > a else []
     piece = text[start:end]
     spans = [(a + start, b + start) for a, b in _tokenizer().span_tokenize(piece)]
     if len(spans) < 2:

@@ -1,0 +1,78 @@
+"""T3 decode throughput: speech tokens per second at several batch sizes (CUDA bf16 by default).
+
+    python bench/bench_t3_gpu.py --device cuda                        # full size, batch 1, 16, 64
+    python bench/bench_t3_gpu.py --device cpu --preset tiny --steps 20   # smoke test
+
+Every row runs exactly ``--steps`` tokens (stop token ignored) with CFG 0.5; the time includes the prefill.
+The last line is JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from model.device import resolve_device, resolve_dtype  # noqa: E402
+from model.generate import T3Params, generate_raw, release_memory  # noqa: E402
+from model.t3 import T3, T3Cond  # noqa: E402
+from model.testing.t3_checkpoint import t3_config, t3_state_dict  # noqa: E402
+
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--device", default="cuda")
+    ap.add_argument("--dtype", default=None, help="default: bf16 on CUDA, fp32 on CPU")
+    ap.add_argument("--preset", default="full", choices=["full", "tiny"])
+    ap.add_argument("--batches", default="1,16,64")
+    ap.add_argument("--steps", type=int, default=200)
+    ap.add_argument("--text-len", type=int, default=60)
+    ap.add_argument("--cfg-weight", type=float, default=0.5)
+    args = ap.parse_args()
+    device = resolve_device(args.device)
+    dtype = resolve_dtype(args.dtype, device)
+    sd = t3_state_dict(args.preset, seed=0)
+    with torch.device("meta"):
+        model = T3(t3_config(args.preset))
+    model.load_state_dict(sd, assign=True)
+    del sd
+    model = model.to(device=device, dtype=dtype).eval()
+    g = torch.Generator().manual_seed(0)
+    cond = T3Cond(torch.randn(1, 256, generator=g), torch.randint(0, 6561, (1, 150), generator=g), 0.5)
+    cond_emb = model.encode_cond(cond)
+    params = T3Params(max_new_tokens=args.steps, cfg_weight=args.cfg_weight, stop_at_eos=False)
+    results = []
+    for b in (int(x) for x in args.batches.split(",")):
+        texts = [torch.randint(3, 700, (args.text_len - (i % 7),), generator=g) for i in range(b)]
+        generate_raw(model, texts, cond_emb, T3Params(max_new_tokens=4, cfg_weight=args.cfg_weight), list(range(b)))
+        if device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats()
+        sync(device)
+        t0 = time.perf_counter()
+        generate_raw(model, texts, cond_emb, params, list(range(b)))
+        sync(device)
+        dt = time.perf_counter() - t0
+        row = {"batch": b, "seconds": round(dt, 3), "tokens_per_s": round(b * args.steps / dt, 1),
+               "steps_per_s": round(args.steps / dt, 2)}
+        if device.type == "cuda":
+            row["peak_mib"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
+        print(row, flush=True)
+        results.append(row)
+        release_memory(device)
+    print(json.dumps({"bench": "t3_gpu", "device": str(device), "dtype": str(dtype).replace("torch.", ""),
+                      "preset": args.preset, "steps": args.steps, "cfg_weight": args.cfg_weight, "results": results}))
+
+
+if __name__ == "__main__":
+    main()
