@@ -41,6 +41,7 @@ class T3Params:
     cfg_weight: float = 0.5
     max_new_tokens: int = 1000
     greedy: bool = False  # argmax instead of sampling (parity tests)
+    stop_at_eos: bool = True  # False: always run max_new_tokens steps (benchmarks)
     stop_check_every: int = 16
 
     def validate(self) -> None:
@@ -180,7 +181,8 @@ def generate_raw(model: T3, texts: list[torch.Tensor], cond: T3Cond | torch.Tens
         tok = sampling.sample(scores, keys, step, params.greedy)  # (n,)
         out[:, k] = tok
         seen.scatter_(1, tok[:, None], True)
-        done |= tok == cfg.stop_speech
+        if params.stop_at_eos:
+            done |= tok == cfg.stop_speech
         if k + 1 == k_max or ((k + 1) % params.stop_check_every == 0 and bool(done.all())):
             break
         e = model.embed_speech(tok, (step + 1).expand(n))  # (n, D)
@@ -197,6 +199,8 @@ def generate_raw(model: T3, texts: list[torch.Tensor], cond: T3Cond | torch.Tens
     is_stop = out == cfg.stop_speech
     first_stop = is_stop.int().argmax(1) + 1
     lengths_out = torch.where(is_stop.any(1), first_stop, torch.full_like(first_stop, k_max))
+    if not params.stop_at_eos:
+        lengths_out = torch.full_like(first_stop, k_max)
     return RawTokens(out.cpu(), lengths_out.cpu())
 
 
