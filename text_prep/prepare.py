@@ -15,6 +15,7 @@ from text_prep.document import Section
 from text_prep.errors import BookFormatError, TextPrepError
 from text_prep.normalize import heading_speech, is_speakable
 from text_prep.readers import read_document
+from text_prep.sentences import sentence_spans
 from text_prep.types import Book, Chapter, Chunk, Pause, PrepareOptions
 
 __all__ = ["MAX_CHARS_RANGE", "opening_text", "prepare"]
@@ -54,6 +55,7 @@ def _chunk_sections(sections: list[Section], max_chars: int, language: str) -> l
     if workers == 1:
         return [_chunk_job(j) for j in jobs]
     log.debug("chunking %d sections with %d processes", len(jobs), workers)
+    sentence_spans("Warm up. Load Punkt once, before forking.")
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
         return list(pool.map(_chunk_job, jobs, chunksize=1))
 

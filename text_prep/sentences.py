@@ -15,8 +15,10 @@ import logging
 import re
 from functools import lru_cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
-from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
+if TYPE_CHECKING:  # nltk is imported on first use: its package import pulls in scipy (about a second)
+    from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
 
 __all__ = ["ABBREVIATIONS", "TITLES", "load_parameters", "params_from_json", "params_to_json", "sentence_spans"]
 
@@ -56,6 +58,8 @@ def params_to_json(params: PunktParameters) -> str:
 
 
 def params_from_json(text: str) -> PunktParameters:
+    from nltk.tokenize.punkt import PunktParameters
+
     data = json.loads(text)
     p = PunktParameters()
     p.abbrev_types = set(data["abbrev_types"])
@@ -90,6 +94,8 @@ def load_parameters(use_installed: bool = True) -> PunktParameters:
 
 @lru_cache(maxsize=2)
 def _tokenizer(use_installed: bool = True) -> PunktSentenceTokenizer:
+    from nltk.tokenize.punkt import PunktSentenceTokenizer
+
     return PunktSentenceTokenizer(load_parameters(use_installed))
 
 
