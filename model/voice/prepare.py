@@ -7,7 +7,7 @@ Steps, for a mono float clip at any rate:
    the ``kaldi`` sinc (as the official path does) feeds the CAMPPlus x-vector and the prompt tokens. Prompt
    mel frames are made exactly 2 x tokens (the official code keeps an odd frame, which shifts the output).
 3. T3 conditioning: S3 tokens of the first 6 s at 16 kHz (at most 150), the VoiceEncoder embedding of the
-   whole 16 kHz clip, and the exaggeration.
+   16 kHz clip (all of it, as the official code does, up to 60 s), and the exaggeration.
 
 Clips that are silent or shorter than 3 s are rejected with a one-line ``VoiceError``; what is left unused
 of a long clip is noted in the log.
@@ -41,12 +41,16 @@ MIN_SECONDS = 3.0
 T3_PROMPT_SECONDS = 6        # ENC_COND_LEN
 GEN_PROMPT_SECONDS = 10      # DEC_COND_LEN
 T3_PROMPT_TOKENS = 150
+SPEAKER_MAX_SECONDS = 60    # beyond this the embedding gains nothing and the LSTM batch grows
 SILENCE_PEAK = 1e-3          # below -60 dBFS peak the clip carries nothing usable
 
 
 @dataclass
 class VoiceModels:
-    """The three networks a voice needs: VoiceEncoder, S3 tokenizer, CAMPPlus (fp32, on one device)."""
+    """The three networks a voice needs: VoiceEncoder, S3 tokenizer, CAMPPlus (on one device).
+
+    Keep them in float32 (they are small; token parity with the official tokenizer was proven in fp32).
+    """
 
     ve: VoiceEncoder
     tokenizer: S3Tokenizer
@@ -152,6 +156,8 @@ def prepare_voice(wav: np.ndarray | torch.Tensor, sample_rate: int, models: Voic
     if seconds > T3_PROMPT_SECONDS:
         log.info("T3 speech prompt uses the first %d s of the clip", T3_PROMPT_SECONDS)
     t3_tokens = models.tokenizer.tokenize(ref16[: T3_PROMPT_SECONDS * S3_SR].to(dev), max_tokens=T3_PROMPT_TOKENS)
-    spk = models.ve.embed(ref16.to(dev))
+    if seconds > SPEAKER_MAX_SECONDS:
+        log.info("speaker embedding uses the first %d s of the clip", SPEAKER_MAX_SECONDS)
+    spk = models.ve.embed(ref16[: SPEAKER_MAX_SECONDS * S3_SR].to(dev))
     emo = torch.full((1, 1, 1), float(exaggeration), device=dev)
     return Voice(speaker_emb=spk, cond_prompt_speech_tokens=t3_tokens, emotion_adv=emo, gen=ref)

@@ -12,6 +12,7 @@ Voice and a saved Voice loads in the official ``Conditionals.load``.
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -19,6 +20,8 @@ import torch
 
 from model.errors import VoiceError
 from model.s3gen.ref import S3GenRef
+
+log = logging.getLogger(__name__)
 
 T3_KEYS = ("speaker_emb", "clap_emb", "cond_prompt_speech_tokens", "cond_prompt_speech_emb", "emotion_adv")
 GEN_KEYS = ("prompt_token", "prompt_token_len", "prompt_feat", "prompt_feat_len", "embedding")
@@ -96,7 +99,7 @@ class Voice:
             raise VoiceError(f"{source}: t3 prompt tokens outside 0..6560")
         if ref.prompt_token.numel() and (int(ref.prompt_token.min()) < 0 or int(ref.prompt_token.max()) > 6560):
             raise VoiceError(f"{source}: gen prompt tokens outside 0..6560")
-        return cls(spk, toks, emo, ref)
+        return cls(spk, toks, emo, _even_prompt(ref, source))
 
     @classmethod
     def load(cls, path: str | Path, device: torch.device | str = "cpu") -> Voice:
@@ -109,3 +112,15 @@ class Voice:
         except Exception as exc:  # noqa: BLE001 - zip, pickle and unpickler errors alike
             raise VoiceError(f"{path}: not a voice file ({type(exc).__name__})") from None
         return cls.from_conds(d, source=str(path)).to(device)
+
+
+def _even_prompt(ref: S3GenRef, source: str) -> S3GenRef:
+    """Make prompt mel frames exactly 2 x prompt tokens (an odd official prompt shifts S3Gen's output)."""
+    n = min(ref.n_prompt_tokens, ref.n_prompt_frames // 2)
+    if ref.n_prompt_tokens == n and ref.n_prompt_frames == 2 * n:
+        return ref
+    log.info("%s: prompt of %d tokens / %d mel frames trimmed to %d / %d", source, ref.n_prompt_tokens,
+             ref.n_prompt_frames, n, 2 * n)
+    flen = None if ref.prompt_feat_len is None else torch.full_like(ref.prompt_feat_len, 2 * n)
+    return S3GenRef(ref.prompt_token[:, :n].contiguous(), torch.full_like(ref.prompt_token_len, n),
+                    ref.prompt_feat[:, : 2 * n].contiguous(), flen, ref.embedding)

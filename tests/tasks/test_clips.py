@@ -86,3 +86,24 @@ def test_corrupt_wav_is_error_or_noise(clips):
         assert "\n" not in str(err)
     else:
         assert wav.size > 0 and np.isfinite(wav).all()
+
+
+def test_encoded_clip_to_voice(tmp_path):
+    """A real clip encoded to mp3 and m4a decodes into a usable voice (tiny random encoders)."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "model" / "voice"))
+    from voice_fixtures import VOICES, voice_models
+
+    from model.voice.prepare import prepare_voice
+
+    src = VOICES / "LJ001-0001.wav"
+    if not src.is_file():
+        pytest.skip(f"reference clip not found: {src}")
+    ffmpeg("-i", str(src), "-b:a", "96k", str(tmp_path / "lj.mp3"))
+    ffmpeg("-i", str(src), "-ac", "2", "-ar", "44100", "-c:a", "aac", str(tmp_path / "lj.m4a"))
+    for name in ("lj.mp3", "lj.m4a"):
+        wav, sr = load_clip_native(tmp_path / name)
+        voice = prepare_voice(wav, sr, voice_models("tiny"))
+        assert voice.cond_prompt_speech_tokens.shape == (1, 150)
+        assert voice.gen.n_prompt_frames == 2 * voice.gen.n_prompt_tokens >= 2 * 240

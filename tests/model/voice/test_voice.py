@@ -63,3 +63,12 @@ def test_bad_files_are_one_line_errors(tmp_path):
     torch.save(bad, tmp_path / "range.voice")
     with pytest.raises(VoiceError, match="outside 0..6560"):
         Voice.load(tmp_path / "range.voice")
+
+
+def test_odd_prompt_in_a_file_is_evened(tmp_path):
+    d = builtin_voice("tiny", 0).to_conds()
+    d["gen"]["prompt_feat"] = torch.cat([d["gen"]["prompt_feat"], d["gen"]["prompt_feat"][:, :1]], dim=1)  # 101
+    d["gen"]["prompt_token"] = d["gen"]["prompt_token"][:, :49]
+    torch.save(d, tmp_path / "odd.voice")
+    v = Voice.load(tmp_path / "odd.voice")
+    assert v.gen.n_prompt_tokens == 49 and v.gen.n_prompt_frames == 98 and int(v.gen.prompt_token_len[0]) == 49

@@ -18,8 +18,6 @@ from model.voice.prepare import prepare_voice
 from model.voice.resample import resample
 from model.voice.voice_encoder import trim_silence, ve_melspectrogram
 
-pytestmark = pytest.mark.slow
-
 # tolerances (fp32, max abs diff unless stated); measured values are in the report
 TOL_MEL24 = 1e-5        # log-mel
 TOL_FBANK = 1e-5        # log fbank
