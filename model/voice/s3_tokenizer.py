@@ -14,6 +14,7 @@ then they must equal ours.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import torch
 import torch.nn.functional as F
@@ -64,8 +65,14 @@ def log_mel(wav: torch.Tensor, filters: torch.Tensor, window: torch.Tensor) -> t
     return (logm + 4.0) / 4.0
 
 
+@lru_cache(maxsize=1)
 def _rope_tables(n: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """cos/sin (n, 64) for rotate-half RoPE, made through ``torch.polar`` as the reference does."""
+    """cos/sin (n, 64) for rotate-half RoPE, made through ``torch.polar`` as the reference does (CPU, cached)."""
+    with torch.device("cpu"):
+        return _rope(n)
+
+
+def _rope(n: int) -> tuple[torch.Tensor, torch.Tensor]:
     freqs = 1.0 / (10000.0 ** (torch.arange(0, HEAD_DIM, 2)[: HEAD_DIM // 2].float() / HEAD_DIM))
     angles = torch.outer(torch.arange(n), freqs).float()
     cis = torch.polar(torch.ones_like(angles), angles)

@@ -107,3 +107,16 @@ def test_encoded_clip_to_voice(tmp_path):
         voice = prepare_voice(wav, sr, voice_models("tiny"))
         assert voice.cond_prompt_speech_tokens.shape == (1, 150)
         assert voice.gen.n_prompt_frames == 2 * voice.gen.n_prompt_tokens >= 2 * 240
+
+
+def test_wav_decode_is_sample_exact():
+    """16-bit PCM decodes to exactly x / 32768, as the official loader reads it (the voice goldens rely on it)."""
+    import wave
+
+    src = Path(__file__).resolve().parents[3] / "shared" / "voices" / "LJ001-0001.wav"
+    if not src.is_file():
+        pytest.skip(f"reference clip not found: {src}")
+    with wave.open(str(src)) as w:
+        ref = np.frombuffer(w.readframes(w.getnframes()), "<i2").astype(np.float32) / 32768.0
+    wav, sr = load_clip_native(src)
+    assert sr == 22050 and np.array_equal(wav, ref)
