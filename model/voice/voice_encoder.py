@@ -49,7 +49,7 @@ class VoiceEncoderConfig:
 
 def trim_silence(wav: torch.Tensor, top_db: float = TRIM_TOP_DB) -> torch.Tensor:
     """Cut leading/trailing frames whose RMS is ``top_db`` below the loudest frame (librosa ``trim``)."""
-    x = wav.to(torch.float64)
+    x = wav.detach().to("cpu", torch.float64)        # float64 on the CPU: MPS has no float64
     padded = F.pad(x, (TRIM_FRAME // 2, TRIM_FRAME // 2))
     n = 1 + (padded.numel() - TRIM_FRAME) // TRIM_HOP
     frames = padded.as_strided((n, TRIM_FRAME), (TRIM_HOP, 1))
