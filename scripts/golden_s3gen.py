@@ -63,10 +63,11 @@ def main() -> None:
     ap.add_argument("--out", default=str(ROOT / "tests" / "golden" / "s3gen"))
     args = ap.parse_args()
     sys.modules.setdefault("perth", types.ModuleType("perth"))
+    from importlib.metadata import version
+
     import chatterbox  # noqa: F401  (for the version only)
     from chatterbox.models.s3gen import S3Gen
     from chatterbox.models.s3gen.decoder import ConditionalDecoder
-    from importlib.metadata import version
 
     fill = load_fill()
     torch.manual_seed(0)

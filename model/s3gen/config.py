@@ -94,7 +94,8 @@ class S3GenConfig:
             return cls(encoder=EncoderConfig(d_model=64, heads=2, ff_dim=128, n_blocks=1, n_up_blocks=1),
                        estimator=EstimatorConfig(channels=64, time_dim=256, heads=1, n_blocks=1, n_mid=1,
                                                  ff_dim=256),
-                       hift=HiFTConfig(base_channels=32, f0_channels=32, f0_layers=2))
+                       hift=HiFTConfig(base_channels=32, f0_channels=32, f0_layers=2, resblock_kernels=(3,),
+                                       dilations=(1,)))
         raise ValueError(f"unknown S3Gen preset {name!r} (use full, meanflow or tiny)")
 
     @classmethod

@@ -1,0 +1,97 @@
+"""Loading s3gen checkpoints: config from shapes, strict keys and shapes, both weight-norm spellings, voice split."""
+
+import pytest
+import torch
+
+from model.errors import CheckpointError, KeyMismatchError
+from model.s3gen import S3Gen, S3GenConfig, S3GenRef, load_s3gen, split_s3gen_state_dict
+from model.s3gen.load import canonical_weight_norm_key
+from model.testing.s3gen_checkpoint import s3gen_config, s3gen_shapes, s3gen_state_dict, write_s3gen_file
+
+
+@pytest.mark.parametrize("preset", ["tiny", "full"])
+def test_config_is_read_back_from_the_shapes(preset):
+    for meanflow in (False, True):
+        cfg = s3gen_config(preset, meanflow)
+        with torch.device("meta"):
+            sd = S3Gen(cfg).state_dict()
+        assert S3GenConfig.from_state_dict(sd) == cfg
+
+
+def test_full_key_set_matches_the_official_listing():
+    shapes = s3gen_shapes(s3gen_config("full"))
+    assert len(shapes) == 1449    # 2490 official keys minus 1041 tokenizer.* / speaker_encoder.*
+    assert shapes["mel2wav.ups.0.parametrizations.weight.original0"] == (512, 1, 1)
+    assert shapes["flow.decoder.estimator.down_blocks.0.0.block1.block.2.weight"] == (256,)
+    n = sum(torch.Size(s).numel() for s in shapes.values())
+    assert abs(n - (112.5e6 + 20.8e6)) < 0.2e6       # flow 112.5 M + mel2wav 20.8 M (spec §3.2)
+
+
+def _ref():
+    g = torch.Generator().manual_seed(0)
+    return S3GenRef(torch.randint(0, 6561, (1, 6), generator=g), torch.tensor([6]), torch.randn(1, 12, 80, generator=g),
+                    None, torch.randn(1, 192, generator=g))
+
+
+def test_written_file_loads_and_every_key_has_one_owner(tmp_path):
+    path = write_s3gen_file(tmp_path, "tiny", seed=1)
+    from safetensors.torch import load_file
+    raw = load_file(str(path))
+    parts = split_s3gen_state_dict(raw)
+    assert sum(len(p) for p in parts.values()) == len(raw)
+    assert parts["tokenizer"] and parts["speaker_encoder"]
+    assert not any(k.startswith(("tokenizer.", "speaker_encoder.")) for k in parts["s3gen"])
+    model, voice = load_s3gen(path)
+    assert model.cfg == S3GenConfig.from_name("tiny")
+    assert set(voice) == {"tokenizer", "speaker_encoder"}
+    wav = model.synthesize([torch.arange(5)], _ref(), generators=[torch.Generator().manual_seed(0)])[0]
+    assert wav.shape == (4800,)
+
+
+def test_legacy_weight_norm_and_pt_files_load_the_same_weights(tmp_path):
+    paths = [write_s3gen_file(tmp_path / "a", "tiny", seed=2),
+             write_s3gen_file(tmp_path / "b", "tiny", seed=2, legacy_weight_norm=True),
+             write_s3gen_file(tmp_path / "c", "tiny", seed=2, name="s3gen.pt")]
+    sds = [load_s3gen(p)[0].state_dict() for p in paths]
+    assert "mel2wav.conv_pre.weight" in sds[0]           # weight norm folded into plain weights
+    for other in sds[1:]:
+        assert sds[0].keys() == other.keys()
+        assert all(torch.equal(sds[0][k], other[k]) for k in sds[0])
+    assert canonical_weight_norm_key("mel2wav.ups.0.weight_g") == "mel2wav.ups.0.parametrizations.weight.original0"
+
+
+def test_strictness_names_the_offending_key():
+    sd = s3gen_state_dict("tiny", voice=False)
+    missing = dict(sd)
+    del missing["flow.encoder.after_norm.bias"]
+    with pytest.raises(KeyMismatchError, match="after_norm.bias"):
+        S3Gen.from_state_dict(missing)
+    extra = dict(sd, **{"flow.something_else.weight": torch.zeros(3)})
+    with pytest.raises(KeyMismatchError, match="something_else"):
+        S3Gen.from_state_dict(extra)
+    bad = dict(sd)
+    bad["flow.encoder_proj.bias"] = torch.zeros(81)
+    with pytest.raises(KeyMismatchError, match="encoder_proj.bias"):
+        S3Gen.from_state_dict(bad)
+    with pytest.raises(CheckpointError, match="input_embedding"):
+        S3Gen.from_state_dict({k: v for k, v in sd.items() if "input_embedding" not in k})
+
+
+def test_unreadable_file_is_a_checkpoint_error(tmp_path):
+    p = tmp_path / "s3gen.safetensors"
+    p.write_bytes(b"\x05\x00\x00\x00\x00\x00\x00\x00{}")
+    with pytest.raises(CheckpointError):
+        load_s3gen(p)
+
+
+def test_bfloat16_flow_runs_and_stays_close():
+    sd = s3gen_state_dict("tiny", seed=4, voice=False)
+    ref = _ref()
+    m32 = S3Gen.from_state_dict(sd)
+    m16 = S3Gen.from_state_dict(sd, dtype=torch.bfloat16)
+    assert m16.flow.input_embedding.weight.dtype == torch.bfloat16
+    assert m16.mel2wav.conv_pre.weight.dtype == torch.float32
+    a = m32.tokens_to_mels([torch.arange(9)], ref, generators=[torch.Generator().manual_seed(0)])[0]
+    b = m16.tokens_to_mels([torch.arange(9)], ref, generators=[torch.Generator().manual_seed(0)])[0]
+    assert b.dtype == torch.float32 and torch.isfinite(b).all()
+    assert (a - b).abs().mean() < 0.1 * a.abs().mean()
