@@ -89,6 +89,8 @@ _CURRENCY = {
     "¥": ("yen", "yen", "sen", "sen"),
 }
 _SCALE = r"(?:\s+(thousand|million|billion|trillion))?"
+_CENTS_ONLY = re.compile(r"([$£€])\.(\d{2})\b")
+_CAPS_RUN = re.compile(r"\b[A-Z][A-Z'’]+(?:[\s,:;—-]+[A-Z][A-Z'’]+)+\b")
 _MONEY = re.compile(r"([$£€¥])\s?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?" + _SCALE + r"\b")
 _PERCENT = re.compile(r"(\d+(?:,\d{3})*(?:\.\d+)?)\s?(%|per cent\b|percent\b)")
 _TIME = re.compile(r"\b([01]?\d|2[0-3]):([0-5]\d)(?:\s?([AaPp])\.?\s?[Mm]\b\.?)?")
@@ -109,7 +111,8 @@ _LABEL_ROMAN = re.compile(
 )
 _REGNAL = re.compile(
     r"\b(King|Queen|Pope|Emperor|Henry|Edward|George|Louis|Charles|William|Richard|James|Elizabeth|Napoleon|Pius|"
-    r"Philip|Frederick|Alexander|Peter|Catherine|Leo|Gregory|Innocent|Benedict|Clement)\s+([IVX]{1,5})\b(?!\.\s*[a-z])"
+    r"Philip|Frederick|Alexander|Peter|Catherine|Leo|Gregory|Innocent|Benedict|Clement)\s+([IVX]{1,5})\b"
+    r"(\.(?=\s*[,;:a-z]))?"
 )
 _ALONE_ROMAN = re.compile(r"^\s*([IVXLCDM]+)\.?\s*$")
 
@@ -218,6 +221,7 @@ def _numbers(text: str, lang: str) -> str:
         whole = f"{_words(int(m.group(1)), lang)} and " if m.group(1) else ""
         return whole + _FRACTIONS[m.group(2)]
 
+    text = _CENTS_ONLY.sub(lambda m: f"{_words(int(m.group(2)), lang)} {_CURRENCY[m.group(1)][3]}", text)
     text = _MONEY.sub(money, text)
     text = _PERCENT.sub(percent, text)
     text = _TIME.sub(time, text)
@@ -301,6 +305,8 @@ def speech_text(text: str, language: str = "en") -> str:
         for rx, repl in _SYMBOLS:
             s = rx.sub(repl, s)
     s = _SPACES.sub(" ", s.translate(_DROP)).strip()
+    if english:
+        s = _CAPS_RUN.sub(lambda m: _title_case_caps(m.group(0)), s)  # "THE GENERAL STRIKE" is not an acronym
     return s if is_speakable(s) else ""
 
 

@@ -48,6 +48,9 @@ def test_abbreviations(text, speech):
     ("He was _very_ tired--so tired.", "He was very tired\u2014so tired."),
     ("Soft\u00adhy\u200bphen and word\u2060\u2014joiner.", "Softhyphen and word\u2014joiner."),
     ("Henry VIII read Chapter IV.", "Henry the Eighth read Chapter four."),
+    ("Charles VIII. was killed.", "Charles the Eighth was killed."),
+    ("Each $.90 at most.", "Each ninety cents at most."),
+    ("The GENERAL STRIKE began, said the BBC.", "The General Strike began, said the BBC."),
 ])
 def test_markers_urls_symbols(text, speech):
     assert speech_text(text) == speech
