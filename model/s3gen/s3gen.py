@@ -45,9 +45,13 @@ class S3Gen(nn.Module):
     @classmethod
     def from_state_dict(cls, sd: Mapping[str, torch.Tensor], device: torch.device | str = "cpu",
                         dtype: torch.dtype = torch.float32, source: str = "s3gen") -> S3Gen:
-        """Build from a ``flow.*``/``mel2wav.*`` state dict (see ``load.split_s3gen_state_dict``)."""
-        from model.s3gen.load import load_s3gen_modules
-        return load_s3gen_modules(sd, torch.device(device), dtype, source)
+        """Build from an S3Gen state dict, strictly for ``flow.*``/``mel2wav.*``.
+
+        ``tokenizer.*`` and ``speaker_encoder.*`` keys, if present, are left to ``model.voice``
+        (``load.split_s3gen_state_dict`` hands them over); any other key is an error.
+        """
+        from model.s3gen.load import load_s3gen_modules, split_s3gen_state_dict
+        return load_s3gen_modules(split_s3gen_state_dict(sd)["s3gen"], torch.device(device), dtype, source)
 
     @property
     def device(self) -> torch.device:
@@ -71,8 +75,11 @@ class S3Gen(nn.Module):
                                  f"outside the speech vocabulary 0..{self.cfg.vocab - 1}")
         if ref.embedding.numel() != self.cfg.spk_dim:
             raise ModelError(f"voice x-vector has {ref.embedding.numel()} values, S3Gen expects {self.cfg.spk_dim}")
-        if ref.prompt_feat.shape[-1] != MEL_BINS:
-            raise ModelError(f"voice prompt mel has {ref.prompt_feat.shape[-1]} bins, expected {MEL_BINS}")
+        if ref.prompt_feat.dim() != 3 or ref.prompt_feat.shape[-1] != MEL_BINS:
+            raise ModelError(f"voice prompt mel has shape {tuple(ref.prompt_feat.shape)}, expected (1, F, {MEL_BINS})")
+        if ref.prompt_token.dim() != 2 or ref.n_prompt_frames > TOKEN_MEL_RATIO * ref.n_prompt_tokens + 1:
+            raise ModelError(f"voice prompt has {ref.n_prompt_frames} mel frames for {ref.n_prompt_tokens} tokens "
+                             f"(expected {TOKEN_MEL_RATIO} frames per token)")
 
     def draw_noise(self, lengths: Sequence[int], ref: S3GenRef,
                    generators: Sequence[torch.Generator | None]) -> torch.Tensor:

@@ -106,3 +106,13 @@ def test_bad_inputs_are_one_line_model_errors(model, ref):
         model.synthesize([torch.tensor([], dtype=torch.long)], ref)
     with pytest.raises(ModelError, match="generators"):
         model.synthesize(rows(3, 4), ref, generators=gens(1))
+
+
+def test_inconsistent_voice_is_a_model_error(model, ref):
+    bad = S3GenRef(ref.prompt_token, ref.prompt_token_len, torch.zeros(1, 3 * ref.n_prompt_tokens, 80), None,
+                   ref.embedding)
+    with pytest.raises(ModelError, match="mel frames"):
+        model.synthesize(rows(5), bad)
+    with pytest.raises(ModelError, match="x-vector"):
+        model.synthesize(rows(5), S3GenRef(ref.prompt_token, ref.prompt_token_len, ref.prompt_feat, None,
+                                           torch.zeros(1, 80)))
