@@ -1,7 +1,8 @@
 """Chunks of a section: whole sentences packed up to ``max_chars``, never across a paragraph.
 
 A sentence longer than ``max_chars`` is cut at clause punctuation, then at a word boundary, then (a single
-"word" longer than the limit) at the limit. A piece with nothing to say (a lone quote, ``* * *``) is merged
+"word" longer than the limit) at the limit. A chunk whose speech text outgrows ``SPEECH_MAX`` (numbers
+spelled out) is halved at word boundaries until it fits. A piece with nothing to say (a lone quote, ``* * *``) is merged
 into the chunk before it (or after it, at the start of a section), so no chunk is empty or punctuation-only.
 Spans are offsets into the section text; everything between consecutive spans is whitespace.
 """
@@ -17,9 +18,12 @@ from text_prep.normalize import heading_speech, speech_text
 from text_prep.sentences import sentence_spans
 from text_prep.types import Pause
 
-__all__ = ["Piece", "chunk_section", "split_long"]
+__all__ = ["SPEECH_MAX", "Piece", "chunk_section", "split_long"]
 
 _CLAUSE = re.compile(r"[,;:)\]—–](?=\s)|\s[-–—]\s|—|--")
+# Longest speech text of a chunk: about 40 s of narration, the model's 1000 speech-token cap. Display text
+# is limited by max_chars; speech can be much longer ("1,234,567" or a table of figures), so it is checked too.
+SPEECH_MAX = 600
 _LINE_PARAGRAPHS = 200  # average line length above which single newlines separate paragraphs
 
 
@@ -57,6 +61,18 @@ def split_long(text: str, a: int, b: int, max_chars: int) -> list[tuple[int, int
     if pos < b:
         out.append((pos, b))
     return out
+
+
+def _fit_speech(text: str, a: int, b: int, speak: Callable[[str, str], str],
+               language: str) -> list[tuple[int, int, str]]:
+    """The span with its speech, halved at word boundaries while the speech exceeds ``SPEECH_MAX``."""
+    speech = speak(text[a:b], language)
+    if len(speech) <= SPEECH_MAX or b - a < 2:
+        return [(a, b, speech)]
+    halves = split_long(text, a, b, (b - a + 1) // 2)
+    if len(halves) < 2:
+        return [(a, b, speech)]
+    return [part for ha, hb in halves for part in _fit_speech(text, ha, hb, speak, language)]
 
 
 def _paragraphs(text: str) -> list[tuple[int, int]]:
@@ -119,8 +135,11 @@ def chunk_section(text: str, headings: tuple[tuple[int, int], ...], max_chars: i
             else:
                 packed.append([sa, sb])
         for k, (pa, pb) in enumerate(packed):
-            pause = Pause.PARAGRAPH if k == len(packed) - 1 else Pause.SENTENCE
-            emit(pa, pb, speak(text[pa:pb], language), pause)
+            last = k == len(packed) - 1
+            parts = _fit_speech(text, pa, pb, speak, language)
+            for m, (qa, qb, speech) in enumerate(parts):
+                pause = Pause.PARAGRAPH if last and m == len(parts) - 1 else Pause.SENTENCE
+                emit(qa, qb, speech, pause)
         i += 1
     if pieces:
         pieces[-1].pause = Pause.CHAPTER

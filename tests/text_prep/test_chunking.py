@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from text_prep.chunking import chunk_section, split_long
+from text_prep.chunking import SPEECH_MAX, chunk_section, split_long
 from text_prep.types import Pause
 
 
@@ -108,3 +108,11 @@ def test_one_paragraph_per_line_files():
     text = "\n".join(line.strip() for line in lines)
     pieces = chunk_section(text, (), 1000)
     assert [p.pause for p in pieces[:-1]] == [Pause.PARAGRAPH] * 4
+
+
+def test_speech_that_outgrows_the_model_cap_is_split():
+    text = " ".join(f"{n:,}" for n in range(1_234_567, 1_234_567 + 40))  # 40 numbers, about 400 characters
+    pieces = chunk_section(text, (), 600)
+    _check_cover(text, pieces)
+    assert len(pieces) > 1
+    assert all(len(p.speech) <= SPEECH_MAX for p in pieces)
