@@ -7,6 +7,7 @@ import logging
 import multiprocessing
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -48,24 +49,41 @@ def _chunk_job(args: tuple) -> list[Piece]:
     return chunk_section(*args)
 
 
-def _chunk_sections(sections: list[Section], max_chars: int, language: str) -> list[list[Piece]]:
+def _chunk_sections(sections: list[Section], max_chars: int, language: str,
+                    progress: Callable[[int, int], None] | None = None) -> list[list[Piece]]:
     """Pieces of every section, in order; sections are independent, so big books use a process pool."""
     jobs = [(s.text, s.headings, max_chars, language) for s in sections]
     workers = _workers(sections)
+    out: list[list[Piece]] = []
     if workers == 1:
-        return [_chunk_job(j) for j in jobs]
-    log.debug("chunking %d sections with %d processes", len(jobs), workers)
-    sentence_spans("Warm up. Load Punkt once, before forking.")
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        return list(pool.map(_chunk_job, jobs, chunksize=1))
+        results = map(_chunk_job, jobs)
+        pool = None
+    else:
+        log.debug("chunking %d sections with %d processes", len(jobs), workers)
+        sentence_spans("Warm up. Load Punkt once, before forking.")
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+        results = pool.map(_chunk_job, jobs, chunksize=1)
+    try:
+        for pieces in results:
+            out.append(pieces)
+            if progress is not None:
+                progress(len(out), len(jobs))
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    return out
 
 
 def opening_text(title: str, author: str) -> str:
     return f"{title}, by {author}" if author else title
 
 
-def prepare(path: str | Path, options: PrepareOptions | None = None) -> Book:
-    """The plan of the manuscript at ``path``; raises ``TextPrepError`` subclasses for bad input."""
+def prepare(path: str | Path, options: PrepareOptions | None = None, *,
+            progress: Callable[[int, int], None] | None = None) -> Book:
+    """The plan of the manuscript at ``path``; raises ``TextPrepError`` subclasses for bad input.
+
+    ``progress(done, total)`` is called as chapters (sections) are chunked.
+    """
     options = options or PrepareOptions()
     lo, hi = MAX_CHARS_RANGE
     if not lo <= options.max_chars <= hi:
@@ -75,7 +93,7 @@ def prepare(path: str | Path, options: PrepareOptions | None = None) -> Book:
     skipped = list(doc.skipped)
     chapters: list[Chapter] = []
     kept = [s for s in doc.sections if options.include_front_matter or not s.matter]
-    all_pieces = iter(_chunk_sections(kept, options.max_chars, language))
+    all_pieces = iter(_chunk_sections(kept, options.max_chars, language, progress))
     for sec in doc.sections:
         label = sec.title or sec.source
         if sec.matter and not options.include_front_matter:

@@ -64,6 +64,8 @@ def summary(book) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
     from text_prep import PrepareOptions, prepare
 
     options = PrepareOptions(
@@ -73,7 +75,12 @@ def run(args: argparse.Namespace) -> int:
         include_front_matter=args.include_front_matter,
         language=args.language,
     )
-    book = prepare(args.book, options)
+    with tqdm(desc="chapters", unit="ch", disable=not sys.stderr.isatty(), leave=False) as bar:
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        book = prepare(args.book, options, progress=progress)
     out = book.to_json(indent=args.indent) if args.json else summary(book)
     try:
         sys.stdout.write(out + "\n")

@@ -102,3 +102,20 @@ def test_plan_is_deterministic_and_keys_are_content_hashes(book_path, tmp_path):
     keys_a = [c.key for c in book.chunks]
     keys_b = [c.key for c in prepare(edited).chunks]
     assert keys_a[:-1] == keys_b[:-1] and keys_a[-1] != keys_b[-1]  # only the edited chunk changes
+
+
+def test_progress_reports_every_chapter(book_path):
+    seen = []
+    book = prepare(book_path, progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(1, 2), (2, 2)] and len(book.chapters) == 2
+
+
+def test_process_pool_gives_the_same_plan(book_path, monkeypatch):
+    import text_prep.prepare as prep
+
+    serial = prepare(book_path).to_json()
+    monkeypatch.setattr(prep, "PARALLEL_MIN_CHARS", 0)
+    monkeypatch.setattr(prep.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(prep.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    assert prep._workers([prep.Section("", "s", "x"), prep.Section("", "s", "y")]) == 2
+    assert prepare(book_path).to_json() == serial
