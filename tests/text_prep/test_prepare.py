@@ -1,5 +1,7 @@
 """prepare(): spoken opening and chapter titles, options, determinism and stable keys, the lossless invariant."""
 
+import importlib
+
 import pytest
 
 from text_prep import Pause, PrepareOptions, TextPrepError, prepare
@@ -111,7 +113,7 @@ def test_progress_reports_every_chapter(book_path):
 
 
 def test_process_pool_gives_the_same_plan(book_path, monkeypatch):
-    import text_prep.prepare as prep
+    prep = importlib.import_module("text_prep.prepare")  # the module, not the function of the same name
 
     serial = prepare(book_path).to_json()
     monkeypatch.setattr(prep, "PARALLEL_MIN_CHARS", 0)
