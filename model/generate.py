@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import torch
 
 from model import sampling
+from model.alignment import AlignmentGuard, supports_guard
 from model.errors import ModelError
 from model.kv_cache import KVCache
 from model.t3 import T3, T3Cond
@@ -42,6 +43,7 @@ class T3Params:
     max_new_tokens: int = 1000
     greedy: bool = False  # argmax instead of sampling (parity tests)
     stop_at_eos: bool = True  # False: always run max_new_tokens steps (benchmarks)
+    alignment_guard: bool = True  # multilingual only: the official alignment-based stop-token guard
     stop_check_every: int = 16
 
     def validate(self) -> None:
@@ -154,10 +156,29 @@ def generate_raw(model: T3, texts: list[torch.Tensor], cond: T3Cond | torch.Tens
     lc = cfg.llama
     cache = KVCache(lc.n_layers, rows, lc.n_kv_heads, width + k_max, lc.head_dim, device=dev, dtype=model.dtype)
 
+    guard = None
+    if params.alignment_guard and supports_guard(model):
+        guard = AlignmentGuard(model, lengths[:n] - cond_emb.shape[1] - 2, cond_emb.shape[1])
+        guard.attach()
+    try:
+        return _decode(model, x, lengths, cache, guard, params, seeds, fixed_shapes)
+    finally:
+        if guard is not None:
+            guard.detach()
+        cache.release()
+
+
+def _decode(model: T3, x: torch.Tensor, lengths: torch.Tensor, cache: KVCache, guard: AlignmentGuard | None,
+            params: T3Params, seeds: list[int], fixed_shapes: bool) -> RawTokens:
+    cfg, dev = model.cfg, model.device
+    use_cfg = params.cfg_weight > 0
+    n, k_max = len(seeds), params.max_new_tokens
+    rows, width = x.shape[0], x.shape[1]
     positions = torch.arange(width, device=dev).expand(rows, -1)
     h = model.tfmr(x, positions, _prefill_mask(lengths, width), cache=cache)  # (R, Lmax, D)
     row_idx = torch.arange(rows, device=dev)
     logits = model.logits(h[row_idx, lengths - 1])  # (R, V)
+    chunk = guard.attention_row(lengths[:n] - 1, lengths[:n]) if guard is not None else None
     del x, h
 
     def scalar(v: float) -> torch.Tensor:
@@ -177,6 +198,9 @@ def generate_raw(model: T3, texts: list[torch.Tensor], cond: T3Cond | torch.Tens
 
     for k in range(k_max):
         scores = logits[:n] + w * (logits[:n] - logits[n:]) if use_cfg else logits
+        if guard is not None:
+            repeated = out[:, k - 1] == out[:, k - 2] if k >= 2 else None
+            scores = guard.step(scores, chunk, k, repeated, cfg.stop_speech)
         scores = sampling.process(scores, seen, penalty=penalty, temperature=temperature, min_p=min_p, top_p=top_p)
         tok = sampling.sample(scores, keys, step, params.greedy)  # (n,)
         out[:, k] = tok
@@ -192,10 +216,11 @@ def generate_raw(model: T3, texts: list[torch.Tensor], cond: T3Cond | torch.Tens
         mask = (slots[:kv_len][None] <= pos[:, None])[:, None, None]  # (R, 1, 1, S)
         h = model.tfmr(e[:, None], pos[:, None], mask, cache=cache, pos=pos, kv_len=kv_len)
         logits = model.logits(h[:, -1])
+        if guard is not None:
+            chunk = guard.attention_row(torch.zeros_like(pos[:n]), pos[:n] + 1)
         pos += 1
         step += 1
 
-    cache.release()
     is_stop = out == cfg.stop_speech
     first_stop = is_stop.int().argmax(1) + 1
     lengths_out = torch.where(is_stop.any(1), first_stop, torch.full_like(first_stop, k_max))

@@ -79,6 +79,8 @@ class Attention(nn.Module):
         self.k_proj = nn.Linear(cfg.dim, cfg.n_kv_heads * cfg.head_dim, bias=False)
         self.v_proj = nn.Linear(cfg.dim, cfg.n_kv_heads * cfg.head_dim, bias=False)
         self.o_proj = nn.Linear(cfg.n_heads * cfg.head_dim, cfg.dim, bias=False)
+        self.capture_head: int | None = None  # set by the alignment guard: keep this head's q and k
+        self.captured: tuple[torch.Tensor, torch.Tensor] | None = None
 
     def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, mask: torch.Tensor | None,
                 cache: KVCache | None, layer: int, pos: torch.Tensor | None, kv_len: int | None) -> torch.Tensor:
@@ -92,6 +94,9 @@ class Attention(nn.Module):
         elif cache is not None:
             cache.write_step(layer, k, v, pos)
             k, v = cache.view(layer, kv_len)  # (B, H, S, Dh)
+        if self.capture_head is not None:
+            kv_head = self.capture_head // (self.n_heads // self.n_kv_heads)
+            self.captured = (q[:, self.capture_head], k[:, kv_head])  # (B, T, Dh), (B, S, Dh)
         if self.n_kv_heads != self.n_heads:
             rep = self.n_heads // self.n_kv_heads
             k, v = k.repeat_interleave(rep, dim=1), v.repeat_interleave(rep, dim=1)

@@ -1,13 +1,14 @@
 """Make the T3 golden files from the OFFICIAL chatterbox-tts package (run in its throwaway venv).
 
-    /work/official-venv/bin/python scripts/golden_t3.py [--out tests/golden/t3] [--steps 240]
+    /work/official-venv/bin/python scripts/golden_t3.py [--out tests/golden/t3] [--steps 240] [--part all]
 
 Builds the official English T3 at full size (30 layers), fills every tensor with the shared rule of
 ``model/fill.py`` (loaded by file path, speech_head x20 for clear argmax margins), runs fixed inputs and
 writes small fixtures: the inputs, the perceiver output, the conditioning prefix, the last-position
 output of every layer and the last-position logits of the CFG prefill (both rows), and greedy token
 sequences of the official decode loop (``torch.multinomial`` patched to argmax) with CFG 0.5 and without
-CFG. The official English wrapper crashes at cfg_weight=0 (it builds one row, the loop appends two BOS
+CFG. ``--part alignment`` (fast) records the multilingual alignment analyzer's decisions on synthetic
+attention rows. The official English wrapper crashes at cfg_weight=0 (it builds one row, the loop appends two BOS
 rows); the CFG-free golden therefore calls ``T3.inference`` the way the multilingual wrapper does: both
 rows carry the text and cfg_weight=0, so the combined logits are exactly the conditional row's. Our
 tests recompute everything without the official package.
@@ -51,13 +52,89 @@ def fixed_inputs() -> dict[str, torch.Tensor]:
     }
 
 
+ALIGN_TEXT_LENS = (12, 30, 6, 8, 20, 16)  # S <= 5 crashes the official analyzer once complete
+ALIGN_STEPS = 80
+ALIGN_COND = 4
+
+
+def alignment_scenarios() -> tuple[torch.Tensor, torch.Tensor]:
+    """Synthetic alignment rows (texts, steps, Smax) and fed-back tokens (texts, steps): monotonic
+    progress with jitter, backward jumps, long tails after the end, and immediate token repeats."""
+    g = torch.Generator().manual_seed(99)
+    smax = max(ALIGN_TEXT_LENS)
+    rows = torch.zeros(len(ALIGN_TEXT_LENS), ALIGN_STEPS, smax)
+    tokens = torch.randint(0, 6561, (len(ALIGN_TEXT_LENS), ALIGN_STEPS), generator=g)
+    for t, s in enumerate(ALIGN_TEXT_LENS):
+        speed = 0.3 + 0.5 * torch.rand(1, generator=g).item()
+        p = 0.0
+        cols = torch.arange(s).float()
+        for k in range(ALIGN_STEPS):
+            r = torch.rand(1, generator=g).item()
+            if r < 0.05:
+                p = max(0.0, p - 6 * torch.rand(1, generator=g).item())  # jump back
+            elif r < 0.08:
+                p = p + 8  # jump ahead (a discontinuity)
+            else:
+                p = p + speed
+            centre = min(p, s - 1 - (t % 2))  # odd texts stall before the end, even ones reach it
+            width = 0.5 + torch.rand(1, generator=g).item()
+            row = torch.softmax(-((cols - centre) ** 2) / width, dim=0)
+            rows[t, k, :s] = 0.8 * row + 0.2 * torch.rand(s, generator=g) / s
+            if torch.rand(1, generator=g).item() < 0.04 and k > 0:
+                tokens[t, k] = tokens[t, k - 1]  # an immediate repeat
+    return rows, tokens
+
+
+def alignment_part(out: dict[str, torch.Tensor]) -> None:
+    from chatterbox.models.t3.inference.alignment_stream_analyzer import AlignmentStreamAnalyzer
+
+    rows, tokens = alignment_scenarios()
+    eos, vocab = 9, 10
+    codes = torch.zeros(rows.shape[0], ALIGN_STEPS, dtype=torch.long)
+    fake = types.SimpleNamespace(layers=[types.SimpleNamespace(self_attn=torch.nn.Identity()) for _ in range(14)])
+    for t, s in enumerate(ALIGN_TEXT_LENS):
+        i, j = ALIGN_COND, ALIGN_COND + s
+        an = AlignmentStreamAnalyzer(fake, None, text_tokens_slice=(i, j), eos_idx=eos)
+        for k in range(ALIGN_STEPS):
+            if k == 0:
+                att = torch.zeros(j + 2, j + 2)
+                att[j:, i:j] = rows[t, 0, :s]  # both start-of-speech rows see the first alignment row
+            else:
+                att = torch.zeros(1, j + 2 + k)
+                att[0, i:j] = rows[t, k, :s]
+            an.last_aligned_attns = [att, att, att]
+            last = 6561 if k == 0 else int(tokens[t, k - 1])
+            res = an.step(torch.zeros(1, vocab), next_token=last)
+            codes[t, k] = 2 if res[0, eos] > 0 else (1 if res[0, eos] < 0 else 0)
+    out["align_rows"], out["align_tokens"], out["align_codes"] = rows, tokens, codes
+    out["align_text_lens"] = torch.tensor(ALIGN_TEXT_LENS)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=str(ROOT / "tests" / "golden" / "t3"))
     ap.add_argument("--steps", type=int, default=240)
+    ap.add_argument("--part", choices=["all", "model", "alignment"], default="model")
     args = ap.parse_args()
     torch.set_num_threads(2)
     sys.modules.setdefault("perth", types.ModuleType("perth"))
+    if args.part in ("all", "alignment"):
+        from safetensors.torch import save_file
+
+        aligned: dict[str, torch.Tensor] = {}
+        alignment_part(aligned)
+        folder = Path(args.out)
+        folder.mkdir(parents=True, exist_ok=True)
+        save_file(aligned, str(folder / "alignment_golden.safetensors"))
+        (folder / "alignment_metadata.json").write_text(json.dumps({
+            "package": "chatterbox-tts", "version": importlib.metadata.version("chatterbox-tts"),
+            "command": "/work/official-venv/bin/python scripts/golden_t3.py " + " ".join(sys.argv[1:]),
+            "what": "AlignmentStreamAnalyzer.step on alignment_scenarios(); codes 0 none, 1 stop suppressed, "
+                    "2 stop forced",
+        }, indent=2) + "\n")
+        print("alignment golden written", flush=True)
+        if args.part == "alignment":
+            return
     from chatterbox.models.t3.modules.cond_enc import T3Cond
     from chatterbox.models.t3.t3 import T3
 
