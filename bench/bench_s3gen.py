@@ -49,7 +49,7 @@ def run(model: S3Gen, ref: S3GenRef, batch: int, tokens: int, steps: int, seed: 
     """One synthesize call of ``batch`` rows; returns (flow seconds, HiFT seconds)."""
     g = torch.Generator().manual_seed(seed)
     toks = [torch.randint(0, 6561, (tokens,), generator=g) for _ in range(batch)]
-    gens = [torch.Generator().manual_seed(seed + i) for i in range(batch)]
+    gens = [torch.Generator(device=model.device).manual_seed(seed + i) for i in range(batch)]
     sync(model.device)
     t0 = time.perf_counter()
     mels = model.tokens_to_mels(toks, ref, n_steps=steps, generators=gens)

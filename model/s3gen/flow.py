@@ -30,6 +30,7 @@ class Flow(nn.Module):
         self.encoder = UpsampleEncoder(cfg.encoder)
         self.encoder_proj = nn.Linear(d, MEL_BINS)
         self.decoder = FlowMatching(cfg.estimator, MEL_BINS)
+        self.encoder_rows = 16
 
     @property
     def dtype(self) -> torch.dtype:
@@ -43,10 +44,15 @@ class Flow(nn.Module):
         full = torch.cat([prompt, tokens], dim=1)                                   # (B, L)
         lens = lengths + prompt.shape[1]
         tmask = torch.arange(full.shape[1], device=full.device)[None, :] < lens[:, None]
-        x = self.input_embedding(full) * tmask[..., None].to(self.dtype)          # (B, L, D)
-        h, hmask = self.encoder(x, lens)                                          # (B, 2L, D)
-        mu = self.encoder_proj(h).transpose(1, 2)                                 # (B, M, 2L)
-        return mu, hmask[:, None, :].to(mu.dtype)
+        mus, masks = [], []
+        for i in range(0, B, self.encoder_rows):     # rows are independent; groups bound the (T, 2T) scores
+            sl = slice(i, i + self.encoder_rows)
+            x = self.input_embedding(full[sl]) * tmask[sl, :, None].to(self.dtype)   # (b, L, D)
+            h, hmask = self.encoder(x, lens[sl])                                     # (b, 2L, D)
+            mus.append(self.encoder_proj(h).transpose(1, 2))                         # (b, M, 2L)
+            masks.append(hmask[:, None, :])
+        mu = torch.cat(mus)
+        return mu, torch.cat(masks).to(mu.dtype)
 
     def speaker(self, ref: S3GenRef, B: int, device: torch.device) -> torch.Tensor:
         emb = ref.embedding.to(device=device, dtype=self.dtype).reshape(1, -1)

@@ -34,13 +34,18 @@ def trim_fade(device: torch.device) -> torch.Tensor:
 
 
 class S3Gen(nn.Module):
-    """Flow (``flow.*``) and vocoder (``mel2wav.*``) under their official key names."""
+    """Flow (``flow.*``) and vocoder (``mel2wav.*``) under their official key names.
+
+    ``flow.encoder_rows`` and ``vocoder_rows`` bound how many rows the encoder and HiFT take per pass
+    (their activations grow with T² and with 480·T); the CFM runs the whole batch at once.
+    """
 
     def __init__(self, cfg: S3GenConfig):
         super().__init__()
         self.cfg = cfg
         self.flow = Flow(cfg)
         self.mel2wav = HiFT(cfg.hift, MEL_BINS)
+        self.vocoder_rows = 16       # rows per HiFT pass (~0.5 GB of activations per 20 s row)
 
     @classmethod
     def from_state_dict(cls, sd: Mapping[str, torch.Tensor], device: torch.device | str = "cpu",
@@ -123,7 +128,9 @@ class S3Gen(nn.Module):
                fade: bool = True) -> list[torch.Tensor]:
         """Mels ``(80, T_i)`` -> waveforms ``(480·T_i,)`` float32 at 24 kHz, with the official trim/fade."""
         generators = list(generators) if generators is not None else [None] * len(mels)
-        wavs = self.mel2wav(list(mels), generators)
+        n = self.vocoder_rows
+        wavs = [w for i in range(0, len(mels), n)      # groups of rows bound HiFT's (B, C, 480T/4) activations
+                for w in self.mel2wav(list(mels[i:i + n]), generators[i:i + n])]
         if fade:
             w = trim_fade(self.device)
             wavs = [torch.cat([x[:w.numel()] * w[:x.numel()], x[w.numel():]]) for x in wavs]

@@ -116,3 +116,14 @@ def test_inconsistent_voice_is_a_model_error(model, ref):
     with pytest.raises(ModelError, match="x-vector"):
         model.synthesize(rows(5), S3GenRef(ref.prompt_token, ref.prompt_token_len, ref.prompt_feat, None,
                                            torch.zeros(1, 80)))
+
+
+def test_row_groups_in_encoder_and_vocoder_change_nothing(model, ref):
+    toks = rows(6, 13, 9)
+    whole = model.synthesize(toks, ref, generators=gens(1, 2, 3))
+    model.flow.encoder_rows, model.vocoder_rows = 2, 1
+    try:
+        grouped = model.synthesize(toks, ref, generators=gens(1, 2, 3))
+    finally:
+        model.flow.encoder_rows, model.vocoder_rows = 16, 16
+    assert all(snr_db(a, b) > 60 for a, b in zip(grouped, whole, strict=True))
