@@ -69,3 +69,25 @@ def test_training_script_reproduces_the_shipped_file_byte_for_byte(corpus):
     r = subprocess.run([sys.executable, str(REPO / "scripts" / "train_punkt.py"), "--corpus", str(corpus), "--check"],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_installed_punkt_tab_is_preferred(tmp_path, monkeypatch):
+    import nltk.data
+
+    lang = tmp_path / "nltk_data" / "tokenizers" / "punkt_tab" / "english"
+    lang.mkdir(parents=True)
+    (lang / "abbrev_types.txt").write_text("zork\nco\n")
+    (lang / "collocations.tab").write_text("")
+    (lang / "sent_starters.txt").write_text("however\n")
+    (lang / "ortho_context.tab").write_text("the\t2\n")
+    monkeypatch.setattr(nltk.data, "path", [str(tmp_path / "nltk_data")] + list(nltk.data.path))
+    load_parameters.cache_clear()
+    sentences._tokenizer.cache_clear()
+    try:
+        params = load_parameters()
+        assert "zork" in params.abbrev_types and "mr" in params.abbrev_types  # installed data + our list
+        assert len(params.ortho_context) == 1
+        assert split("We met zork. Smith came. Fine.") == ["We met zork. Smith came.", "Fine."]
+    finally:
+        load_parameters.cache_clear()
+        sentences._tokenizer.cache_clear()
