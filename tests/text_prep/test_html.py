@@ -97,3 +97,13 @@ def test_deeply_nested_markup():
         root = parse_markup("<html><body>" + "<div>" * 250 + "<p>deep text</p>" + "</div>" * 250 + "</body></html>",
                             prefer_xml=prefer_xml)
         assert [b.text for b in extract_blocks(root).blocks] == ["deep text"]
+
+
+def test_parts_above_chapters(tmp_path):
+    chapters = "".join(f"<h2>Chapter {n}</h2>{PARA}" for n in range(1, 4))
+    p = tmp_path / "parts.html"
+    p.write_text(f"<html><body><h1>Part One</h1>{chapters}<h1>Part Two</h1><p>A short part preface.</p>{chapters}"
+                 "</body></html>")
+    book = prepare(p)
+    assert [c.title for c in book.chapters] == ["Part One. Chapter 1", "Chapter 2", "Chapter 3", "Part Two",
+                                                "Chapter 1", "Chapter 2", "Chapter 3"]

@@ -1,6 +1,7 @@
 """Blocks (paragraphs and leveled headings) become sections: the chapter level is the highest heading level that
-occurs at least twice; deeper headings stay inside chapters; shallower ones before the first chapter belong
-to the front matter, and between chapters are joined to the next chapter's title when nothing follows them.
+occurs at least twice (or a deeper one that occurs three times as often: parts above chapters); deeper headings
+stay inside chapters; a shallower one that occurs once before the first chapter is the book's title (front
+matter); others start sections, joined to the next chapter's title when nothing follows them.
 """
 
 from __future__ import annotations
@@ -43,6 +44,10 @@ def sections_from_blocks(blocks: list[Block], source: str) -> list[Section]:
             found[0].headings = heads
         return found
     chapter = min(repeated)
+    for deeper in sorted(lv for lv in repeated if lv > chapter):
+        if levels[deeper] >= 3 * levels[chapter]:  # parts above chapters: chapters are the unit
+            chapter = deeper
+            break
     sections: list[Section] = []
     pre: list[Block] = []
     current: tuple[list[str], list[Block]] | None = None  # (title lines, body blocks)
@@ -54,8 +59,8 @@ def sections_from_blocks(blocks: list[Block], source: str) -> list[Section]:
                 current = None
             if current is not None:
                 sections.append(_section(join_title(current[0]), source, current[1]))
-            if b.level < chapter and current is None and not sections:
-                pre.append(b)  # book title before the first chapter
+            if b.level < chapter and current is None and not sections and levels[b.level] == 1:
+                pre.append(b)  # the book's title before the first chapter
                 continue
             current = (pending + b.text.split("\n"), [])
             pending = []
