@@ -179,3 +179,18 @@ def test_entity_bomb_in_package_document_is_refused(epub):
     path = epub.write(items=[("c1", "c1.xhtml", epub.xhtml(f"<p>{P1}</p>"))], opf_override=bomb)
     with pytest.raises(BookFormatError, match="unsafe XML"):
         prepare(path)
+
+
+def test_chapter_split_over_two_files_is_one_chapter(epub):
+    nav = ('<html xmlns="http://www.w3.org/1999/xhtml" xmlns:epub="http://www.idpf.org/2007/ops"><body>'
+           '<nav epub:type="toc"><ol><li><a href="c1.xhtml">The Storm Comes</a></li>'
+           '<li><a href="c2.xhtml">After the Storm</a></li></ol></nav></body></html>')
+    items = [
+        ("c1", "c1.xhtml", epub.xhtml(epub.chapter("One", [P1]))),
+        ("c1b", "c1_split.xhtml", epub.xhtml(f"<p>{P2}</p>")),
+        ("c2", "c2.xhtml", epub.xhtml(epub.chapter("Two", [P1]))),
+    ]
+    book = prepare(epub.write(items=items, nav=nav))
+    assert [c.title for c in book.chapters] == ["The Storm Comes", "After the Storm"]
+    assert book.chapters[0].text == f"{P1}\n\n{P2}"
+    assert all(ch.lossless_violation() is None for ch in book.chapters)

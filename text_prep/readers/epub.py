@@ -1,5 +1,6 @@
 """EPUB 2 and 3: container and package (defusedxml), spine order, titles from the nav document or the NCX,
 metadata, cover image, and front/back matter recognised by epub:type, landmarks/guide, file name or title.
+A spine item with no nav entry and no heading continues the chapter before it (a chapter split over files).
 
 DRM: ``META-INF/rights.xml``, or an ``encryption.xml`` entry other than font obfuscation, is refused.
 """
@@ -246,6 +247,7 @@ def read_epub(path: Path, data: bytes | None = None) -> Document:
 
     sections: list[Section] = []
     skipped: list[str] = []
+    prev_linear_body = False  # the previous spine item with text was body matter
     for idref, linear in spine:
         item = manifest.get(idref)
         if item is None or item.media_type not in XHTML_TYPES:
@@ -270,6 +272,17 @@ def read_epub(path: Path, data: bytes | None = None) -> Document:
         blocks = extract_blocks(root)
         if not blocks.blocks:
             skipped.append(f"{nav_title or rel} ({kind or 'no text'})")
+            continue
+        continuation = (entries and not file_entries and not kind and not blocks.blocks[0].level and sections
+                        and not sections[-1].matter and prev_linear_body)
+        prev_linear_body = not kind
+        if continuation:
+            # A chapter split over several files (e-book converters do this): no nav entry, no heading.
+            prev = sections[-1]
+            text, heads = blocks_text(blocks.blocks)
+            offset = len(prev.text) + 2
+            prev.text = f"{prev.text}\n\n{text}"
+            prev.headings = prev.headings + tuple((a + offset, b + offset) for a, b in heads)
             continue
         parts = _split_at_anchors(blocks, top_entries) if len(top_entries) > 1 else [(nav_title, blocks.blocks)]
         for part_title, part_blocks in parts:
