@@ -33,6 +33,7 @@ _SPECIAL = re.compile(
 _ROMAN_ALONE = re.compile(r"^[IVXLC]{1,7}\.?$")
 _MARKDOWN = re.compile(r"^#{1,6}[ \t]+\S")
 _PARAGRAPH = re.compile(r"[^\n]*\S[^\n]*(?:\n[^\n]*\S[^\n]*)*")
+_LINE = re.compile(r"[^\n]*\S[^\n]*")
 
 FRONT_MATTER_MARKERS = re.compile(
     r"\b(?:CONTENTS|Contents|Copyright|COPYRIGHT|All rights reserved|ALL RIGHTS RESERVED|Produced by|"
@@ -44,14 +45,27 @@ TOC_RUN = 3  # this many headings in a row with almost no text between them are 
 TINY = 40  # characters of text after a heading below which it counts as "almost none"
 SECTION_TARGET = 20_000  # characters per section when a text has no headings
 SINGLE_SECTION_MAX = 30_000
+LINE_PARAGRAPH_CHARS = 150  # average line length above which a file without blank lines has a paragraph a line
+
+
+def _line_per_paragraph(text: str, start: int, end: int, blocks: int) -> bool:
+    """True for text with (almost) no blank lines whose long lines are paragraphs of their own."""
+    lines = text.count("\n", start, end) + 1
+    return lines >= 3 and blocks <= max(1, lines // 20) and (end - start) / lines > LINE_PARAGRAPH_CHARS
 
 
 def paragraph_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
-    """Spans of paragraphs (runs of non-blank lines) in ``text[start:end]``, leading spaces excluded."""
+    """Spans of paragraphs in ``text[start:end]``, leading spaces excluded.
+
+    Paragraphs are runs of non-blank lines; in a text without blank lines whose lines are long (one paragraph
+    per line, as some files are written), each line is a paragraph.
+    """
     end = len(text) if end is None else end
+    spans = [(m.start(), m.end()) for m in _PARAGRAPH.finditer(text, start, end)]
+    if _line_per_paragraph(text, start, end, len(spans)):
+        spans = [(m.start(), m.end()) for m in _LINE.finditer(text, start, end)]
     out = []
-    for m in _PARAGRAPH.finditer(text, start, end):
-        a, b = m.start(), m.end()
+    for a, b in spans:
         while a < b and text[a] in " \t":
             a += 1
         out.append((a, b))

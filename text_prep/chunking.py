@@ -24,7 +24,6 @@ _CLAUSE = re.compile(r"[,;:)\]—–](?=\s)|\s[-–—]\s|—|--")
 # Longest speech text of a chunk: about 40 s of narration, the model's 1000 speech-token cap. Display text
 # is limited by max_chars; speech can be much longer ("1,234,567" or a table of figures), so it is checked too.
 SPEECH_MAX = 600
-_LINE_PARAGRAPHS = 200  # average line length above which single newlines separate paragraphs
 
 
 @dataclass
@@ -75,28 +74,13 @@ def _fit_speech(text: str, a: int, b: int, speak: Callable[[str, str], str],
     return [part for ha, hb in halves for part in _fit_speech(text, ha, hb, speak, language)]
 
 
-def _paragraphs(text: str) -> list[tuple[int, int]]:
-    pars = paragraph_spans(text)
-    if len(pars) == 1 and text.count("\n") > 2 and len(text) / (text.count("\n") + 1) > _LINE_PARAGRAPHS:
-        # One paragraph per line (no blank lines in the file).
-        pars = []
-        pos = 0
-        for line in text.split("\n"):
-            if line.strip():
-                lead = len(line) - len(line.lstrip())
-                tail = len(line.rstrip())
-                pars.append((pos + lead, pos + tail))
-            pos += len(line) + 1
-    return pars
-
-
 def chunk_section(text: str, headings: tuple[tuple[int, int], ...], max_chars: int,
                   language: str = "en") -> list[Piece]:
     """Pieces of ``text`` in order: inner headings as their own pieces (pause TITLE), paragraphs packed."""
     pieces: list[Piece] = []
     pending_start: int | None = None  # start of unspeakable text waiting for the next piece
     head_starts = {a: b for a, b in headings}
-    pars = _paragraphs(text)
+    pars = paragraph_spans(text)
     speak: Callable[[str, str], str] = speech_text
 
     def emit(a: int, b: int, speech: str, pause: Pause) -> None:

@@ -102,3 +102,11 @@ def test_no_headings_gives_sections_of_sensible_size_at_paragraph_boundaries():
 def test_short_headingless_text_is_one_untitled_section():
     sections = split_chapters(PARA, "b")
     assert len(sections) == 1 and sections[0].title == "" and sections[0].text == PARA
+
+
+def test_one_paragraph_per_line_files():
+    long_line = " ".join([PARA] * 3)
+    text = "\n".join(["Chapter 1", long_line, long_line, "Chapter 2", long_line, long_line, long_line])
+    sections = split_chapters(text, "b")
+    assert [s.title for s in sections] == ["Chapter 1", "Chapter 2"]
+    assert [len(paragraph_spans(s.text)) for s in sections] == [2, 3]
