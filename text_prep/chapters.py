@@ -51,7 +51,10 @@ LINE_PARAGRAPH_CHARS = 150  # average line length above which a file without bla
 def _line_per_paragraph(text: str, start: int, end: int, blocks: int) -> bool:
     """True for text with (almost) no blank lines whose long lines are paragraphs of their own."""
     lines = text.count("\n", start, end) + 1
-    return lines >= 3 and blocks <= max(1, lines // 20) and (end - start) / lines > LINE_PARAGRAPH_CHARS
+    if lines < 3 or blocks > max(1, lines // 20):
+        return False
+    filled = sum(1 for _ in _LINE.finditer(text, start, end))
+    return filled >= 2 and len(text[start:end].strip()) / filled > LINE_PARAGRAPH_CHARS
 
 
 def paragraph_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
