@@ -121,7 +121,6 @@ _SYMBOLS = [
     (re.compile(r"(?<=\w)@(?=\w)"), " at "),
     (re.compile(r"°"), " degrees"),
     (re.compile(r"§§?\s?"), "section "),
-    (re.compile(r"(?<=\d)\s?[x×]\s?(?=\d)"), " by "),
     (re.compile(r"\s[+]\s|(?<=\d)\+(?=\d)"), " plus "),
     (re.compile(r"\s=\s"), " equals "),
     (re.compile(r"(?<=[A-Za-z])/(?=[A-Za-z])"), " "),
@@ -130,9 +129,11 @@ _SYMBOLS = [
 # Before numbers are spelled out: they need the digits.
 _NUMBER_SYMBOLS = [
     (re.compile(r"#\s?(?=\d)"), "number "),
+    (re.compile(r"(?<=\d)\s?[x×]\s?(?=\d)"), " by "),
     (re.compile(r"(?<=\d)\s?°\s?([CF])\b"), lambda m: " degrees " + ("Celsius" if m.group(1) == "C" else "Fahrenheit")),
 ]
-_SYMBOL_CHARS = frozenset("&@#°§×x+=/-")
+_SYMBOL_CHARS = frozenset("&@°§+=/-")
+_NUMBER_SYMBOL_CHARS = frozenset("#°x×")
 _DROP = str.maketrans({c: " " for c in "_*©®™¶†‡|~^`<>{}[]\\=#"})
 _MARK_CHARS = frozenset("[{¹²³⁴⁵⁶⁷⁸⁹⁰*†‡")
 _BREAK_CHARS = frozenset("*-_=~")
@@ -297,7 +298,7 @@ def speech_text(text: str, language: str = "en") -> str:
         s = _REGNAL.sub(_regnal, s)
         s = _ABBR.sub(_abbreviation, s)
     if _DIGIT.search(s) or chars & _FRACTION_CHARS:
-        if "#" in chars or "°" in chars:
+        if chars & _NUMBER_SYMBOL_CHARS:
             for rx, repl in _NUMBER_SYMBOLS:
                 s = rx.sub(repl, s)
         s = _numbers(s, lang)

@@ -44,6 +44,7 @@ def test_abbreviations(text, speech):
     ("Write to ann.lee@example.com today.", "Write to ann dot lee at example dot com today."),
     ("Salt & pepper, 2 + 2 = 4, and/or #5.", "Salt and pepper, two plus two equals four, and or number five."),
     ("It was 30\u00b0C.", "It was thirty degrees Celsius."),
+    ("A 2 x 4 board, 3\u00d75 cards.", "A two by four board, three by five cards."),
     ("Party time \U0001f389\U0001f600 now!", "Party time now!"),
     ("He was _very_ tired--so tired.", "He was very tired\u2014so tired."),
     ("Soft\u00adhy\u200bphen and word\u2060\u2014joiner.", "Softhyphen and word\u2014joiner."),
