@@ -65,7 +65,7 @@ def test_fixed_shapes_equal_growing_attention(model, cond):
 
 @pytest.mark.parametrize("cfg_weight", [0.5, 0.0])
 def test_batched_equals_one_by_one(model, cond, cfg_weight):
-    params = T3Params(max_new_tokens=60, cfg_weight=cfg_weight)
+    params = T3Params(max_new_tokens=40, cfg_weight=cfg_weight)
     seeds = [11, 22, 33]
     batched = generate_raw(model, TEXTS, cond, params, seeds)
     for i, text in enumerate(TEXTS):

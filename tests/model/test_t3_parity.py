@@ -1,7 +1,8 @@
 """Full-size T3 parity with the official package, against golden files made by scripts/golden_t3.py.
 
-The weights are regenerated here from model/fill.py (same rule, same seed, speech_head x20), so neither
-the official package nor the network is needed. Compared: perceiver output, conditioning prefix, every
+The weights are regenerated here from model/fill.py (same rule, same seed, speech_head x20), saved as a
+full-size t3_cfg.safetensors and read back through the public loader, so neither the official package
+nor the network is needed. Compared: perceiver output, conditioning prefix, every
 layer's output and the final logits at the last prefill position (both CFG rows), and the official greedy
 token sequences (>= 200 steps, CFG 0.5 and CFG-free).
 
@@ -20,7 +21,7 @@ import torch
 
 from model import sampling
 from model.generate import T3Params, build_prefill, generate_raw, prefill_logits
-from model.t3 import T3, T3Cond
+from model.t3 import T3, T3Cond, load_t3
 from model.testing.t3_checkpoint import t3_config, t3_state_dict
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "t3"
@@ -41,12 +42,19 @@ def golden() -> dict[str, torch.Tensor]:
 
 
 @pytest.fixture(scope="module")
-def model() -> T3:
+def model(golden, tmp_path_factory) -> T3:
+    """The full-size random checkpoint, written in the official layout and read by the public loader."""
+    from safetensors.torch import save_file
+
+    path = tmp_path_factory.mktemp("t3full") / "t3_cfg.safetensors"
     sd = t3_state_dict("full", seed=0)
-    with torch.device("meta"):
-        m = T3(t3_config("full"))
-    m.load_state_dict(sd, assign=True, strict=True)
-    return m.eval()
+    save_file(sd, str(path))
+    del sd
+    m = load_t3(path, expect="english")
+    path.unlink()
+    assert m.cfg == t3_config("full")
+    assert sum(p.numel() for p in m.parameters()) == 532_405_248
+    return m
 
 
 @pytest.fixture(scope="module")
