@@ -92,11 +92,45 @@ def load_parameters(use_installed: bool = True) -> PunktParameters:
     return params
 
 
-@lru_cache(maxsize=2)
-def _tokenizer(use_installed: bool = True) -> PunktSentenceTokenizer:
+# A potential sentence end whose outcome Punkt's rules fix without any heuristic: a plain word of two or more
+# letters (not an initial, not a number) ending in "." followed by a word token (or a quote that is one), or a
+# word ending in "?"/"!" followed by a word token.
+_PLAIN_PERIOD = re.compile(r"([A-Za-z]{2,})\.(?:\s+\S*[A-Za-z0-9]\S*|[\u2018\u2019\u201c\u201d\xab\xbb'])")
+_PLAIN_MARK = re.compile(r"[A-Za-z]+[?!]\s+\S*[A-Za-z0-9]\S*")
+
+
+def _fast_punkt_class():
     from nltk.tokenize.punkt import PunktSentenceTokenizer
 
-    return PunktSentenceTokenizer(load_parameters(use_installed))
+    class FastPunkt(PunktSentenceTokenizer):
+        """Punkt with a shortcut for the commonest candidate, decided exactly as Punkt decides it.
+
+        Punkt's first pass marks "word." as a sentence break unless the word is a known abbreviation; its
+        second pass changes that only for collocations, abbreviations, ellipses, initials and numbers. So
+        for a plain word that is none of these, followed by another token, the answer is "break" without
+        tokenising the context (the costly part of Punkt); every other candidate goes to Punkt itself.
+        """
+
+        def __init__(self, params):
+            super().__init__(params)
+            self._colloc_first = {a for a, _ in params.collocations}
+
+        def text_contains_sentbreak(self, text: str) -> bool:
+            m = _PLAIN_PERIOD.fullmatch(text)
+            if m:
+                word = m.group(1).lower()
+                if word not in self._params.abbrev_types and word not in self._colloc_first:
+                    return True
+            elif _PLAIN_MARK.fullmatch(text):
+                return True
+            return super().text_contains_sentbreak(text)
+
+    return FastPunkt
+
+
+@lru_cache(maxsize=2)
+def _tokenizer(use_installed: bool = True) -> PunktSentenceTokenizer:
+    return _fast_punkt_class()(load_parameters(use_installed))
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:

@@ -91,3 +91,25 @@ def test_installed_punkt_tab_is_preferred(tmp_path, monkeypatch):
     finally:
         load_parameters.cache_clear()
         sentences._tokenizer.cache_clear()
+
+
+def test_shortcut_agrees_with_plain_punkt(corpus):
+    import random
+
+    from nltk.tokenize.punkt import PunktSentenceTokenizer
+
+    from text_prep.chapters import paragraph_spans
+    from text_prep.readers import read_document
+
+    fast = sentences._tokenizer()
+    plain = PunktSentenceTokenizer(load_parameters())
+    assert type(fast) is not PunktSentenceTokenizer
+    texts = [s.text for s in read_document(corpus / "news-from-nowhere.html").sections]
+    rng = random.Random(0)
+    soup = ["word", "Word", "Mr", "St", "i.e", "J", "12", '"', "'", "\u201c", "\u201d", "\u2019", "(", ")", "--",
+            "...", ".", "?", "!", " ", " ", " ", "\n"]
+    texts += ["".join(rng.choice(soup) for _ in range(300)) for _ in range(300)]
+    paragraphs = [t[a:b] for t in texts for a, b in paragraph_spans(t)]
+    assert len(paragraphs) > 1000
+    for p in paragraphs:
+        assert list(fast.span_tokenize(p)) == list(plain.span_tokenize(p)), p
