@@ -16,6 +16,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TextIO
 
 __all__ = ["Book", "Chapter", "Chunk", "Cover", "Pause", "PrepareOptions", "speech_key"]
 
@@ -145,6 +146,10 @@ class Book:
     def to_json(self, indent: int | None = None) -> str:
         """Deterministic JSON: same book, same bytes (keys in a fixed order, no floats, UTF-8 kept)."""
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
+
+    def write_json(self, fp: TextIO, indent: int | None = None) -> None:
+        """``to_json`` written piece by piece to a text stream (no whole-plan string in memory)."""
+        json.dump(self.to_dict(), fp, ensure_ascii=False, indent=indent)
 
     @classmethod
     def from_dict(cls, d: dict) -> Book:

@@ -81,10 +81,13 @@ def run(args: argparse.Namespace) -> int:
             bar.update(done - bar.n)
 
         book = prepare(args.book, options, progress=progress)
-    out = book.to_json(indent=args.indent) if args.json else summary(book)
     try:
-        sys.stdout.write(out + "\n")
+        if args.json:
+            book.write_json(sys.stdout, indent=args.indent)
+            sys.stdout.write("\n")
+        else:
+            sys.stdout.write(summary(book) + "\n")
         sys.stdout.flush()
     except BrokenPipeError:  # e.g. piped into head
-        return 0
+        sys.stdout = None  # nothing more can be written; do not fail again at exit
     return 0

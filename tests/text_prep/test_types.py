@@ -38,6 +38,14 @@ def test_json_round_trip_and_determinism():
     assert set(ch["chunks"][1]) >= {"text", "speech", "pause", "key", "span"}
 
 
+def test_write_json_matches_to_json():
+    import io
+
+    buf = io.StringIO()
+    _book().write_json(buf, indent=1)
+    assert buf.getvalue() == _book().to_json(indent=1)
+
+
 def test_lossless_check_accepts_whitespace_gaps_and_empty_spans():
     assert _book().chapters[0].lossless_violation() is None
 
