@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from text_prep.document import Section
 
-__all__ = ["FRONT_MATTER_MARKERS", "paragraph_spans", "split_chapters", "join_title"]
+__all__ = ["FRONT_MATTER_MARKERS", "is_heading_line", "join_title", "paragraph_spans", "split_chapters"]
 
 _NUMBER_WORDS = (
     "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
@@ -88,6 +88,11 @@ def _heading_kind(line: str) -> str:
     if _ROMAN_ALONE.match(line):
         return "roman"
     return ""
+
+
+def is_heading_line(line: str) -> bool:
+    """True for a line that reads as a chapter-level heading ("CHAPTER I.", "Part 2", "# Title", "IV.")."""
+    return bool(_heading_kind(line))
 
 
 def _is_subtitle(par: str) -> bool:

@@ -110,3 +110,12 @@ def test_one_paragraph_per_line_files():
     sections = split_chapters(text, "b")
     assert [s.title for s in sections] == ["Chapter 1", "Chapter 2"]
     assert [len(paragraph_spans(s.text)) for s in sections] == [2, 3]
+
+
+def test_book_starting_with_a_heading_takes_its_title_from_the_file_name(tmp_path):
+    from text_prep import prepare
+
+    p = tmp_path / "the_quiet_sea.txt"
+    p.write_text("Chapter 1\n\n" + PARA + "\n\nChapter 2\n\n" + PARA)
+    book = prepare(p)
+    assert book.title == "The Quiet Sea" and [c.title for c in book.chapters] == ["Chapter 1", "Chapter 2"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from text_prep.chapters import split_chapters
+from text_prep.chapters import is_heading_line, split_chapters
 from text_prep.document import Document
 from text_prep.errors import InputFileError
 from text_prep.gutenberg import body_bounds, header_metadata
@@ -33,7 +33,7 @@ def _guess_title(text: str) -> str:
     for line in text[:2000].split("\n"):
         line = line.strip()
         if line:
-            if len(line) <= 60 and line[-1] not in ".,;:!?":
+            if len(line) <= 60 and line[-1] not in ".,;:!?" and not is_heading_line(line):
                 return line.title() if line.isupper() else line
             return ""
     return ""
