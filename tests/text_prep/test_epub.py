@@ -4,7 +4,7 @@ import zipfile
 
 import pytest
 
-from text_prep import BookFormatError, PrepareOptions, prepare
+from text_prep import BookFormatError, Cover, PrepareOptions, prepare
 
 P1 = "The night was dark and the wind was high over the hills."
 P2 = "Nobody in the village slept, and the dogs barked until dawn."
@@ -77,14 +77,17 @@ def test_epub2_with_ncx_and_guide(epub):
         ("copy", "rights.html", epub.xhtml("<p>Copyright 1999 by Somebody.</p>")),
     ]
     meta = ('<dc:title>Lights</dc:title><dc:creator opf:role="aut">Lux Author</dc:creator>'
-            '<dc:language>en</dc:language>')
+            '<dc:language>en</dc:language><meta name="cover" content="pic"/>')
     path = epub.write(items=items, ncx=NCX, metadata=meta, version="2.0",
+                      manifest_extra='<item id="pic" href="img/c.png" media-type="image/png"/>',
+                      extra_files={"OEBPS/img/c.png": b"\x89PNG-cover"},
                       guide='<guide><reference type="toc" href="contents.html" title="Contents"/>'
                             '<reference type="copyright-page" href="rights.html" title="Copyright"/></guide>')
     book = prepare(path)
     assert (book.title, book.author, book.language) == ("Lights", "Lux Author", "en")
     assert [c.title for c in book.chapters] == ["First Light", "Second Light"]
     assert book.skipped == ("Contents (toc)", "rights.html (copyright)")
+    assert book.cover == Cover(b"\x89PNG-cover", "image/png")
 
 
 def test_non_linear_items_and_image_pages_are_skipped(epub):
