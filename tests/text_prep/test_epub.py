@@ -197,3 +197,12 @@ def test_chapter_split_over_two_files_is_one_chapter(epub):
     assert [c.title for c in book.chapters] == ["The Storm Comes", "After the Storm"]
     assert book.chapters[0].text == f"{P1}\n\n{P2}"
     assert all(ch.lossless_violation() is None for ch in book.chapters)
+
+
+def test_oversized_member_is_refused(epub, monkeypatch):
+    import importlib
+
+    epub_reader = importlib.import_module("text_prep.readers.epub")
+    monkeypatch.setattr(epub_reader, "MAX_MEMBER_BYTES", 100)
+    with pytest.raises(BookFormatError, match="too large"):
+        prepare(_epub3(epub))

@@ -66,3 +66,13 @@ def test_crlf_and_cr_become_lf(tmp_path):
     assert "\r" not in book.chapters[0].text
     assert all("\r" not in c.text for c in book.chunks)
     assert decode_text(b"a\rb\r\nc", "x") == "a\nb\nc"
+
+
+def test_declared_utf16_without_bom_is_ignored():
+    data = '<html><head><meta charset="utf-16"></head><body><p>Caf\u00e9</p></body></html>'.encode()
+    assert "Caf\u00e9" in decode_text(data, "x.html", sniff_declared=True)
+
+
+def test_declared_legacy_charset_is_used():
+    data = '<html><head><meta charset="iso-8859-7"></head><body><p>\u03b1\u03b2</p></body></html>'.encode("iso-8859-7")
+    assert "\u03b1\u03b2" in decode_text(data, "x.html", sniff_declared=True)

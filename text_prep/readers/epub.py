@@ -26,6 +26,7 @@ from text_prep.types import Cover
 
 __all__ = ["read_epub"]
 
+MAX_MEMBER_BYTES = 256 * 1024 * 1024  # a bigger file inside an EPUB is a zip bomb, not a chapter
 FONT_OBFUSCATION = {"http://www.idpf.org/2008/embedding", "http://ns.adobe.com/pdf/enc#RC"}
 XHTML_TYPES = {"application/xhtml+xml", "text/html", "application/xml", "text/x-oeb1-document"}
 # epub:type values of body/section elements that mark front/back matter.
@@ -74,6 +75,9 @@ class _Epub:
 
     def read(self, name: str) -> bytes:
         try:
+            size = self.zip.getinfo(name).file_size
+            if size > MAX_MEMBER_BYTES:
+                raise BookFormatError(f"EPUB member {name!r} is too large ({size} bytes) in {str(self.path)!r}")
             return self.zip.read(name)
         except KeyError:
             raise BookFormatError(f"corrupt EPUB: missing {name!r} in {str(self.path)!r}") from None

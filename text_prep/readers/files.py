@@ -84,8 +84,9 @@ def decode_text(data: bytes, name: str, sniff_declared: bool = False) -> str:
             if m:
                 declared = m.group(1).decode("ascii", "replace").lower()
                 try:
-                    codecs.lookup(declared)
-                    codecs_to_try.append(declared)
+                    # A declaration readable as ASCII rules out UTF-16/32 (those come with a BOM, handled above).
+                    if not codecs.lookup(declared).name.startswith(("utf-16", "utf-32")):
+                        codecs_to_try.append(declared)
                 except LookupError:
                     pass
         codecs_to_try += ["utf-8", "cp1252"]
