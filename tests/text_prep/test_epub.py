@@ -206,3 +206,19 @@ def test_oversized_member_is_refused(epub, monkeypatch):
     monkeypatch.setattr(epub_reader, "MAX_MEMBER_BYTES", 100)
     with pytest.raises(BookFormatError, match="too large"):
         prepare(_epub3(epub))
+
+
+def test_gutenberg_epub_boilerplate_is_dropped(epub):
+    first = epub.xhtml('<section class="pg-boilerplate pgheader" id="pg-header"><h2>The Project Gutenberg eBook</h2>'
+                       "<p>This ebook is for the use of anyone anywhere.</p></section>"
+                       f"<h2 id='c1'>Chapter One</h2><p>{P1}</p><h2 id='c2'>Chapter Two</h2><p>{P2}</p>")
+    old_style = epub.xhtml(f"<p>Produced by volunteers.</p><p>*** START OF THE PROJECT GUTENBERG EBOOK X ***</p>"
+                           f"<h2>Chapter Three</h2><p>{P1}</p><p>*** END OF THE PROJECT GUTENBERG EBOOK X ***</p>"
+                           "<p>Section 1. General Terms of Use.</p>")
+    licence = epub.xhtml("<h2>THE FULL PROJECT GUTENBERG LICENSE</h2><p>Terms of use.</p>")
+    items = [("a", "a.xhtml", first), ("b", "b.xhtml", old_style), ("c", "c.xhtml", licence)]
+    book = prepare(epub.write(items=items))
+    assert [c.title for c in book.chapters] == ["Chapter One", "Chapter Three"]
+    text = " ".join(c.text for c in book.chapters)
+    assert "Gutenberg" not in text and "Terms" not in text and "Produced by" not in text
+    assert book.skipped == ("c.xhtml (licence)",)

@@ -2,7 +2,8 @@
 metadata, cover image, and front/back matter recognised by epub:type, landmarks/guide, file name or title.
 A spine item with no nav entry and no heading continues the chapter before it (a chapter split over files).
 
-DRM: ``META-INF/rights.xml``, or an ``encryption.xml`` entry other than font obfuscation, is refused.
+Project Gutenberg boilerplate (pg-header/pg-footer sections, START/END markers, the licence after END) is
+dropped. DRM: ``META-INF/rights.xml``, or an ``encryption.xml`` entry other than font obfuscation, is refused.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from defusedxml.common import DefusedXmlException
 from text_prep.document import Document, Section, matter_kind
 from text_prep.errors import BookFormatError
 from text_prep.readers.files import decode_text
+from text_prep.readers.html import GUTENBERG_END, GUTENBERG_START
 from text_prep.readers.markup import Block, Blocks, extract_blocks, localname, parse_markup, tokens
 from text_prep.readers.sections import blocks_text
 from text_prep.types import Cover
@@ -200,6 +202,27 @@ def _split_at_anchors(blocks: Blocks, entries: list[_NavEntry]) -> list[tuple[st
     return out
 
 
+def _strip_gutenberg(blocks: Blocks) -> tuple[Blocks, bool]:
+    """Blocks of one file without Gutenberg boilerplate (anchors kept in step), and whether an END was seen."""
+    items = list(blocks.blocks)
+    anchors = dict(blocks.anchors)
+    for i, b in enumerate(items):
+        m = GUTENBERG_START.search(b.text)
+        if m:
+            rest = b.text[m.end():].strip()
+            drop = i if rest else i + 1
+            items = ([Block(rest, b.level)] if rest else []) + items[i + 1:]
+            anchors = {k: max(0, v - drop) for k, v in anchors.items()}
+            break
+    for i, b in enumerate(items):
+        m = GUTENBERG_END.search(b.text)
+        if m:
+            head = b.text[:m.start()].strip()
+            items = items[:i] + ([Block(head, b.level)] if head else [])
+            return Blocks(items, {k: min(v, len(items)) for k, v in anchors.items()}), True
+    return Blocks(items, anchors), False
+
+
 def _body_types(root) -> set[str]:
     """epub:type tokens of the body and of its first sectioning elements."""
     out: set[str] = set()
@@ -252,6 +275,7 @@ def read_epub(path: Path, data: bytes | None = None) -> Document:
     sections: list[Section] = []
     skipped: list[str] = []
     prev_linear_body = False  # the previous spine item with text was body matter
+    after_licence = False  # a Project Gutenberg END marker was seen: the rest is its licence
     for idref, linear in spine:
         item = manifest.get(idref)
         if item is None or item.media_type not in XHTML_TYPES:
@@ -273,7 +297,10 @@ def read_epub(path: Path, data: bytes | None = None) -> Document:
                     or matter_kind(landmarks.get(item.href, ""))
                     or (matter_kind(guide[item.href]) if guide.get(item.href) in GUIDE_TYPES else "")
                     or matter_kind(posixpath.basename(item.href)))
-        blocks = extract_blocks(root)
+        if after_licence:
+            skipped.append(f"{nav_title or rel} (licence)")
+            continue
+        blocks, after_licence = _strip_gutenberg(extract_blocks(root))
         if not blocks.blocks:
             skipped.append(f"{nav_title or rel} ({kind or 'no text'})")
             continue

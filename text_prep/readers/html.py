@@ -12,10 +12,11 @@ from text_prep.readers.markup import Block, extract_blocks, localname, parse_mar
 from text_prep.readers.sections import sections_from_blocks
 from text_prep.readers.txt import guess_author, title_from_path
 
-__all__ = ["read_html", "strip_gutenberg_blocks"]
+__all__ = ["GUTENBERG_END", "GUTENBERG_START", "read_html", "strip_gutenberg_blocks"]
 
-_START = re.compile(r"\*{3}\s*START OF\s+(?:THE\s+|THIS\s+)?PROJECT GUTENBERG[^*\n]*(?:\*{3})?", re.I)
-_END = re.compile(r"\*{3}\s*END OF\s+(?:THE\s+|THIS\s+)?PROJECT GUTENBERG|End of (?:the )?Project Gutenberg", re.I)
+GUTENBERG_START = _START = re.compile(r"\*{3}\s*START OF\s+(?:THE\s+|THIS\s+)?PROJECT GUTENBERG[^*\n]*(?:\*{3})?", re.I)
+GUTENBERG_END = _END = re.compile(
+    r"\*{3}\s*END OF\s+(?:THE\s+|THIS\s+)?PROJECT GUTENBERG|End of (?:the )?Project Gutenberg", re.I)
 
 
 def strip_gutenberg_blocks(blocks: list[Block]) -> tuple[list[Block], dict[str, str]]:

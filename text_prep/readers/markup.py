@@ -80,8 +80,10 @@ def _skipped(el) -> bool:
         return True
     if (tokens(el, "type") | tokens(el, "role")) & _SKIP_TYPES:
         return True
-    cls = el.get("class") or ""
-    return "pagenum" in cls.split() or el.get("hidden") is not None
+    classes = (el.get("class") or "").split()
+    if "pagenum" in classes or "pg-boilerplate" in classes or el.get("hidden") is not None:
+        return True
+    return el.get("id") in ("pg-header", "pg-footer")  # Project Gutenberg's header and licence sections
 
 
 @dataclass
