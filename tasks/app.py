@@ -30,8 +30,9 @@ def _config(s: Settings) -> dict:
         "queue_order_strategy": "priority",
         "priority_steps": list(range(10)),
         "sep": ":",
-        # look for tasks of dead workers every min(60 s, visibility timeout)
-        "unacked_restore_interval": max(1, min(60, s.visibility_timeout // 2)),
+        # look for tasks of dead workers (unacknowledged past the visibility timeout) when a worker starts and
+        # then every minute
+        "unacked_restore_interval": 60,
         "unacked_restore_throttle": 1,
     }
     return {

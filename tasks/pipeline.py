@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -108,18 +109,8 @@ def _prepare(store: Store, job_id: str, spec: dict, engine: SpeechEngine) -> dic
         cover = atomic_write(folder / f"cover{ext}", book.cover.data).name
     speech = engine.speech(spec["model"], spec.get("revision"))
     voice_file = spec.get("voice_file")
-    voice_src = folder / "input" / voice_file if voice_file else None
-    if voice_src is not None and voice_src.suffix == ".voice":
-        voice = speech.load_voice(voice_src)
-    else:
-        voice = speech.prepare_voice(voice_src)
-    vpath = store.voice_path(voice.key)
-    if not vpath.is_file():
-        store.ensure()
-        tmp = vpath.with_name(f".{vpath.name}.{job_id}.tmp")
-        voice.save(tmp)
-        tmp.replace(vpath)
-    manifest = build_manifest(job_id, book, model_id=speech.model_id, voice_key=voice.key,
+    voice_key = _voice_key(store, speech, folder / "input" / voice_file if voice_file else None)
+    manifest = build_manifest(job_id, book, model_id=speech.model_id, voice_key=voice_key,
                               sample_rate=speech.sample_rate, sampling=spec["sampling"], seed=spec["seed"],
                               cache_exists=lambda key: store.chunk_path(key).is_file())
     for c in manifest["chunks"]:
@@ -129,11 +120,40 @@ def _prepare(store: Store, job_id: str, spec: dict, engine: SpeechEngine) -> dic
         if not store.has_manifest(job_id):
             store.write_json(job_id, "manifest.json", manifest)
     store.update_state(job_id, state="synthesizing", title=book.title, author=book.author, cover=cover,
-                       model_id=speech.model_id, voice_key=voice.key, synth_started=now_iso())
+                       model_id=speech.model_id, voice_key=voice_key, synth_started=now_iso())
     cached = sum(c["state"] == "done" for c in manifest["chunks"])
     log.info("job %s (%s): %d chapters, %d chunks, %d already in the cache", job_id, book.title,
              len(book.chapters), len(manifest["chunks"]), cached)
     return pending_work(store.manifest(job_id), spec["chunks_per_task"])
+
+
+def _voice_key(store: Store, speech: Speech, src: Path | None) -> str:
+    """The key of the job's voice, saved in the voice cache. A clip already prepared for this model (same
+    bytes) is not prepared again: ``cache/voices/clips/<model>-<clip hash>`` remembers its voice key."""
+    memo = None
+    if src is not None and src.suffix != ".voice":
+        model = hashlib.sha256(speech.model_id.encode()).hexdigest()[:16]
+        clip = hashlib.sha256(src.read_bytes()).hexdigest()[:32]
+        memo = store.root / "cache" / "voices" / "clips" / f"{model}-{clip}"
+        if memo.is_file():
+            key = memo.read_text().strip()
+            if store.voice_path(key).is_file():
+                return key
+    if src is None:
+        voice = speech.prepare_voice(None)
+    elif src.suffix == ".voice":
+        voice = speech.load_voice(src)
+    else:
+        voice = speech.prepare_voice(src)
+    vpath = store.voice_path(voice.key)
+    if not vpath.is_file():
+        vpath.parent.mkdir(parents=True, exist_ok=True)
+        tmp = vpath.with_name(f".{vpath.name}.{os.getpid()}.tmp")
+        voice.save(tmp)
+        tmp.replace(vpath)
+    if memo is not None:
+        atomic_write(memo, voice.key)
+    return voice.key
 
 
 @dataclass(frozen=True)

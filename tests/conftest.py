@@ -82,6 +82,14 @@ def tiny_checkpoint(tmp_path_factory) -> Path:
     return folder
 
 
+@pytest.fixture(scope="session")
+def tiny_voice(tiny_checkpoint, tmp_path_factory) -> Path:
+    """A ready .voice file for the tiny checkpoint (its built-in conds.pt), so tests skip clip preparation."""
+    out = tmp_path_factory.mktemp("voices") / "narrator.voice"
+    shutil.copyfile(tiny_checkpoint / "conds.pt", out)
+    return out
+
+
 @pytest.fixture
 def data_dir(tmp_path) -> Path:
     folder = tmp_path / "data"
@@ -103,7 +111,7 @@ def _chapter_excerpt(lines: list[str], start: int, paragraphs: int) -> list[str]
 
 @pytest.fixture(scope="session")
 def excerpt_book(shared_dir, tmp_path_factory) -> Path:
-    """The Little Colonel's Hero cut to its Gutenberg header and chapters I-III, two paragraphs each."""
+    """The Little Colonel's Hero cut to its Gutenberg header and chapters I-III, one paragraph each."""
     src = shared_dir / "corpus" / "little-colonels-hero.txt"
     if not src.is_file():
         pytest.skip(f"corpus book not found at {src}")
@@ -112,7 +120,7 @@ def excerpt_book(shared_dir, tmp_path_factory) -> Path:
     heads = [i for i, ln in enumerate(lines) if ln.strip() in ("CHAPTER I.", "CHAPTER II.", "CHAPTER III.")]
     body = lines[: start + 1] + ["", ""]
     for h in heads:
-        body += _chapter_excerpt(lines, h, 2) + ["", ""]
+        body += _chapter_excerpt(lines, h, 1) + ["", ""]
     body += ["*** END OF THIS PROJECT GUTENBERG EBOOK THE LITTLE COLONEL'S HERO ***", ""]
     out = tmp_path_factory.mktemp("books") / "little-colonels-hero-excerpt.txt"
     out.write_text("\n".join(body), "utf-8")
@@ -127,18 +135,32 @@ def make_tiny_env(data: Path, checkpoint: Path, broker: str | None = None, **ext
         "TOMECAST_MODEL": str(checkpoint),
         "TOMECAST_DEVICE": "cpu",
         "TOMECAST_DTYPE": "float32",
-        "TOMECAST_MAX_NEW_TOKENS": "24",
+        "TOMECAST_MAX_NEW_TOKENS": "16",
         "TOMECAST_N_FLOW_STEPS": "2",
         "TOMECAST_BATCH_SIZE": "4",
         "TOMECAST_CHUNKS_PER_TASK": "4",
         "TOMECAST_WATERMARK": "0",
         "TOMECAST_SEED": "7",
+        # one torch thread: on a shared 2-core machine two threads spin against other processes (10-100x slower),
+        # and embedded and distributed runs must use the same thread count to match bit for bit
+        "TOMECAST_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
         "PYTHONPATH": str(REPO),
     })
     if broker:
         env["TOMECAST_BROKER_URL"] = broker
     env.update(extra)
     return env
+
+
+@pytest.fixture(scope="module")
+def keep_torch_threads():
+    """Restore this process's torch thread count after a module whose engine sets it (TOMECAST_THREADS)."""
+    import torch
+
+    n = torch.get_num_threads()
+    yield
+    torch.set_num_threads(n)
 
 
 @pytest.fixture(scope="session")

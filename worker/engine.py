@@ -46,9 +46,7 @@ class TTSSpeech:
         return self.tts.prepare_voice(wav, rate)
 
     def load_voice(self, path: Path):
-        from model.tts import Voice
-
-        return Voice.load(path, device=getattr(self.tts, "device", "cpu"))
+        return self.tts.load_voice(path)
 
     def synthesize(self, texts: list[str], voice, sampling: dict, seeds: list[int]) -> list[np.ndarray]:
         from model.tts import SynthesisParams
@@ -94,11 +92,16 @@ class Engine:
                 log.info("switching model %s -> %s", self._source[0], model)
                 self._speech.release()
                 self._speech = None
+            import torch
+
             from model.tts import TTS
 
             s = self.settings
+            if s.threads:
+                torch.set_num_threads(s.threads)
             log.info("loading %s%s on %s (pid %d)", model, f"@{revision}" if revision else "", s.device, os.getpid())
-            tts = TTS.load(model, revision=revision, device=s.device, dtype=s.dtype, watermark=s.watermark)
+            tts = TTS.load(model, revision=revision, device=s.device, dtype=s.dtype, watermark=s.watermark,
+                           batch_size=s.batch_size)
             self._speech = TTSSpeech(tts, s.batch_size)
             self._source = (model, revision)
             return self._speech
@@ -112,10 +115,18 @@ _ENGINE: Engine | None = None
 _ENGINE_PID: int | None = None
 
 
+def _engine_fields(s: Settings) -> tuple:
+    return (s.model, s.revision, s.device, s.dtype, s.batch_size, s.watermark, s.threads)
+
+
 def current_engine(settings: Settings) -> Engine:
-    """This process's engine (a forked child never inherits its parent's: it makes its own, lazily)."""
+    """This process's engine (a forked child never inherits its parent's: it makes its own, lazily).
+
+    Settings that change the loaded model (model, revision, device, dtype, batch size, watermark, threads) get a new
+    engine; the old one is dropped with its model."""
     global _ENGINE, _ENGINE_PID
-    if _ENGINE is None or _ENGINE_PID != os.getpid():
+    if (_ENGINE is None or _ENGINE_PID != os.getpid()
+            or _engine_fields(_ENGINE.settings) != _engine_fields(settings)):
         _ENGINE, _ENGINE_PID = Engine(settings), os.getpid()
     return _ENGINE
 

@@ -11,11 +11,13 @@ Environment (all optional):
     TOMECAST_DEVICE            auto                       auto, cpu, cuda, cuda:N, mps
     TOMECAST_DTYPE             (model's choice)           float32, bfloat16, float16
     TOMECAST_BATCH_SIZE        8                          texts per engine batch
+    TOMECAST_THREADS           (torch's choice)           CPU threads per process for torch (CPU devices)
     TOMECAST_CHUNKS_PER_TASK   16                         chunks per synthesize task (a few engine batches)
     TOMECAST_VOICE             (built-in voice)           default voice clip or .voice file
     TOMECAST_SEED              0                          job seed (per-chunk seeds derive from it)
     TOMECAST_TEMPERATURE, TOMECAST_TOP_P, TOMECAST_MIN_P, TOMECAST_REPETITION_PENALTY, TOMECAST_CFG_WEIGHT,
-    TOMECAST_EXAGGERATION, TOMECAST_MAX_NEW_TOKENS, TOMECAST_N_FLOW_STEPS   sampling defaults
+    TOMECAST_EXAGGERATION, TOMECAST_MAX_NEW_TOKENS, TOMECAST_N_FLOW_STEPS, TOMECAST_FLOW_CFG_RATE
+                                                          sampling defaults
     TOMECAST_WATERMARK         1                          0 turns the Perth watermark off
     TOMECAST_FORMAT            mp3                        chapter files: mp3, flac, wav, opus
     TOMECAST_LOUDNESS          -18                        integrated loudness target, LUFS
@@ -52,9 +54,11 @@ class Sampling:
     exaggeration: float = 0.5
     max_new_tokens: int = 1000
     n_flow_steps: int = 10
+    flow_cfg_rate: float = 0.7
 
     def __post_init__(self) -> None:
         checks = (
+            ("flow_cfg_rate", self.flow_cfg_rate >= 0),
             ("temperature", self.temperature > 0),
             ("top_p", 0 < self.top_p <= 1),
             ("min_p", 0 <= self.min_p < 1),
@@ -126,6 +130,7 @@ class Settings:
     device: str = "auto"
     dtype: str | None = None
     batch_size: int = 8
+    threads: int | None = None
     chunks_per_task: int = 16
     voice: str | None = None
     seed: int = 0
@@ -137,6 +142,8 @@ class Settings:
     def __post_init__(self) -> None:
         if self.batch_size < 1:
             raise SettingsError(f"batch size {self.batch_size} must be at least 1")
+        if self.threads is not None and self.threads < 1:
+            raise SettingsError(f"threads {self.threads} must be at least 1")
         if self.chunks_per_task < 1:
             raise SettingsError(f"chunks per task {self.chunks_per_task} must be at least 1")
         if self.visibility_timeout < 1:
@@ -180,6 +187,7 @@ class Settings:
             device=get("DEVICE", str, base.device),
             dtype=get("DTYPE", str, None),
             batch_size=get("BATCH_SIZE", int, base.batch_size),
+            threads=get("THREADS", int, None),
             chunks_per_task=get("CHUNKS_PER_TASK", int, base.chunks_per_task),
             voice=get("VOICE", str, None),
             seed=get("SEED", int, base.seed),

@@ -104,13 +104,13 @@ def cmd_convert(args: argparse.Namespace) -> int:
     from tasks import pipeline
     from tasks.jobs import submit_job
     from tasks.progress import ChunkProgress
-    from worker.engine import Engine
+    from worker.engine import current_engine
 
     settings = settings_from(args)
     store = _store(settings)
     job_id = submit_job(store, args.book, settings, voice=args.voice, prepare=prepare_options(args))
     progress = ChunkProgress(Path(args.book).name, enabled=False if args.quiet else None)
-    engine = Engine(settings)
+    engine = current_engine(settings)
     try:
         out = pipeline.run_all(store, job_id, engine, settings.batch_size, on_batch=progress.advance,
                                on_plan=progress.start)

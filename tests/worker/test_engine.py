@@ -28,14 +28,15 @@ def test_engine_is_per_process_and_lazy():
 
 
 @pytest.mark.slow
-def test_speech_loads_once_and_survives_release(tiny_checkpoint, voice_clip):
+@pytest.mark.usefixtures("keep_torch_threads")
+def test_speech_loads_once_and_survives_release(tiny_checkpoint, tiny_voice):
     settings = Settings.from_env({}).override(model=str(tiny_checkpoint), device="cpu", dtype="float32",
-                                              watermark=False, max_new_tokens=16, n_flow_steps=2)
+                                              watermark=False, max_new_tokens=16, n_flow_steps=2, threads=1)
     eng = Engine(settings)
     assert not eng.loaded
     speech = eng.speech()
     assert eng.loaded and eng.speech() is speech
-    voice = speech.prepare_voice(voice_clip)
+    voice = speech.load_voice(tiny_voice)
     (a,) = speech.synthesize(["Hello there."], voice, settings.sampling.to_dict(), [5])
     eng.release()
     assert eng.speech() is speech
