@@ -200,7 +200,7 @@ def synthesize_chunks(store: Store, job_id: str, chapter: int, positions: Sequen
     audio_total = 0.0
     for start in range(0, len(todo), batch_size):
         batch = todo[start: start + batch_size]
-        _record(store, job_id, {e["id"]: {"attempts": e["attempts"] + 1} for e in batch}, increment=True)
+        _record(store, job_id, {e["id"]: {} for e in batch}, increment=True)
         texts = [ch.chunks[e["position"]].speech for e in batch]
         where = f"{state.get('title', job_id)}: chapter {chapter} ({ch.title}), chunks {batch[0]['position']}-" \
                 f"{batch[-1]['position']}"
@@ -230,7 +230,7 @@ def synthesize_chunks(store: Store, job_id: str, chapter: int, positions: Sequen
 
 
 def _record(store: Store, job_id: str, updates: dict[str, dict], increment: bool = False) -> None:
-    """Apply per-chunk field updates to the manifest under its lock (attempts are incremented, not set)."""
+    """Apply per-chunk field updates to the manifest under its lock; ``increment`` adds one attempt instead."""
     if not updates:
         return
 

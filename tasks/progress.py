@@ -26,7 +26,8 @@ class ChunkProgress:
         self.label = label
         self.enabled = sys.stderr.isatty() if enabled is None else enabled
         self.bar: tqdm | None = None
-        self.audio = 0.0
+        self.audio = 0.0      # seconds of audio in the book so far (cached included)
+        self.made = 0.0       # seconds of audio synthesized by this run
         self.t0 = time.monotonic()
 
     def start(self, manifest: dict) -> None:
@@ -42,10 +43,10 @@ class ChunkProgress:
 
     def advance(self, chunks: int, audio_seconds: float) -> None:
         self.audio += audio_seconds
-        self._made = getattr(self, "_made", 0.0) + audio_seconds
+        self.made += audio_seconds
         if self.bar is not None:
             self.bar.update(chunks)
-            self._postfix(self._made)
+            self._postfix(self.made)
 
     def _postfix(self, made: float) -> None:
         elapsed = max(time.monotonic() - self.t0, 1e-6)
