@@ -107,3 +107,18 @@ def test_parts_above_chapters(tmp_path):
     book = prepare(p)
     assert [c.title for c in book.chapters] == ["Part One. Chapter 1", "Chapter 2", "Chapter 3", "Part Two",
                                                 "Chapter 1", "Chapter 2", "Chapter 3"]
+
+
+def test_new_style_gutenberg_html(tmp_path):
+    html = ("<html><head><title>The Project Gutenberg eBook of Moby Dick, by Herman Melville</title></head><body>"
+            '<section class="pg-boilerplate pgheader" id="pg-header"><p>Title: Moby Dick</p>'
+            "<p>*** START OF THE PROJECT GUTENBERG EBOOK MOBY DICK ***</p></section>"
+            f"<h2>CHAPTER 1</h2>{PARA}<h2>CHAPTER 2</h2>{PARA}"
+            '<section class="pg-boilerplate pgheader" id="pg-footer"><p>*** END OF THE PROJECT GUTENBERG EBOOK ***'
+            "</p><p>Section 1. License.</p></section></body></html>")
+    p = tmp_path / "moby.html"
+    p.write_text(html)
+    book = prepare(p)
+    assert (book.title, book.author) == ("Moby Dick", "Herman Melville")
+    assert [c.title for c in book.chapters] == ["CHAPTER 1", "CHAPTER 2"]
+    assert "License" not in " ".join(c.text for c in book.chapters)

@@ -19,6 +19,9 @@ GUTENBERG_END = _END = re.compile(
     r"\*{3}\s*END OF\s+(?:THE\s+|THIS\s+)?PROJECT GUTENBERG|End of (?:the )?Project Gutenberg", re.I)
 
 
+_PG_TITLE = re.compile(r"^The Project Gutenberg e-?Book,? (?:of )?(.+?)(?:, by (.+))?$", re.I)
+
+
 def strip_gutenberg_blocks(blocks: list[Block]) -> tuple[list[Block], dict[str, str]]:
     """Blocks between the Gutenberg START and END markers, and the header's metadata (empty without markers)."""
     meta: dict[str, str] = {}
@@ -58,6 +61,9 @@ def read_html(path: Path, data: bytes) -> Document:
     root = parse_markup(text, prefer_xml=path.suffix.lower() == ".xhtml")
     blocks, meta = strip_gutenberg_blocks(extract_blocks(root).blocks)
     title, author, lang = _head_info(root)
+    m = _PG_TITLE.match(title)
+    if m:  # "The Project Gutenberg eBook of Moby Dick, by Herman Melville"
+        title, author = m.group(1).strip(), author or (m.group(2) or "").strip()
     sections = sections_from_blocks(blocks, path.name)
     author = meta.get("author") or author or guess_author("\n".join(b.text for b in blocks[:40]))
     return Document(meta.get("title") or title or title_from_path(path), author,
