@@ -232,8 +232,13 @@ def _numbers(text: str, lang: str) -> str:
     text = _YEAR.sub(year, text)
     text = _DECIMAL.sub(lambda m: _words(Decimal(m.group(0)), lang), text)
     text = _GROUPED.sub(lambda m: _words(_int(m.group(0)), lang), text)
-    return _INTEGER.sub(lambda m: _words(int(m.group(0)), lang) if len(m.group(0)) <= 15
-                        else " ".join(_words(int(d), lang) for d in m.group(0)), text)
+    def integer(m: re.Match) -> str:
+        digits = m.group(0)
+        spoken = _words(int(digits), lang) if len(digits) <= 15 else " ".join(_words(int(d), lang) for d in digits)
+        after = m.string[m.end():m.end() + 1]
+        return spoken + " " if after.isalpha() else spoken  # "221B" -> "two hundred and twenty-one B"
+
+    return _INTEGER.sub(integer, text)
 
 
 def _speakable_url(m: re.Match) -> str:
@@ -316,9 +321,18 @@ def _mostly_caps(s: str) -> bool:
     return bool(letters) and sum(c.isupper() for c in letters) / len(letters) > 0.6
 
 
+_SMALL_WORDS = {"A", "An", "And", "As", "At", "But", "By", "For", "From", "In", "Into", "Nor", "Of", "On", "Or",
+                "The", "To", "With"}
+
+
 def _title_case_caps(s: str) -> str:
-    """ALL-CAPS words of a heading in title case (a narrator should not spell them out)."""
-    return re.sub(r"[A-Z][A-Z'’]+", lambda m: m.group(0).capitalize(), s)
+    """ALL-CAPS words in title case (a narrator should not spell them out); small words in lower case."""
+    def word(m: re.Match) -> str:
+        w = m.group(0).capitalize()
+        return w.lower() if w in _SMALL_WORDS and m.start() > 0 and s[m.start() - 2:m.start()] not in (". ", ": ")\
+            else w
+
+    return re.sub(r"\b[A-Z][A-Z'’]*\b", word, s)
 
 
 def heading_speech(title: str, language: str = "en") -> str:

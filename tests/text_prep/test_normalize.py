@@ -18,6 +18,7 @@ from text_prep.normalize import heading_speech, is_speakable, roman_to_int, spee
     ("About 45% or 12.5 percent.", "About forty-five percent or twelve point five percent."),
     ("At 10:30 p.m. or 9:05 or 7:00.", "At ten thirty P M or nine oh five or seven o'clock."),
     ("Add ½ cup.", "Add one half cup."),
+    ("He lived at 221B, Baker Street.", "He lived at two hundred and twenty-one B, Baker Street."),
 ])
 def test_numbers(text, speech):
     assert speech_text(text) == speech
@@ -72,6 +73,7 @@ def test_nothing_to_say(text):
     ("PART TWO", "Part Two."),
     ("A Scandal in Bohemia", "A Scandal in Bohemia."),
     ("Book III: The Return", "Book three: The Return."),
+    ("CHAPTER XV: ON THE LACK OF A PLAN", "Chapter fifteen: On the Lack of a Plan."),
 ])
 def test_heading_speech(title, speech):
     assert heading_speech(title) == speech
