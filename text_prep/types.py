@@ -51,7 +51,7 @@ class Chunk:
 
     @classmethod
     def make(cls, index: int, text: str, speech: str, span: tuple[int, int], pause: Pause) -> Chunk:
-        return cls(index, text, speech, span, Pause(pause), speech_key(speech))
+        return cls(index, text, speech, span, pause if isinstance(pause, Pause) else Pause(pause), speech_key(speech))
 
 
 @dataclass(frozen=True)
