@@ -135,7 +135,7 @@ def test_greedy_tokens_match_for_200_steps(model, golden, cond, name, cfg_weight
 
 
 def test_cached_decoder_follows_golden(model, golden, cond):
-    steps = 24
+    steps = 8
     params = T3Params(max_new_tokens=steps, cfg_weight=0.5, greedy=True)
     raw = generate_raw(model, [golden["text_ids"]], cond, params, [0])
     assert raw.row(0).tolist() == golden["greedy_cfg"][:steps].tolist()
