@@ -66,7 +66,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--preset", default="full", choices=["full", "tiny"])
-    ap.add_argument("--dtype", default=None, help="flow dtype: float32 (CPU default) or bfloat16 (CUDA default)")
+    ap.add_argument("--dtype", default="float32", help="flow dtype: float32 (as model.tts loads it) or bfloat16")
     ap.add_argument("--tokens", type=int, default=500, help="speech tokens per row (25 per second of audio)")
     ap.add_argument("--prompt-tokens", type=int, default=250)
     ap.add_argument("--steps", type=int, default=10)
@@ -78,8 +78,7 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     cuda = device.type == "cuda"
-    dtype = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[
-        args.dtype or ("bfloat16" if cuda else "float32")]
+    dtype = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[args.dtype]
     t = time.perf_counter()
     model = S3Gen.from_state_dict(s3gen_state_dict(args.preset, seed=0, voice=False), device, dtype)
     ref = make_ref(args.prompt_tokens).to(device)
