@@ -1,5 +1,7 @@
 """Loading s3gen checkpoints: config from shapes, strict keys and shapes, both weight-norm spellings, voice split."""
 
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -18,13 +20,23 @@ def test_config_is_read_back_from_the_shapes(preset):
         assert S3GenConfig.from_state_dict(sd) == cfg
 
 
-def test_full_key_set_matches_the_official_listing():
-    shapes = s3gen_shapes(s3gen_config("full"))
-    assert len(shapes) == 1449    # 2490 official keys minus 1041 tokenizer.* / speaker_encoder.*
-    assert shapes["mel2wav.ups.0.parametrizations.weight.original0"] == (512, 1, 1)
-    assert shapes["flow.decoder.estimator.down_blocks.0.0.block1.block.2.weight"] == (256,)
-    n = sum(torch.Size(s).numel() for s in shapes.values())
-    assert abs(n - (112.5e6 + 20.8e6)) < 0.2e6       # flow 112.5 M + mel2wav 20.8 M (spec §3.2)
+KEYS_FILE = Path(__file__).resolve().parents[3].parent / "shared" / "reference" / "chatterbox-state-dict-keys.txt"
+
+
+@pytest.mark.parametrize(("section", "meanflow"), [("S3Gen (s3gen", False), ("S3Gen meanflow", True)])
+def test_full_key_set_matches_the_official_listing(section, meanflow):
+    if not KEYS_FILE.is_file():
+        pytest.skip(f"official key listing not found at {KEYS_FILE}")
+    text = KEYS_FILE.read_text().split("##### " + section)[1].split("#####")[0]
+    official = {}
+    for line in text.splitlines()[1:]:
+        parts = line.split("\t")
+        if len(parts) == 3 and parts[0].startswith(("flow.", "mel2wav.")):
+            official[parts[0]] = tuple(int(x) for x in parts[1].strip("()").split(",") if x.strip())
+    ours = s3gen_shapes(s3gen_config("full", meanflow))
+    assert ours == official
+    n = sum(torch.Size(s).numel() for s in ours.values())
+    assert abs(n - (112.5e6 + 20.8e6 + (2.1e6 if meanflow else 0))) < 0.2e6   # flow + mel2wav (spec §3.2)
 
 
 def _ref():
