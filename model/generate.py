@@ -9,7 +9,8 @@ Sequence of row i: [cond (C) | text (N_i) | BOS | BOS | t_0 t_1 ...]; RoPE posit
 learned speech position of t_k = k + 1 (both BOS use 0). CFG rows differ only in the text token embeddings
 (zeroed in the unconditional row); logits combine as ``l0 + w (l0 - l1)``. With ``cfg_weight == 0`` only
 the conditional rows run. Rows stop at their own stop token; a finished row keeps computing until every
-row is done (checked every ``stop_check_every`` steps, the only host sync of the loop).
+row is done (checked every ``stop_check_every`` steps, the only host sync of the loop). Multilingual
+checkpoints also run the official alignment-based stop-token guard (``model.alignment``) on each row.
 
 Memory: the KV cache, the token buffer and the seen-token mask are allocated once per call at their final
 size and written in place; nothing is kept after the call.
