@@ -53,3 +53,17 @@ def resolve_dtype(name: str | None, device: torch.device) -> torch.dtype:
         return _DTYPES[name.lower()]
     except KeyError:
         raise DeviceError(f"unknown dtype {name!r} (use auto, float32, float16 or bfloat16)") from None
+
+
+def configure_backends(device: torch.device) -> None:
+    """Process-wide kernel choices for ``device``, made once when a model is loaded.
+
+    On CUDA the cuDNN attention backend builds a new execution plan for every new key length, i.e. at
+    every decode step (tens of ms each); flash / memory-efficient attention need no plans. TF32 matmuls
+    are allowed for the float32 parts (S3Gen), as their error (~3e-4 relative) is far below audible.
+    """
+    if device.type == "cuda":
+        torch.backends.cuda.enable_cudnn_sdp(False)
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+        log.info("CUDA backends: cuDNN attention off (per-length plans), TF32 matmuls on")

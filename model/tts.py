@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from model.checkpoint import DEFAULT_REPO, resolve_checkpoint
-from model.device import resolve_device, resolve_dtype
+from model.device import configure_backends, resolve_device, resolve_dtype
 from model.errors import ModelError
 from model.generate import T3Params, generate, release_memory
 from model.s3gen.load import load_s3gen
@@ -95,6 +95,7 @@ class TTS:
         ck.require("t3", "ve", "s3gen", "tokenizer")
         dev = resolve_device(device)
         dt = resolve_dtype(dtype, dev)
+        configure_backends(dev)
         t3 = load_t3(ck.file("t3"), dev, dt)
         tokenizer = TextTokenizer(ck.file("tokenizer"))
         # S3Gen stays float32: it is a few percent of the time, and half precision moves the mel.
