@@ -62,7 +62,7 @@ def cond(golden) -> T3Cond:
     return T3Cond(golden["speaker_emb"], golden["prompt_tokens"], float(golden["exaggeration"][0]))
 
 
-def test_metadata_records_the_official_version():
+def test_metadata_records_the_official_version(golden):
     meta = json.loads((GOLDEN / "metadata.json").read_text())
     assert meta["package"] == "chatterbox-tts" and meta["version"]
     assert "golden_t3.py" in meta["command"]
