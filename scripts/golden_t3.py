@@ -7,7 +7,8 @@ Builds the official English T3 at full size (30 layers), fills every tensor with
 writes small fixtures: the inputs, the perceiver output, the conditioning prefix, the last-position
 output of every layer and the last-position logits of the CFG prefill (both rows), and greedy token
 sequences of the official decode loop (``torch.multinomial`` patched to argmax) with CFG 0.5 and without
-CFG. ``--part alignment`` (fast) records the multilingual alignment analyzer's decisions on synthetic
+CFG. ``--part tokenizer`` (fast) records the official punc_norm and tokenizer ids on our generated
+tokenizer files; ``--part alignment`` (fast) records the multilingual alignment analyzer's decisions on synthetic
 attention rows. The official English wrapper crashes at cfg_weight=0 (it builds one row, the loop appends two BOS
 rows); the CFG-free golden therefore calls ``T3.inference`` the way the multilingual wrapper does: both
 rows carry the text and cfg_weight=0, so the combined logits are exactly the conditional row's. Our
@@ -110,14 +111,59 @@ def alignment_part(out: dict[str, torch.Tensor]) -> None:
     out["align_text_lens"] = torch.tensor(ALIGN_TEXT_LENS)
 
 
+TOKENIZER_SAMPLES = {
+    "en": ["hello world", "Mr. Smith said: “It’s 42 — maybe…”; then left.", "  Spaces   and\ttabs ", "",
+           "A list , of items - with dashes; and colons: done", "UPPER case AND lower?", "Numbers 1990 and 3.14!"],
+    "fr": ["Bonjour à tous, ça va?", "L'été dernier… c'était génial!"],
+    "de": ["Größe und Übermut: schön."],
+    "es": ["¿Dónde está el niño?"],
+    "ko": ["안녕하세요 세계"],
+    "el": ["Καλημέρα κόσμε"],
+    "pt": ["Não sei; talvez."],
+}
+
+
+def tokenizer_part(out: dict) -> None:
+    """Official punc_norm + EnTokenizer / MTLTokenizer ids on our generated tokenizer files."""
+    import os
+    import tempfile
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    sys.path.insert(0, str(ROOT))
+    from chatterbox.models.tokenizers.tokenizer import EnTokenizer, MTLTokenizer
+    from chatterbox.mtl_tts import punc_norm as mtl_punc_norm
+    from chatterbox.tts import punc_norm
+
+    from model.testing.t3_checkpoint import write_tokenizer
+
+    with tempfile.TemporaryDirectory() as tmp:
+        en = EnTokenizer(str(write_tokenizer(Path(tmp) / "tokenizer.json", 704)))
+        mtl = MTLTokenizer(str(write_tokenizer(Path(tmp) / "grapheme_mtl_merged_expanded_v1.json", 2454)))
+        out["english"] = [{"text": t, "norm": punc_norm(t), "ids": en.text_to_tokens(punc_norm(t))[0].tolist()}
+                          for t in TOKENIZER_SAMPLES["en"]]
+        out["multilingual"] = [{"text": t, "language": lang, "norm": mtl_punc_norm(t),
+                                "ids": mtl.text_to_tokens(mtl_punc_norm(t), language_id=lang)[0].tolist()}
+                               for lang, texts in TOKENIZER_SAMPLES.items() for t in texts]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=str(ROOT / "tests" / "golden" / "t3"))
     ap.add_argument("--steps", type=int, default=240)
-    ap.add_argument("--part", choices=["all", "model", "alignment"], default="model")
+    ap.add_argument("--part", choices=["all", "model", "alignment", "tokenizer"], default="model")
     args = ap.parse_args()
     torch.set_num_threads(2)
     sys.modules.setdefault("perth", types.ModuleType("perth"))
+    if args.part in ("all", "tokenizer"):
+        tok: dict = {}
+        tokenizer_part(tok)
+        tok["version"] = importlib.metadata.version("chatterbox-tts")
+        tok["command"] = "/work/official-venv/bin/python scripts/golden_t3.py " + " ".join(sys.argv[1:])
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+        (Path(args.out) / "tokenizer_golden.json").write_text(json.dumps(tok, indent=1, ensure_ascii=False) + "\n")
+        print("tokenizer golden written", flush=True)
+        if args.part == "tokenizer":
+            return
     if args.part in ("all", "alignment"):
         from safetensors.torch import save_file
 

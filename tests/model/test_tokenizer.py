@@ -1,5 +1,8 @@
 """Text front end: punc_norm (expectations from the official one), [SPACE] encoding, special ids, languages."""
 
+import json
+from pathlib import Path
+
 import pytest
 
 from model.errors import CheckpointError, ModelError
@@ -73,3 +76,21 @@ def test_bad_tokenizer_file(tmp_path):
     with pytest.raises(CheckpointError) as e:
         TextTokenizer(bad)
     assert "\n" not in str(e.value)
+
+
+GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "t3" / "tokenizer_golden.json"
+
+
+def test_ids_equal_the_official_tokenizers(tmp_path):
+    """Same tokenizer files, same texts: official punc_norm + EnTokenizer/MTLTokenizer ids (zh/ja/he/ru aside)."""
+    if not GOLDEN.is_file():
+        pytest.skip(f"golden file absent: {GOLDEN}")
+    golden = json.loads(GOLDEN.read_text())
+    en = TextTokenizer(write_tokenizer(tmp_path / "tokenizer.json", 704))
+    mtl = TextTokenizer(write_tokenizer(tmp_path / "grapheme_mtl_merged_expanded_v1.json", 2454))
+    for case in golden["english"]:
+        assert punc_norm(case["text"]) == case["norm"]
+        assert en.encode(case["text"]) == case["ids"], case["text"]
+    for case in golden["multilingual"]:
+        assert punc_norm(case["text"], multilingual=True) == case["norm"]
+        assert mtl.encode(case["text"], language=case["language"]) == case["ids"], case["text"]
