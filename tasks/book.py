@@ -61,8 +61,10 @@ def synthesize(self, job_id: str, chapter: int, positions: list[int], book: str 
     def progress(n: int, seconds: float) -> None:
         done["chunks"] += n
         done["audio_s"] += seconds
-        self.update_state(state="PROGRESS", meta={"done": done["chunks"], "total": len(positions),
-                                                  "audio_s": round(done["audio_s"], 2)})
+        meta = {"done": done["chunks"], "total": len(positions), "audio_s": round(done["audio_s"], 2)}
+        self.update_state(state="PROGRESS", meta=meta)   # AsyncResult(id).info
+        # Flower: state PROGRESS, with the progress in the result column until the task ends
+        self.send_event("task-progress", result=f"{meta['done']}/{meta['total']} chunks, {meta['audio_s']} s audio")
 
     r = pipeline.synthesize_chunks(_store(), job_id, chapter, positions, _engine(),
                                    current_settings().batch_size, progress)

@@ -23,7 +23,7 @@ Environment (all optional):
     TOMECAST_LOUDNESS          -18                        integrated loudness target, LUFS
     TOMECAST_TRUE_PEAK         -3                         true-peak ceiling, dBTP
     TOMECAST_PAUSES            sentence=350,paragraph=800,chapter=2000,title=1200   pause after a chunk, ms
-    TOMECAST_VISIBILITY_TIMEOUT 43200                     seconds before an unacknowledged task is redelivered
+    TOMECAST_VISIBILITY_TIMEOUT 3600                      seconds before a dead worker's task is redelivered
 """
 
 from __future__ import annotations
@@ -137,7 +137,7 @@ class Settings:
     watermark: bool = True
     sampling: Sampling = field(default_factory=Sampling)
     stitching: Stitching = field(default_factory=Stitching)
-    visibility_timeout: int = 43200
+    visibility_timeout: int = 3600
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:
