@@ -31,7 +31,9 @@ class TTSSpeech:
 
     @property
     def model_id(self) -> str:
-        return self.tts.model_id
+        """The model's identity for caches; watermarked audio differs, so it counts as another model."""
+        marked = getattr(self.tts, "watermarker", None) is not None
+        return self.tts.model_id + ("+perth" if marked else "")
 
     @property
     def sample_rate(self) -> int:

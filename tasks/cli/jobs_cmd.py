@@ -46,7 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        epilog="example: tomecast submit a.epub b.txt --voice narrator.wav --priority 7")
     p.add_argument("books", nargs="+", metavar="BOOK")
     p.add_argument("--priority", type=int, default=5, help="0..9, 9 runs first (default 5)")
-    add_engine_options(p)
+    add_engine_options(p, watermark=False)
     add_prepare_options(p)
     add_service_options(p)
     p.set_defaults(func=cmd_submit)
@@ -85,7 +85,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--concurrency", "-c", type=int, help="processes (default 1 with gpu, 2 for cpu only)")
     p.add_argument("--name", "-n", help="worker node name (default: queues-device@host)")
     p.add_argument("--loglevel", "-l", default="info")
-    add_engine_options(p, voice=False, stitching=False)
+    add_engine_options(p, voice=False, stitching=False, sampling=False)
     add_service_options(p)
     p.set_defaults(func=cmd_worker)
 

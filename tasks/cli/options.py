@@ -15,7 +15,10 @@ def add_service_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--broker", metavar="URL", help="Redis broker URL (TOMECAST_BROKER_URL)")
 
 
-def add_engine_options(p: argparse.ArgumentParser, *, voice: bool = True, stitching: bool = True) -> None:
+def add_engine_options(p: argparse.ArgumentParser, *, voice: bool = True, stitching: bool = True,
+                       sampling: bool = True, watermark: bool = True) -> None:
+    """Model flags; ``sampling`` adds the per-job ones (seed, sampling, chunks per task), absent on workers;
+    ``watermark`` the engine's watermark switch, absent on submit (the workers' setting decides)."""
     g = p.add_argument_group("model and sampling (defaults from TOMECAST_* variables)")
     g.add_argument("--model", help="Hugging Face repo id or local checkpoint folder (TOMECAST_MODEL)")
     g.add_argument("--revision", help="model revision (TOMECAST_MODEL_REVISION)")
@@ -24,22 +27,25 @@ def add_engine_options(p: argparse.ArgumentParser, *, voice: bool = True, stitch
     if voice:
         g.add_argument("--voice", metavar="CLIP", help="voice clip (wav/flac/mp3/m4a, 5-20 s) or a .voice file; "
                                                       "default: the model's built-in voice")
-    g.add_argument("--seed", type=int, help="job seed; each chunk's seed derives from it and its text")
-    g.add_argument("--temperature", type=float)
-    g.add_argument("--top-p", type=float, dest="top_p")
-    g.add_argument("--min-p", type=float, dest="min_p")
-    g.add_argument("--repetition-penalty", "--rep-penalty", type=float, dest="repetition_penalty")
-    g.add_argument("--cfg-weight", type=float, dest="cfg_weight")
-    g.add_argument("--exaggeration", type=float, help="emotion exaggeration, 0..2 (0.5 neutral)")
-    g.add_argument("--max-new-tokens", type=int, dest="max_new_tokens", help="cap on speech tokens per chunk")
-    g.add_argument("--flow-steps", type=int, dest="n_flow_steps", help="flow-matching solver steps")
-    g.add_argument("--flow-cfg-rate", type=float, dest="flow_cfg_rate", help="flow classifier-free guidance")
+    if sampling:
+        g.add_argument("--seed", type=int, help="job seed; each chunk's seed derives from it and its text")
+        g.add_argument("--temperature", type=float)
+        g.add_argument("--top-p", type=float, dest="top_p")
+        g.add_argument("--min-p", type=float, dest="min_p")
+        g.add_argument("--repetition-penalty", "--rep-penalty", type=float, dest="repetition_penalty")
+        g.add_argument("--cfg-weight", type=float, dest="cfg_weight")
+        g.add_argument("--exaggeration", type=float, help="emotion exaggeration, 0..2 (0.5 neutral)")
+        g.add_argument("--max-new-tokens", type=int, dest="max_new_tokens", help="cap on speech tokens per chunk")
+        g.add_argument("--flow-steps", type=int, dest="n_flow_steps", help="flow-matching solver steps")
+        g.add_argument("--flow-cfg-rate", type=float, dest="flow_cfg_rate", help="flow classifier-free guidance")
     g.add_argument("--batch-size", type=int, dest="batch_size", help="texts per engine batch (TOMECAST_BATCH_SIZE)")
     g.add_argument("--threads", type=int, help="torch CPU threads per process (TOMECAST_THREADS)")
-    g.add_argument("--chunks-per-task", type=int, dest="chunks_per_task",
-                   help="chunks per synthesize task (TOMECAST_CHUNKS_PER_TASK)")
-    g.add_argument("--no-watermark", action="store_false", dest="watermark", default=None,
-                   help="do not embed the Perth watermark")
+    if sampling:
+        g.add_argument("--chunks-per-task", type=int, dest="chunks_per_task",
+                       help="chunks per synthesize task (TOMECAST_CHUNKS_PER_TASK)")
+    if watermark:
+        g.add_argument("--no-watermark", action="store_false", dest="watermark", default=None,
+                       help="do not embed the Perth watermark")
     if stitching:
         s = p.add_argument_group("output")
         s.add_argument("--format", choices=FORMATS, help="chapter file format (default mp3)")
