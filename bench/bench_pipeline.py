@@ -1,7 +1,10 @@
 """Pipeline benchmark: a book (default: 3 chapters of a corpus book) through embedded mode on one device.
 
-    python bench/bench_pipeline.py --device cuda [--model DIR_OR_REPO] [--book PATH] [--chapters 3]
-                                   [--batch-size 8] [--voice CLIP]
+    python bench/bench_pipeline.py --device cuda [--model DIR_OR_REPO | --random full] [--book PATH]
+                                   [--chapters 3] [--batch-size 8] [--voice CLIP] [--max-new-tokens N]
+
+``--random full`` writes a random-weight checkpoint of the real sizes first (no download; random weights never
+emit the stop token, so every chunk runs to --max-new-tokens, default 300 then).
 
 Reports model load, prepare, synthesis and stitching time, audio made and the real-time factor, then the
 same book again (everything from the cache). The last line printed is JSON.
@@ -42,6 +45,7 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--voice", type=Path, default=SHARED / "voices" / "LJ001-0001.wav")
     ap.add_argument("--max-new-tokens", type=int)
+    ap.add_argument("--random", choices=("tiny", "full"), help="use a random-weight checkpoint of this preset")
     args = ap.parse_args()
 
     from tasks import pipeline
@@ -51,6 +55,11 @@ def main() -> None:
     from worker.settings import Settings
 
     tmp = Path(tempfile.mkdtemp(prefix="tomecast-bench-"))
+    if args.random:
+        from model.testing import write_random_checkpoint
+
+        args.model = str(write_random_checkpoint(tmp / f"random-{args.random}", preset=args.random))
+        args.max_new_tokens = args.max_new_tokens or 300
     book = args.book or excerpt(SHARED / "corpus" / "little-colonels-hero.txt", args.chapters, tmp / "book.txt")
     flags = {"device": args.device, "dtype": args.dtype, "model": args.model, "batch_size": args.batch_size,
              "chunks_per_task": args.batch_size * 2, "data_dir": tmp / "data", "max_new_tokens": args.max_new_tokens}
@@ -86,7 +95,7 @@ def main() -> None:
 
     first = run()
     second = run()
-    print(json.dumps({"bench": "pipeline", "device": settings.device, "model": settings.model,
+    print(json.dumps({"bench": "pipeline", "device": settings.device, "model": args.random or settings.model,
                       "batch_size": settings.batch_size, "load_s": round(load_s, 2), "first": first,
                       "cached": second}))
 
