@@ -34,6 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--revision", help="model revision")
     p.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps")
     p.add_argument("--dtype", help="float32, bfloat16 or float16")
+    p.add_argument("--threads", type=int, help="torch CPU threads (TOMECAST_THREADS)")
     p.set_defaults(func=cmd_voice)
 
 
