@@ -64,6 +64,7 @@ class T3(nn.Module):
     def dtype(self) -> torch.dtype:
         return self.speech_head.weight.dtype
 
+    @torch.no_grad()
     def encode_cond(self, cond: T3Cond) -> torch.Tensor:
         """The conditioning prefix (1, C, D): speaker, perceiver over the embedded prompt, exaggeration."""
         spk = cond.speaker_emb.to(self.device, self.dtype).reshape(1, -1)
