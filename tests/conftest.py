@@ -17,10 +17,6 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 
-# tests/<package> folders have no __init__.py; make sure the project's packages win over them as namespaces
-if str(REPO) not in sys.path[:1]:
-    sys.path.insert(0, str(REPO))
-
 
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
