@@ -4,15 +4,26 @@
     voice = tts.prepare_voice(wav, sample_rate)                      # or tts.builtin_voice() / Voice.load(path)
     wavs = tts.synthesize(texts, voice, SynthesisParams(), seeds)    # float32 mono 24 kHz, one per text
 
+``TTS.load(..., parts=("voice",))`` loads only what preparing voices needs (VoiceEncoder, S3 tokenizer,
+CAMPPlus and the built-in voice: no T3, no flow, no vocoder), e.g. on CPU workers; such an instance refuses
+to synthesize. ``parts=("synthesis",)`` is the converse (T3, S3Gen, text tokenizer, built-in voice).
+
 Texts are grouped by length into batches of ``batch_size`` (T3 and S3Gen both run padded, masked
 batches); every text's audio depends only on its own text, voice, parameters and seed, never on its batch.
 The model knows texts and waveforms, nothing of files of books or jobs.
+
+Runaway guard: T3 sometimes never samples its stop token and babbles until ``max_new_tokens`` (40 s at
+1000), worst on short texts such as chapter titles. Each text's speech tokens are therefore capped by its
+length, ``min(max_new_tokens, ceil(50 + tokens_per_char * characters))``; the batch decodes up to its largest
+cap and each row is cut to its own, so the result never depends on the batch. A row that reaches its cap is
+logged as a likely runaway.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+import math
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,11 +32,11 @@ import torch
 from model.checkpoint import DEFAULT_REPO, resolve_checkpoint
 from model.device import configure_backends, resolve_device, resolve_dtype
 from model.errors import ModelError
-from model.generate import T3Params, generate, release_memory
+from model.generate import T3Params, clean_tokens, generate_raw, release_memory
 from model.s3gen.load import load_s3gen
 from model.t3 import T3Cond, load_t3
 from model.tokenizer import TextTokenizer
-from model.voice.prepare import VoiceModels, prepare_voice
+from model.voice.prepare import VoiceModels, prepare_voice, read_voice_keys
 from model.voice.voice import Voice
 from model.watermark import Watermarker
 from model.weights import read_state_dict
@@ -37,6 +48,12 @@ log = logging.getLogger(__name__)
 SAMPLE_RATE = 24_000
 # Seeds of S3Gen's noise are drawn from a stream apart from T3's sampling stream.
 _S3GEN_SEED_SALT = 0x5EED_5EED
+PARTS = ("voice", "synthesis")
+# Runaway cap: base + tokens_per_char * characters. Narration runs ~15 characters/s and T3 makes 25 tokens/s,
+# ~1.7 tokens per character; 6 per character is 3.5x that (slower than any real reading), and the 50-token
+# base (2 s) leaves room for a short title's slow, emphatic delivery and its trailing breath. A 10-character
+# title may then take 110 tokens (4.4 s) instead of 1000 (40 s); a 300-character chunk stays at max_new_tokens.
+RUNAWAY_BASE_TOKENS = 50
 
 
 @dataclass(frozen=True)
@@ -52,6 +69,7 @@ class SynthesisParams:
     max_new_tokens: int = 1000
     n_flow_steps: int = 10
     flow_cfg_rate: float = 0.7
+    tokens_per_char: float = 6.0  # runaway cap per text: 50 + this x characters speech tokens; 0 turns it off
 
     def validate(self) -> None:
         self.t3().validate()
@@ -63,6 +81,14 @@ class SynthesisParams:
             raise ModelError(f"n_flow_steps must be in [1, 100], got {self.n_flow_steps}")
         if self.flow_cfg_rate < 0:
             raise ModelError(f"flow_cfg_rate must be >= 0, got {self.flow_cfg_rate}")
+        if not (math.isfinite(self.tokens_per_char) and self.tokens_per_char >= 0):
+            raise ModelError(f"tokens_per_char must be >= 0 (0 turns the runaway cap off), got {self.tokens_per_char}")
+
+    def token_cap(self, text: str) -> int:
+        """Most speech tokens ``text`` may get: its runaway cap, at most ``max_new_tokens``."""
+        if self.tokens_per_char == 0:
+            return self.max_new_tokens
+        return min(self.max_new_tokens, math.ceil(RUNAWAY_BASE_TOKENS + self.tokens_per_char * len(text)))
 
     def t3(self) -> T3Params:
         return T3Params(temperature=self.temperature, top_p=self.top_p, min_p=self.min_p,
@@ -74,11 +100,12 @@ class SynthesisParams:
 
 
 class TTS:
-    """One loaded Chatterbox: T3, S3Gen, the voice networks, the tokenizer and the built-in voice."""
+    """One loaded Chatterbox: T3, S3Gen, the voice networks, the tokenizer and the built-in voice (or some of
+    them: ``parts``)."""
 
     sample_rate = SAMPLE_RATE
 
-    def __init__(self, *, t3, s3gen, voice_models: VoiceModels, tokenizer: TextTokenizer,
+    def __init__(self, *, t3, s3gen, voice_models: VoiceModels | None, tokenizer: TextTokenizer | None,
                  builtin: Voice | None, model_id: str, device: torch.device, dtype: torch.dtype,
                  watermarker: Watermarker | None, default_batch_size: int = 8) -> None:
         self.t3, self.s3gen, self.voice_models, self.tokenizer = t3, s3gen, voice_models, tokenizer
@@ -87,26 +114,49 @@ class TTS:
         self.watermarker = watermarker
         self.default_batch_size = default_batch_size
 
+    @property
+    def parts(self) -> tuple[str, ...]:
+        """What this instance can do: "voice" (prepare voices) and/or "synthesis"."""
+        return tuple(p for p, ok in (("voice", self.voice_models is not None),
+                                     ("synthesis", self.t3 is not None and self.s3gen is not None)) if ok)
+
     @classmethod
     def load(cls, source: str | Path = DEFAULT_REPO, *, revision: str | None = None, device: str = "auto",
-             dtype: str | None = None, watermark: bool = True, batch_size: int = 8) -> TTS:
-        """Load from a local checkpoint folder or a Hugging Face repo id (pinned revision, cached)."""
+             dtype: str | None = None, watermark: bool = True, batch_size: int = 8,
+             parts: tuple[str, ...] = PARTS) -> TTS:
+        """Load from a local checkpoint folder or a Hugging Face repo id (pinned revision, cached).
+
+        ``parts``: "voice" (VoiceEncoder, S3 tokenizer, CAMPPlus: only the ``tokenizer.*``/``speaker_encoder.*``
+        tensors of the S3Gen file are read) and/or "synthesis" (T3, S3Gen, text tokenizer). Every part is
+        loaded strictly; the built-in voice comes with either."""
+        parts = tuple(dict.fromkeys(parts))
+        if not parts or any(p not in PARTS for p in parts):
+            raise ModelError(f"parts must be a non-empty subset of {PARTS}, got {parts!r}")
         ck = resolve_checkpoint(source, revision)
-        ck.require("t3", "ve", "s3gen", "tokenizer")
+        ck.require(*(["t3", "s3gen", "tokenizer"] if "synthesis" in parts else []),
+                   *(["ve", "s3gen"] if "voice" in parts else []))
         dev = resolve_device(device)
         dt = resolve_dtype(dtype, dev)
         configure_backends(dev)
-        t3 = load_t3(ck.file("t3"), dev, dt)
-        tokenizer = TextTokenizer(ck.file("tokenizer"))
-        # S3Gen stays float32: it is a few percent of the time, and half precision moves the mel.
-        s3gen, voice_parts = load_s3gen(ck.file("s3gen"), dev, torch.float32)
-        voice_models = VoiceModels.from_state_dicts(read_state_dict(ck.file("ve")), voice_parts["tokenizer"],
-                                                    voice_parts["speaker_encoder"], dev,
-                                                    source=str(ck.file("s3gen")))
-        del voice_parts
+        t3 = s3gen = tokenizer = voice_models = None
+        if "synthesis" in parts:
+            t3 = load_t3(ck.file("t3"), dev, dt)
+            tokenizer = TextTokenizer(ck.file("tokenizer"))
+            # S3Gen stays float32: it is a few percent of the time, and half precision moves the mel.
+            s3gen, voice_parts = load_s3gen(ck.file("s3gen"), dev, torch.float32)
+            voice_sds = (voice_parts["tokenizer"], voice_parts["speaker_encoder"]) if "voice" in parts else None
+            del voice_parts
+        elif "voice" in parts:
+            voice_sds = read_voice_keys(ck.file("s3gen"))
+        if voice_sds is not None:
+            voice_models = VoiceModels.from_state_dicts(read_state_dict(ck.file("ve")), *voice_sds, dev,
+                                                        source=str(ck.file("s3gen")))
+            del voice_sds
         builtin = Voice.load(ck.file("conds"), device=dev) if "conds" in ck.files else None
+        # Also made for voice-only loads: the model identity (``+perth``) must not depend on the parts.
         wm = Watermarker.create() if watermark else None
-        log.info("model %s loaded on %s (%s)%s", ck.model_id, dev, dt, ", watermarking" if wm else "")
+        log.info("model %s loaded on %s (%s; %s)%s", ck.model_id, dev, dt, " and ".join(parts),
+                 ", watermarking" if wm else "")
         return cls(t3=t3, s3gen=s3gen, voice_models=voice_models, tokenizer=tokenizer, builtin=builtin,
                    model_id=ck.model_id, device=dev, dtype=dt, watermarker=wm, default_batch_size=batch_size)
 
@@ -118,6 +168,9 @@ class TTS:
 
     def prepare_voice(self, wav: np.ndarray | torch.Tensor, sample_rate: int) -> Voice:
         """A reusable voice from a mono float clip at any sample rate (VoiceError for unusable clips)."""
+        if self.voice_models is None:
+            raise ModelError(f"model {self.model_id} was loaded without its voice networks (parts={self.parts}); "
+                             "it cannot prepare voices from clips")
         return prepare_voice(wav, sample_rate, self.voice_models)
 
     def load_voice(self, path: str | Path) -> Voice:
@@ -127,6 +180,9 @@ class TTS:
     def synthesize(self, texts: list[str], voice: Voice, params: SynthesisParams = SynthesisParams(),
                    seeds: list[int] | None = None, batch_size: int | None = None) -> list[np.ndarray]:
         """One float32 mono 24 kHz waveform per text; ``seeds[i]`` makes text i reproducible."""
+        if self.t3 is None or self.s3gen is None:
+            raise ModelError(f"model {self.model_id} was loaded for preparing voices only (parts={self.parts}); "
+                             "load it with the synthesis part to synthesize")
         params.validate()
         seeds = [0] * len(texts) if seeds is None else [int(s) for s in seeds]
         if len(seeds) != len(texts):
@@ -144,17 +200,18 @@ class TTS:
         out: list[np.ndarray | None] = [None] * len(texts)
         for start in range(0, len(order), batch_size):
             group = order[start:start + batch_size]
-            wavs = self._synthesize_batch([ids[i] for i in group], voice, params, [seeds[i] for i in group])
+            wavs = self._synthesize_batch([ids[i] for i in group], [texts[i] for i in group], voice, params,
+                                          [seeds[i] for i in group])
             for i, w in zip(group, wavs, strict=True):
                 out[i] = w
         return out  # type: ignore[return-value]
 
     @torch.inference_mode()
-    def _synthesize_batch(self, ids: list[torch.Tensor], voice: Voice, params: SynthesisParams,
+    def _synthesize_batch(self, ids: list[torch.Tensor], texts: list[str], voice: Voice, params: SynthesisParams,
                           seeds: list[int]) -> list[np.ndarray]:
         cond = T3Cond(speaker_emb=voice.speaker_emb, prompt_tokens=voice.cond_prompt_speech_tokens,
                       exaggeration=params.exaggeration)
-        tokens = generate(self.t3, ids, cond, params.t3(), seeds)
+        tokens = self._speech_tokens(ids, texts, cond, params, seeds)
         waves: list[np.ndarray | None] = [None] * len(ids)
         live = [i for i, t in enumerate(tokens) if t.numel() > 0]
         for i in range(len(ids)):
@@ -170,6 +227,24 @@ class TTS:
                 x = w.float().cpu().numpy()
                 waves[i] = self.watermarker.apply(x, SAMPLE_RATE) if self.watermarker else x
         return waves  # type: ignore[return-value]
+
+    def _speech_tokens(self, ids: list[torch.Tensor], texts: list[str], cond: T3Cond, params: SynthesisParams,
+                       seeds: list[int]) -> list[torch.Tensor]:
+        """T3 up to the batch's largest runaway cap; each row cut to its own cap before cleaning, so a row's
+        tokens are its first ``cap`` sampled ones whatever else shares its batch."""
+        caps = [params.token_cap(t) for t in texts]
+        t3p = replace(params.t3(), max_new_tokens=max(caps))
+        raw = generate_raw(self.t3, ids, cond, t3p, seeds)
+        stop = self.t3.cfg.stop_speech
+        out = []
+        for i, cap in enumerate(caps):
+            row = raw.tokens[i, :cap]
+            if not bool((row == stop).any()):
+                words = " ".join(texts[i].split()[:6])
+                log.warning("speech of %r... reached its cap of %d tokens (%.1f s) without stopping: likely a "
+                            "runaway (seed %d)", words, cap, cap / 25, seeds[i])
+            out.append(clean_tokens(row, self.t3.cfg))
+        return out
 
     def release(self) -> None:
         """Free per-job memory (allocator caches); the weights stay loaded."""

@@ -59,7 +59,10 @@ class Speech(Protocol):
 
 
 class SpeechEngine(Protocol):
-    def speech(self, model: str, revision: str | None) -> Speech: ...
+    def speech(self, model: str, revision: str | None, purpose: str = "synthesis") -> Speech:
+        """The loaded model; ``purpose="voice"`` needs only ``prepare_voice``/``load_voice``, ``model_id`` and
+        ``sample_rate`` (an engine may then load just the voice networks)."""
+        ...
 
 
 def load_plan(store: Store, job_id: str):
@@ -107,7 +110,7 @@ def _prepare(store: Store, job_id: str, spec: dict, engine: SpeechEngine) -> dic
     if book.cover is not None:
         ext = {"image/jpeg": ".jpg", "image/png": ".png"}.get(book.cover.media_type, ".img")
         cover = atomic_write(folder / f"cover{ext}", book.cover.data).name
-    speech = engine.speech(spec["model"], spec.get("revision"))
+    speech = engine.speech(spec["model"], spec.get("revision"), purpose="voice")  # no T3/S3Gen needed here
     voice_file = spec.get("voice_file")
     voice_key = _voice_key(store, speech, folder / "input" / voice_file if voice_file else None)
     manifest = build_manifest(job_id, book, model_id=speech.model_id, voice_key=voice_key,

@@ -4,6 +4,10 @@
 ``Engine.speech(model, revision)`` returns a ``TTSSpeech``: ``model.tts.TTS`` adapted to what
 ``tasks.pipeline`` needs (voice from a clip file, synthesis with a sampling dict). torch is imported only when
 a model is loaded.
+
+``speech(..., purpose="voice")`` is for preparing voices: it returns the full model if this process has it, and
+otherwise loads (once) only the voice networks, so a CPU worker that prepares jobs never loads T3 or S3Gen.
+A later ``purpose="synthesis"`` call loads the full model and drops the voice-only one.
 """
 
 from __future__ import annotations
@@ -17,9 +21,11 @@ import numpy as np
 
 from worker.settings import Settings
 
-__all__ = ["Engine", "TTSSpeech", "current_engine", "release_loaded"]
+__all__ = ["PURPOSES", "Engine", "TTSSpeech", "current_engine", "release_loaded"]
 
 log = logging.getLogger(__name__)
+
+PURPOSES = ("synthesis", "voice")
 
 
 class TTSSpeech:
@@ -72,41 +78,64 @@ def _is_out_of_memory(exc: BaseException) -> bool:
 
 
 class Engine:
-    """Holds at most one loaded model; loads it on first ``speech()`` call, swaps it if a job asks another."""
+    """Holds at most one loaded model; loads it on first ``speech()`` call, swaps it if a job asks another.
+
+    Until synthesis is asked for, ``purpose="voice"`` calls get a voice-only model (no T3, no S3Gen)."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self._speech: TTSSpeech | None = None
+        self._speech: TTSSpeech | None = None      # the full model
+        self._voice: TTSSpeech | None = None       # a voice-only model, while there is no full one
         self._source: tuple[str, str | None] | None = None
         self._lock = threading.Lock()
 
     @property
     def loaded(self) -> bool:
+        """Whether a full (synthesis) model is loaded."""
         return self._speech is not None
 
-    def speech(self, model: str | None = None, revision: str | None = None) -> TTSSpeech:
+    def speech(self, model: str | None = None, revision: str | None = None,
+               purpose: str = "synthesis") -> TTSSpeech:
+        if purpose not in PURPOSES:
+            raise ValueError(f"purpose must be one of {PURPOSES}, got {purpose!r}")
         if model is None:
             model, revision = self.settings.model, self.settings.revision
         with self._lock:
-            if self._speech is not None and self._source == (model, revision):
-                return self._speech
+            if self._source != (model, revision):
+                if self._source is not None:
+                    log.info("switching model %s -> %s", self._source[0], model)
+                self._drop()
             if self._speech is not None:
-                log.info("switching model %s -> %s", self._source[0], model)
-                self._speech.release()
-                self._speech = None
-            import torch
-
-            from model.tts import TTS
-
-            s = self.settings
-            if s.threads:
-                torch.set_num_threads(s.threads)
-            log.info("loading %s%s on %s (pid %d)", model, f"@{revision}" if revision else "", s.device, os.getpid())
-            tts = TTS.load(model, revision=revision, device=s.device, dtype=s.dtype, watermark=s.watermark,
-                           batch_size=s.batch_size)
-            self._speech = TTSSpeech(tts, s.batch_size)
+                return self._speech
+            if purpose == "voice":
+                if self._voice is None:
+                    self._voice = self._load(model, revision, ("voice",))
+                    self._source = (model, revision)
+                return self._voice
+            self._voice = None
+            self._speech = self._load(model, revision, ("voice", "synthesis"))
             self._source = (model, revision)
             return self._speech
+
+    def _load(self, model: str, revision: str | None, parts: tuple[str, ...]) -> TTSSpeech:
+        import torch
+
+        from model.tts import TTS
+
+        s = self.settings
+        if s.threads:
+            torch.set_num_threads(s.threads)
+        log.info("loading %s%s (%s) on %s (pid %d)", model, f"@{revision}" if revision else "", " and ".join(parts),
+                 s.device, os.getpid())
+        tts = TTS.load(model, revision=revision, device=s.device, dtype=s.dtype, watermark=s.watermark,
+                       batch_size=s.batch_size, parts=parts)
+        return TTSSpeech(tts, s.batch_size)
+
+    def _drop(self) -> None:
+        if self._speech is not None:
+            self._speech.release()
+        self._speech = self._voice = None
+        self._source = None
 
     def release(self) -> None:
         if self._speech is not None:

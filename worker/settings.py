@@ -16,8 +16,9 @@ Environment (all optional):
     TOMECAST_VOICE             (built-in voice)           default voice clip or .voice file
     TOMECAST_SEED              0                          job seed (per-chunk seeds derive from it)
     TOMECAST_TEMPERATURE, TOMECAST_TOP_P, TOMECAST_MIN_P, TOMECAST_REPETITION_PENALTY, TOMECAST_CFG_WEIGHT,
-    TOMECAST_EXAGGERATION, TOMECAST_MAX_NEW_TOKENS, TOMECAST_N_FLOW_STEPS, TOMECAST_FLOW_CFG_RATE
-                                                          sampling defaults
+    TOMECAST_EXAGGERATION, TOMECAST_MAX_NEW_TOKENS, TOMECAST_N_FLOW_STEPS, TOMECAST_FLOW_CFG_RATE,
+    TOMECAST_TOKENS_PER_CHAR                              sampling defaults (the last: runaway cap per chunk,
+                                                          50 + this x characters speech tokens; 0 turns it off)
     TOMECAST_WATERMARK         1                          0 turns the Perth watermark off
     TOMECAST_FORMAT            mp3                        chapter files: mp3, flac, wav, opus
     TOMECAST_LOUDNESS          -18                        integrated loudness target, LUFS
@@ -55,10 +56,12 @@ class Sampling:
     max_new_tokens: int = 1000
     n_flow_steps: int = 10
     flow_cfg_rate: float = 0.7
+    tokens_per_char: float = 6.0
 
     def __post_init__(self) -> None:
         checks = (
             ("flow_cfg_rate", self.flow_cfg_rate >= 0),
+            ("tokens_per_char", self.tokens_per_char >= 0),
             ("temperature", self.temperature > 0),
             ("top_p", 0 < self.top_p <= 1),
             ("min_p", 0 <= self.min_p < 1),

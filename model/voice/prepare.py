@@ -84,15 +84,22 @@ def read_voice_keys(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, torc
 
     For safetensors only those tensors are read, not the whole file.
     """
+    path = Path(path)
     if path.suffix == ".safetensors":
         from safetensors import safe_open
 
+        from model.errors import CheckpointError
         from model.weights import safetensors_header
 
+        if not path.is_file():
+            raise CheckpointError(f"checkpoint file not found: {path}")
         header = safetensors_header(path)
         wanted = [k for k in header if k.startswith(("tokenizer.", "speaker_encoder."))]
-        with safe_open(str(path), framework="pt", device="cpu") as f:
-            sd = {k: f.get_tensor(k) for k in wanted}
+        try:
+            with safe_open(str(path), framework="pt", device="cpu") as f:
+                sd = {k: f.get_tensor(k) for k in wanted}
+        except Exception as exc:  # noqa: BLE001 - the library raises several types for bad files
+            raise CheckpointError(f"{path}: cannot read safetensors ({exc})") from None
     else:
         sd = read_state_dict(path)
     tok = {k[len("tokenizer."):]: v for k, v in sd.items() if k.startswith("tokenizer.")}

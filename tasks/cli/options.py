@@ -38,6 +38,8 @@ def add_engine_options(p: argparse.ArgumentParser, *, voice: bool = True, stitch
         g.add_argument("--max-new-tokens", type=int, dest="max_new_tokens", help="cap on speech tokens per chunk")
         g.add_argument("--flow-steps", type=int, dest="n_flow_steps", help="flow-matching solver steps")
         g.add_argument("--flow-cfg-rate", type=float, dest="flow_cfg_rate", help="flow classifier-free guidance")
+        g.add_argument("--tokens-per-char", type=float, dest="tokens_per_char",
+                       help="runaway cap: at most 50 + this x characters speech tokens per chunk; 0: off (default 6)")
     g.add_argument("--batch-size", type=int, dest="batch_size", help="texts per engine batch (TOMECAST_BATCH_SIZE)")
     g.add_argument("--threads", type=int, help="torch CPU threads per process (TOMECAST_THREADS)")
     if sampling:
@@ -72,7 +74,8 @@ def prepare_options(args: argparse.Namespace) -> dict:
 
 _SETTING_FLAGS = ("model", "revision", "device", "dtype", "voice", "seed", "temperature", "top_p", "min_p",
                   "repetition_penalty", "cfg_weight", "exaggeration", "max_new_tokens", "n_flow_steps", "flow_cfg_rate",
-                  "batch_size", "threads", "chunks_per_task", "watermark", "format", "bitrate", "loudness_lufs")
+                  "tokens_per_char", "batch_size", "threads", "chunks_per_task", "watermark", "format", "bitrate",
+                  "loudness_lufs")
 
 
 def settings_from(args: argparse.Namespace) -> Settings:

@@ -7,6 +7,7 @@ import multiprocessing as mp
 
 import pytest
 
+from model.errors import ModelError
 from worker.engine import Engine, current_engine, release_loaded
 from worker.settings import Settings
 
@@ -43,3 +44,21 @@ def test_speech_loads_once_and_survives_release(tiny_checkpoint, tiny_voice):
     (b,) = speech.synthesize(["Hello there."], voice, settings.sampling.to_dict(), [5])
     assert a.dtype.name == "float32" and a.ndim == 1 and len(a) > 0
     assert (a == b).all()  # same seed, same audio, after a release too
+
+
+@pytest.mark.usefixtures("keep_torch_threads")
+def test_voice_purpose_loads_only_the_voice_networks_until_synthesis(tiny_checkpoint):
+    settings = Settings.from_env({}).override(model=str(tiny_checkpoint), device="cpu", dtype="float32",
+                                              watermark=False, threads=1)
+    eng = Engine(settings)
+    voice_only = eng.speech(purpose="voice")
+    assert voice_only.tts.t3 is None and voice_only.tts.s3gen is None and not eng.loaded
+    assert eng.speech(purpose="voice") is voice_only  # cached
+    with pytest.raises(ModelError, match="voices only"):
+        voice_only.synthesize(["Hello."], voice_only.prepare_voice(None), settings.sampling.to_dict(), [1])
+    full = eng.speech()
+    assert eng.loaded and full.tts.t3 is not None and full.model_id == voice_only.model_id
+    assert eng.speech(purpose="voice") is full  # a loaded full model serves voices: nothing loads twice
+    assert full.prepare_voice(None).key == voice_only.prepare_voice(None).key
+    with pytest.raises(ValueError, match="purpose"):
+        eng.speech(purpose="stitching")

@@ -1,0 +1,144 @@
+"""The facade: voice-only loads prepare the same voices as full loads and refuse to synthesize; the runaway cap."""
+
+from __future__ import annotations
+
+import logging
+import math
+import shutil
+
+import numpy as np
+import pytest
+import torch
+
+from model.errors import CheckpointError, ModelError
+from model.tts import TTS, SynthesisParams
+
+TOKEN_SAMPLES = 960  # 24 kHz / 25 speech tokens per second
+
+
+@pytest.fixture(scope="module")
+def full_tts(tiny_checkpoint):
+    return TTS.load(tiny_checkpoint, device="cpu", dtype="float32", watermark=False)
+
+
+@pytest.fixture(scope="module")
+def voice_tts(tiny_checkpoint):
+    return TTS.load(tiny_checkpoint, device="cpu", dtype="float32", watermark=False, parts=("voice",))
+
+
+@pytest.fixture(scope="module")
+def clip(shared_dir):
+    """A real speech clip as float32 samples, and its rate."""
+    src = shared_dir / "voices" / "LJ001-0001.wav"
+    if not src.is_file():
+        pytest.skip(f"voice clip not found at {src}")
+    import soundfile
+
+    wav, rate = soundfile.read(src, dtype="float32")
+    return wav, rate
+
+
+def test_voice_only_prepares_the_same_voice_as_the_full_model(full_tts, voice_tts, clip):
+    assert voice_tts.t3 is None and voice_tts.s3gen is None and voice_tts.parts == ("voice",)
+    assert voice_tts.model_id == full_tts.model_id
+    wav, rate = clip
+    assert voice_tts.prepare_voice(wav, rate).key == full_tts.prepare_voice(wav, rate).key
+    assert voice_tts.builtin_voice().key == full_tts.builtin_voice().key
+
+
+def test_voice_only_refuses_to_synthesize(voice_tts):
+    with pytest.raises(ModelError, match="voices only"):
+        voice_tts.synthesize(["Hello there."], voice_tts.builtin_voice())
+
+
+def test_synthesis_only_refuses_to_prepare_voices(tiny_checkpoint, clip):
+    tts = TTS.load(tiny_checkpoint, device="cpu", dtype="float32", watermark=False, parts=("synthesis",))
+    assert tts.voice_models is None and tts.parts == ("synthesis",)
+    with pytest.raises(ModelError, match="without its voice networks"):
+        tts.prepare_voice(*clip)
+
+
+def test_unknown_parts_are_refused(tiny_checkpoint):
+    with pytest.raises(ModelError, match="parts"):
+        TTS.load(tiny_checkpoint, device="cpu", parts=("t3",))
+
+
+@pytest.mark.parametrize("damage", ["missing", "truncated"])
+def test_voice_only_load_is_strict_about_files(tiny_checkpoint, tmp_path, damage):
+    folder = tmp_path / "ck"
+    shutil.copytree(tiny_checkpoint, folder)
+    target = folder / "s3gen.safetensors"
+    if damage == "missing":
+        target.unlink()
+    else:
+        data = target.read_bytes()
+        target.write_bytes(data[: len(data) // 2])
+    with pytest.raises(CheckpointError) as err:
+        TTS.load(folder, device="cpu", watermark=False, parts=("voice",))
+    assert "s3gen.safetensors" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_voice_only_load_reads_voice_keys_strictly(tiny_checkpoint, tmp_path):
+    """A speaker encoder tensor missing from the S3Gen file is named, as in a full load."""
+    from safetensors.torch import load_file, save_file
+
+    folder = tmp_path / "ck"
+    shutil.copytree(tiny_checkpoint, folder)
+    sd = load_file(folder / "s3gen.safetensors")
+    dropped = next(k for k in sd if k.startswith("speaker_encoder."))
+    del sd[dropped]
+    save_file(sd, folder / "s3gen.safetensors")
+    with pytest.raises(ModelError, match="missing key"):
+        TTS.load(folder, device="cpu", watermark=False, parts=("voice",))
+
+
+def test_token_cap_formula_and_validation():
+    p = SynthesisParams()
+    assert p.token_cap("0123456789") == math.ceil(50 + 6 * 10)
+    assert p.token_cap("x" * 400) == p.max_new_tokens
+    assert SynthesisParams(tokens_per_char=0).token_cap("short") == p.max_new_tokens
+    for bad in (-1.0, float("nan")):
+        with pytest.raises(ModelError, match="tokens_per_char"):
+            SynthesisParams(tokens_per_char=bad).validate()
+
+
+FAST = dict(n_flow_steps=2, cfg_weight=0.0)
+
+
+def test_runaway_is_cut_to_its_cap_and_logged(full_tts, caplog):
+    """Random weights never sample the stop token: a 10-character text stops at 50 + 6 x 10 tokens, not 1000."""
+    text = "Chapter I."
+    assert len(text) == 10
+    voice = full_tts.builtin_voice()
+    with caplog.at_level(logging.WARNING, logger="model.tts"):
+        (wav,) = full_tts.synthesize([text], voice, SynthesisParams(max_new_tokens=1000, **FAST), [3])
+    cap = math.ceil(50 + 6 * 10)
+    assert 0 < len(wav) <= cap * TOKEN_SAMPLES
+    assert any("Chapter I." in r.getMessage() and "runaway" in r.getMessage() for r in caplog.records)
+    # the same seed without the cap runs on further (up to max_new_tokens=160 here)
+    (longer,) = full_tts.synthesize([text], voice, SynthesisParams(max_new_tokens=160, tokens_per_char=0, **FAST),
+                                    [3])
+    assert len(longer) > len(wav)
+
+
+def test_capped_texts_do_not_depend_on_their_batch(full_tts):
+    texts = ["Chapter I.", "A much longer sentence that gets a larger token cap than the title."]
+    params = SynthesisParams(max_new_tokens=1000, tokens_per_char=1.0, **FAST)
+    voice = full_tts.builtin_voice()
+    together = full_tts.synthesize(texts, voice, params, [3, 4], batch_size=2)
+    alone = [full_tts.synthesize([t], voice, params, [s], batch_size=1)[0] for t, s in zip(texts, [3, 4], strict=True)]
+    for a, b, t in zip(together, alone, texts, strict=True):
+        assert len(a) == len(b) <= params.token_cap(t) * TOKEN_SAMPLES
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-4)  # S3Gen's padded batch: float rounding only
+    assert len(together[0]) < len(together[1])
+    # the speech tokens themselves are identical, each row cut to its own cap
+    from model.t3 import T3Cond
+
+    cond = T3Cond(speaker_emb=voice.speaker_emb, prompt_tokens=voice.cond_prompt_speech_tokens, exaggeration=0.5)
+    ids = [torch.tensor(full_tts.tokenizer.encode(t), dtype=torch.long) for t in texts]
+    batched = full_tts._speech_tokens(ids, texts, cond, params, [3, 4])
+    for i in range(2):
+        (single,) = full_tts._speech_tokens([ids[i]], [texts[i]], cond, params, [[3, 4][i]])
+        assert batched[i].tolist() == single.tolist()
+        assert len(single) <= params.token_cap(texts[i])
+
