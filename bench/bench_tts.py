@@ -49,7 +49,7 @@ def main() -> None:
     tts = TTS.load(folder, device=args.device, dtype=args.dtype, watermark=False)
     print(f"loaded in {time.perf_counter() - t:.1f}s on {tts.device} ({tts.dtype})", flush=True)
     voice = tts.builtin_voice()
-    params = SynthesisParams(max_new_tokens=args.tokens, cfg_weight=args.cfg_weight)
+    params = SynthesisParams(max_new_tokens=args.tokens, cfg_weight=args.cfg_weight, tokens_per_char=0)  # no cap
     cuda = tts.device.type == "cuda"
     results = []
     for b in [int(x) for x in args.batches.split(",")]:

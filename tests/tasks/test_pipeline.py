@@ -178,3 +178,25 @@ def test_unusable_voice_clip_is_a_one_line_error(first_run, excerpt_book, tmp_pa
     err = capsys.readouterr().err.strip()
     assert rc == 2 and len(err.splitlines()) == 1 and err.startswith("tomecast: error:") and str(clip) in err
     assert Store(data).job_ids() == jobs
+
+
+def test_prepare_loads_only_the_voice_networks(tiny_checkpoint, tiny_env, data_dir, voice_clip, tmp_path):
+    """A CPU worker's prepare never loads T3/S3Gen, and records the model id the full model reports."""
+    from tasks import pipeline
+    from tasks.jobs import submit_job
+    from worker.engine import Engine
+    from worker.settings import Settings
+
+    book = tmp_path / "book.txt"
+    book.write_text("CHAPTER I.\n\nHello there. This is a short book.\n")
+    settings = Settings.from_env(tiny_env(data_dir, tiny_checkpoint))
+    store = Store(data_dir)
+    job_id = submit_job(store, book, settings, voice=voice_clip)
+    engine = Engine(settings)
+    work = pipeline.prepare_job(store, job_id, engine)
+    assert work and not engine.loaded
+    voice_speech = engine.speech(settings.model, settings.revision, purpose="voice")
+    assert voice_speech.tts.t3 is None and voice_speech.tts.s3gen is None
+    manifest = store.manifest(job_id)
+    assert store.voice_path(manifest["voice_key"]).is_file()
+    assert manifest["model_id"] == engine.speech(settings.model, settings.revision).model_id

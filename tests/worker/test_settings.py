@@ -57,3 +57,18 @@ def test_flags_override_environment():
     assert s.sampling.temperature == 0.5  # frozen: the original is untouched
     with pytest.raises(SettingsError, match="unknown settings"):
         s.override(colour="blue")
+
+
+def test_tokens_per_char_from_environment_and_flag_reaches_the_sampling_dict():
+    import argparse
+
+    from tasks.cli.options import add_engine_options, settings_from
+
+    assert Settings.from_env({"TOMECAST_TOKENS_PER_CHAR": "4.5"}).sampling.to_dict()["tokens_per_char"] == 4.5
+    assert Settings.from_env({}).sampling.tokens_per_char == 6.0
+    p = argparse.ArgumentParser()
+    add_engine_options(p)
+    args = p.parse_args(["--tokens-per-char", "0"])
+    assert settings_from(args).sampling.to_dict()["tokens_per_char"] == 0.0
+    with pytest.raises(SettingsError, match="tokens_per_char=-1.0"):
+        Settings.from_env({"TOMECAST_TOKENS_PER_CHAR": "-1"})
