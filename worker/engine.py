@@ -7,7 +7,8 @@ a model is loaded.
 
 ``speech(..., purpose="voice")`` is for preparing voices: it returns the full model if this process has it, and
 otherwise loads (once) only the voice networks, so a CPU worker that prepares jobs never loads T3 or S3Gen.
-A later ``purpose="synthesis"`` call loads the full model and drops the voice-only one.
+A later ``purpose="synthesis"`` call loads the rest of the model (T3, S3Gen) and adopts the voice networks
+already loaded, so a process that does both (embedded mode) loads every part once.
 """
 
 from __future__ import annotations
@@ -112,8 +113,15 @@ class Engine:
                     self._voice = self._load(model, revision, ("voice",))
                     self._source = (model, revision)
                 return self._voice
-            self._voice = None
-            self._speech = self._load(model, revision, ("voice", "synthesis"))
+            voice, self._voice = self._voice, None
+            if voice is None:
+                self._speech = self._load(model, revision, ("voice", "synthesis"))
+            else:  # voices were prepared here first (embedded mode): keep their networks, load only the rest
+                self._speech = self._load(model, revision, ("synthesis",))
+                if self._speech.tts.model_id == voice.tts.model_id:
+                    self._speech.tts.voice_models = voice.tts.voice_models
+                else:  # the checkpoint changed on disk meanwhile
+                    self._speech = self._load(model, revision, ("voice", "synthesis"))
             self._source = (model, revision)
             return self._speech
 

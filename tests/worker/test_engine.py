@@ -58,6 +58,7 @@ def test_voice_purpose_loads_only_the_voice_networks_until_synthesis(tiny_checkp
         voice_only.synthesize(["Hello."], voice_only.prepare_voice(None), settings.sampling.to_dict(), [1])
     full = eng.speech()
     assert eng.loaded and full.tts.t3 is not None and full.model_id == voice_only.model_id
+    assert full.tts.voice_models is voice_only.tts.voice_models  # adopted, not loaded again
     assert eng.speech(purpose="voice") is full  # a loaded full model serves voices: nothing loads twice
     assert full.prepare_voice(None).key == voice_only.prepare_voice(None).key
     with pytest.raises(ValueError, match="purpose"):
