@@ -53,6 +53,8 @@ PARTS = ("voice", "synthesis")
 # ~1.7 tokens per character; 6 per character is 3.5x that (slower than any real reading), and the 50-token
 # base (2 s) leaves room for a short title's slow, emphatic delivery and its trailing breath. A 10-character
 # title may then take 110 tokens (4.4 s) instead of 1000 (40 s); a 300-character chunk stays at max_new_tokens.
+# Tuned for alphabetic scripts: dense ones (Chinese, Japanese, Korean: 3-6 tokens per character) need a
+# larger tokens_per_char, or 0.
 RUNAWAY_BASE_TOKENS = 50
 
 
@@ -146,7 +148,7 @@ class TTS:
             s3gen, voice_parts = load_s3gen(ck.file("s3gen"), dev, torch.float32)
             voice_sds = (voice_parts["tokenizer"], voice_parts["speaker_encoder"]) if "voice" in parts else None
             del voice_parts
-        elif "voice" in parts:
+        else:  # voice only: the tokenizer.* and speaker_encoder.* tensors, not flow and vocoder
             voice_sds = read_voice_keys(ck.file("s3gen"))
         if voice_sds is not None:
             voice_models = VoiceModels.from_state_dicts(read_state_dict(ck.file("ve")), *voice_sds, dev,
