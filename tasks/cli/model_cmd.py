@@ -82,7 +82,7 @@ def cmd_voice(args: argparse.Namespace) -> int:
     from worker.engine import Engine
 
     settings = settings_from(args)
-    speech = Engine(settings).speech()
+    speech = Engine(settings).speech(purpose="voice")  # only the voice networks, not T3/S3Gen
     voice = _voice(speech, args.clip)
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
