@@ -32,10 +32,9 @@ def clip(shared_dir):
     src = shared_dir / "voices" / "LJ001-0001.wav"
     if not src.is_file():
         pytest.skip(f"voice clip not found at {src}")
-    import soundfile
+    from tasks.clips import load_clip_native
 
-    wav, rate = soundfile.read(src, dtype="float32")
-    return wav, rate
+    return load_clip_native(src)
 
 
 def test_voice_only_prepares_the_same_voice_as_the_full_model(full_tts, voice_tts, clip):
