@@ -2,6 +2,7 @@
 
     python bench/bench_t3_gpu.py --device cuda                        # full size, batch 1, 16, 64
     python bench/bench_t3_gpu.py --device cpu --preset tiny --steps 20   # smoke test
+    python bench/bench_t3_gpu.py --device cuda --cuda-graph              # decode step replayed from a CUDA graph
 
 Every row runs exactly ``--steps`` tokens (stop token ignored) with CFG 0.5; the time includes the prefill.
 The last line is JSON.
@@ -39,6 +40,8 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=200)
     ap.add_argument("--text-len", type=int, default=60)
     ap.add_argument("--cfg-weight", type=float, default=0.5)
+    ap.add_argument("--cuda-graph", action=argparse.BooleanOptionalAction, default=T3Params().cuda_graph,
+                    help="replay the decode step from a CUDA graph (CUDA only; default: the T3Params default)")
     args = ap.parse_args()
     device = resolve_device(args.device)
     dtype = resolve_dtype(args.dtype, device)
@@ -51,11 +54,13 @@ def main() -> None:
     g = torch.Generator().manual_seed(0)
     cond = T3Cond(torch.randn(1, 256, generator=g), torch.randint(0, 6561, (1, 150), generator=g), 0.5)
     cond_emb = model.encode_cond(cond)
-    params = T3Params(max_new_tokens=args.steps, cfg_weight=args.cfg_weight, stop_at_eos=False)
+    params = T3Params(max_new_tokens=args.steps, cfg_weight=args.cfg_weight, stop_at_eos=False,
+                      cuda_graph=args.cuda_graph)
+    warm = T3Params(max_new_tokens=4, cfg_weight=args.cfg_weight, cuda_graph=args.cuda_graph)
     results = []
     for b in (int(x) for x in args.batches.split(",")):
         texts = [torch.randint(3, 700, (args.text_len - (i % 7),), generator=g) for i in range(b)]
-        generate_raw(model, texts, cond_emb, T3Params(max_new_tokens=4, cfg_weight=args.cfg_weight), list(range(b)))
+        generate_raw(model, texts, cond_emb, warm, list(range(b)))
         if device.type == "cuda":
             torch.cuda.reset_peak_memory_stats()
         sync(device)
@@ -71,7 +76,8 @@ def main() -> None:
         results.append(row)
         release_memory(device)
     print(json.dumps({"bench": "t3_gpu", "device": str(device), "dtype": str(dtype).replace("torch.", ""),
-                      "preset": args.preset, "steps": args.steps, "cfg_weight": args.cfg_weight, "results": results}))
+                      "preset": args.preset, "steps": args.steps, "cfg_weight": args.cfg_weight,
+                      "cuda_graph": args.cuda_graph and device.type == "cuda", "results": results}))
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import torch
 
-from model import sampling
+from model import cuda_graph, sampling
 from model.alignment import AlignmentGuard, supports_guard
 from model.errors import ModelError
 from model.kv_cache import KVCache
@@ -46,6 +46,7 @@ class T3Params:
     stop_at_eos: bool = True  # False: always run max_new_tokens steps (benchmarks)
     alignment_guard: bool = True  # multilingual only: the official alignment-based stop-token guard
     stop_check_every: int = 16
+    cuda_graph: bool = False  # CUDA only: replay the decode step from a CUDA graph (model.cuda_graph); no-op elsewhere
 
     def validate(self) -> None:
         checks = [
@@ -140,11 +141,14 @@ def prefill_logits(model: T3, texts: list[torch.Tensor], cond: T3Cond | torch.Te
 
 @torch.inference_mode()
 def generate_raw(model: T3, texts: list[torch.Tensor], cond: T3Cond | torch.Tensor, params: T3Params,
-                 seeds: list[int], *, fixed_shapes: bool = False) -> RawTokens:
+                 seeds: list[int], *, fixed_shapes: bool = False, static_step: bool = False) -> RawTokens:
     """Decode every text; raw tokens as the official loop returns them (a final stop token included).
 
     ``cond`` is a voice or its precomputed ``encode_cond`` output (1, C, D). ``fixed_shapes`` attends over
     the whole cache with a mask at every step (constant shapes for graph capture) instead of the filled part.
+    With ``params.cuda_graph`` on a CUDA model (and no alignment guard) the decode step is replayed from a
+    CUDA graph (``model.cuda_graph``, same kernels as ``fixed_shapes``); ``static_step`` runs that same
+    static-buffer step eagerly on any device (tests).
     """
     params.validate()
     _check_inputs(model, texts, seeds, params)
@@ -162,6 +166,12 @@ def generate_raw(model: T3, texts: list[torch.Tensor], cond: T3Cond | torch.Tens
         guard = AlignmentGuard(model, lengths[:n] - cond_emb.shape[1] - 2, cond_emb.shape[1])
         guard.attach()
     try:
+        use_graph = params.cuda_graph and dev.type == "cuda"
+        if guard is None and (use_graph or static_step):
+            logits = _prefill(model, x, lengths, cache)
+            del x
+            out = cuda_graph.decode(model, logits, lengths, cache, params, seeds, use_graph=use_graph)
+            return _finish(out, params, cfg.stop_speech)
         return _decode(model, x, lengths, cache, guard, params, seeds, fixed_shapes)
     finally:
         if guard is not None:
@@ -174,13 +184,10 @@ def _decode(model: T3, x: torch.Tensor, lengths: torch.Tensor, cache: KVCache, g
     cfg, dev = model.cfg, model.device
     use_cfg = params.cfg_weight > 0
     n, k_max = len(seeds), params.max_new_tokens
-    rows, width = x.shape[0], x.shape[1]
-    positions = torch.arange(width, device=dev).expand(rows, -1)
-    h = model.tfmr(x, positions, _prefill_mask(lengths, width), cache=cache)  # (R, Lmax, D)
-    row_idx = torch.arange(rows, device=dev)
-    logits = model.logits(h[row_idx, lengths - 1])  # (R, V)
+    width = x.shape[1]
+    logits = _prefill(model, x, lengths, cache)  # (R, V)
     chunk = guard.attention_row(lengths[:n] - 1, lengths[:n]) if guard is not None else None
-    del x, h
+    del x
 
     def scalar(v: float) -> torch.Tensor:
         return torch.full((1, 1), float(v), device=dev, dtype=torch.float32)
@@ -221,8 +228,21 @@ def _decode(model: T3, x: torch.Tensor, lengths: torch.Tensor, cache: KVCache, g
             chunk = guard.attention_row(torch.zeros_like(pos[:n]), pos[:n] + 1)
         pos += 1
         step += 1
+    return _finish(out, params, cfg.stop_speech)
 
-    is_stop = out == cfg.stop_speech
+
+def _prefill(model: T3, x: torch.Tensor, lengths: torch.Tensor, cache: KVCache) -> torch.Tensor:
+    """Run the prefill (R, Lmax, D) into the cache; each row's last-position logits (R, V)."""
+    rows, width = x.shape[0], x.shape[1]
+    positions = torch.arange(width, device=x.device).expand(rows, -1)
+    h = model.tfmr(x, positions, _prefill_mask(lengths, width), cache=cache)  # (R, Lmax, D)
+    return model.logits(h[torch.arange(rows, device=x.device), lengths - 1])
+
+
+def _finish(out: torch.Tensor, params: T3Params, stop: int) -> RawTokens:
+    """Token buffer (n, K) -> RawTokens with each row's length up to and including its first stop token."""
+    k_max = out.shape[1]
+    is_stop = out == stop
     first_stop = is_stop.int().argmax(1) + 1
     lengths_out = torch.where(is_stop.any(1), first_stop, torch.full_like(first_stop, k_max))
     if not params.stop_at_eos:

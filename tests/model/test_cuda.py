@@ -1,5 +1,7 @@
 """CUDA execution (run on a GPU machine: pytest -m gpu): same tokens and audio as the CPU, batching, bf16, memory."""
 
+import logging
+
 import numpy as np
 import pytest
 import torch
@@ -87,3 +89,91 @@ def test_bf16_synthesis_and_flat_memory(folder):
         peaks.append(torch.cuda.max_memory_allocated())
         assert all(np.isfinite(w).all() and w.dtype == np.float32 and w.size > 0 for w in wavs)
     assert max(peaks[2:]) <= peaks[1] * 1.01
+
+
+def _raw(model, cond, texts, seeds, **kw):
+    from model.generate import T3Params, generate_raw
+
+    graph = kw.pop("graph")
+    fixed = kw.pop("fixed_shapes", True)
+    return generate_raw(model, texts, cond, T3Params(cuda_graph=graph, **kw), seeds, fixed_shapes=fixed)
+
+
+def _cond(tts):
+    from model.t3 import T3Cond
+
+    v = tts.builtin_voice().to(tts.device)
+    return T3Cond(speaker_emb=v.speaker_emb, prompt_tokens=v.cond_prompt_speech_tokens, exaggeration=0.5)
+
+
+def _ids(tts, texts):
+    return [torch.tensor(tts.tokenizer.encode(t)) for t in texts]
+
+
+@pytest.fixture(scope="module")
+def bf16_t3():
+    from model.t3 import T3, T3Cond
+    from model.testing.t3_checkpoint import t3_config, t3_state_dict
+
+    m = T3(t3_config("tiny")).eval()
+    m.load_state_dict(t3_state_dict("tiny", seed=1))
+    m = m.to(device="cuda", dtype=torch.bfloat16)
+    g = torch.Generator().manual_seed(0)
+    cond = T3Cond(torch.randn(1, 256, generator=g), torch.randint(0, 6561, (1, 150), generator=g), 0.5)
+    with torch.inference_mode():
+        return m, m.encode_cond(cond)
+
+
+RAGGED = [torch.arange(5, 25), torch.tensor([40, 41, 42]), torch.arange(100, 160) % 700 + 3, torch.tensor([7])]
+
+
+@pytest.mark.parametrize("cfg", [0.5, 0.0])
+def test_cuda_graph_greedy_fp32_equals_eager(cuda_tts, cfg, caplog):
+    cond, ids = _cond(cuda_tts), _ids(cuda_tts, TEXTS)
+    kw = dict(greedy=True, max_new_tokens=80, cfg_weight=cfg)
+    eager = _raw(cuda_tts.t3, cond, ids, [0, 1, 2], graph=False, **kw)
+    with caplog.at_level(logging.DEBUG, logger="model.cuda_graph"):
+        graph = _raw(cuda_tts.t3, cond, ids, [0, 1, 2], graph=True, **kw)
+    assert "captured the T3 decode step" in caplog.text  # the graph path really ran
+    assert torch.equal(graph.tokens, eager.tokens) and torch.equal(graph.lengths, eager.lengths)
+    growing = _raw(cuda_tts.t3, cond, ids, [0, 1, 2], graph=False, fixed_shapes=False, **kw)
+    assert torch.equal(graph.tokens, growing.tokens)
+
+
+@pytest.mark.parametrize("cfg", [0.5, 0.0])
+def test_cuda_graph_sampled_bf16_equals_eager(bf16_t3, cfg):
+    model, cond_emb = bf16_t3
+    kw = dict(max_new_tokens=120, cfg_weight=cfg, top_p=0.9, stop_at_eos=False)
+    seeds = [11, 12, 13, 14]
+    eager = _raw(model, cond_emb, RAGGED, seeds, graph=False, **kw)
+    graph = _raw(model, cond_emb, RAGGED, seeds, graph=True, **kw)
+    assert torch.equal(graph.tokens, eager.tokens)
+    assert torch.equal(_raw(model, cond_emb, RAGGED, seeds, graph=True, **kw).tokens, graph.tokens)
+
+
+def test_cuda_graph_ragged_batch_stops_like_eager(cuda_tts):
+    """Rows stop on their own stop token; early exit every 4 steps; short runs (fewer steps than the warm-up)."""
+    cond = _cond(cuda_tts)
+    for k, every in ((1, 1), (2, 1), (3, 1), (200, 4)):
+        kw = dict(greedy=False, max_new_tokens=k, stop_check_every=every)
+        eager = _raw(cuda_tts.t3, cond, RAGGED, [1, 2, 3, 4], graph=False, **kw)
+        graph = _raw(cuda_tts.t3, cond, RAGGED, [1, 2, 3, 4], graph=True, **kw)
+        assert torch.equal(graph.tokens, eager.tokens) and torch.equal(graph.lengths, eager.lengths)
+
+
+def test_cuda_graph_memory_does_not_grow(bf16_t3):
+    from model.generate import release_memory
+
+    model, cond_emb = bf16_t3
+    kw = dict(max_new_tokens=64, stop_at_eos=False)
+    for _ in range(2):  # allocator, cuBLAS workspaces and the capture stream settle
+        _raw(model, cond_emb, RAGGED, [0, 1, 2, 3], graph=True, **kw)
+        release_memory("cuda")
+    torch.cuda.synchronize()
+    base, base_reserved = torch.cuda.memory_allocated(), torch.cuda.memory_reserved()
+    for r in range(4):
+        _raw(model, cond_emb, RAGGED[: 1 + r % 4], list(range(1 + r % 4)), graph=True, **kw)
+        release_memory("cuda")
+        torch.cuda.synchronize()
+        assert torch.cuda.memory_allocated() <= base + 2**16  # a leaked graph pool or static buffer is larger
+        assert torch.cuda.memory_reserved() <= base_reserved + 2**20  # segments are >= 2 MiB

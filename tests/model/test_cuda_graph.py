@@ -1,0 +1,78 @@
+"""The static-buffer decode step (the one CUDA graphs replay), run eagerly: same tokens as the eager loop."""
+
+import pytest
+import torch
+
+from model import cuda_graph
+from model.generate import T3Params, generate_raw
+from model.kv_cache import KVCache
+from model.t3 import T3, T3Cond
+from model.testing.t3_checkpoint import t3_config, t3_state_dict
+
+TEXTS = [torch.arange(5, 25), torch.tensor([40, 41, 42]), torch.arange(100, 160) % 700 + 3]
+
+
+@pytest.fixture(scope="module")
+def model() -> T3:
+    m = T3(t3_config("tiny")).eval()
+    m.load_state_dict(t3_state_dict("tiny", seed=1))
+    return m
+
+
+@pytest.fixture(scope="module")
+def cond() -> T3Cond:
+    g = torch.Generator().manual_seed(0)
+    return T3Cond(torch.randn(1, 256, generator=g), torch.randint(0, 6561, (1, 150), generator=g), 0.5)
+
+
+@pytest.mark.parametrize("params", [
+    T3Params(max_new_tokens=30, greedy=True),
+    T3Params(max_new_tokens=30, greedy=True, cfg_weight=0.0),
+    T3Params(max_new_tokens=30, temperature=0.9, top_p=0.8, repetition_penalty=1.5),
+    T3Params(max_new_tokens=25, cfg_weight=0.0, stop_at_eos=False, stop_check_every=1),
+])
+def test_static_step_equals_eager_loop(model, cond, params):
+    seeds = [3, 4, 5]
+    eager = generate_raw(model, TEXTS, cond, params, seeds, fixed_shapes=True)
+    static = generate_raw(model, TEXTS, cond, params, seeds, static_step=True)
+    assert torch.equal(static.tokens, eager.tokens)
+    assert torch.equal(static.lengths, eager.lengths)
+    assert torch.equal(generate_raw(model, TEXTS, cond, params, seeds).tokens, eager.tokens)
+
+
+def test_cuda_graph_flag_is_a_no_op_on_cpu(model, cond):
+    p = T3Params(max_new_tokens=20)
+    with_flag = generate_raw(model, TEXTS[:2], cond, T3Params(max_new_tokens=20, cuda_graph=True), [1, 2])
+    assert torch.equal(with_flag.tokens, generate_raw(model, TEXTS[:2], cond, p, [1, 2]).tokens)
+
+
+def test_rows_stop_early_like_the_eager_loop(cond):
+    model = T3(t3_config("tiny")).eval()
+    model.load_state_dict(t3_state_dict("tiny", seed=1))
+    params = T3Params(max_new_tokens=50, greedy=True, stop_check_every=4)
+    first = generate_raw(model, TEXTS[:1], cond, params, [0]).row(0)[0]
+    with torch.no_grad():  # the stop token now out-scores text 0's first token
+        model.speech_head.weight[model.cfg.stop_speech] = 1.05 * model.speech_head.weight[first]
+    eager = generate_raw(model, TEXTS, cond, params, [0, 0, 0], fixed_shapes=True)
+    static = generate_raw(model, TEXTS, cond, params, [0, 0, 0], static_step=True)
+    assert static.row(0).tolist() == [model.cfg.stop_speech]
+    assert torch.equal(static.tokens, eager.tokens) and torch.equal(static.lengths, eager.lengths)
+
+
+def test_step_advances_state_in_place(model):
+    """One step writes out[:, step], marks the token seen, and moves pos and step by one, keeping addresses."""
+    lc, cfg = model.cfg.llama, model.cfg
+    rows, s = 2, 12
+    cache = KVCache(lc.n_layers, rows, lc.n_kv_heads, s, lc.head_dim, device="cpu", dtype=torch.float32)
+    logits = torch.randn(rows, cfg.speech_vocab, generator=torch.Generator().manual_seed(0))
+    params = T3Params(max_new_tokens=4, greedy=True, cfg_weight=0.0)
+    st = cuda_graph.DecodeState(model, logits.clone(), torch.tensor([3, 5]), cache, params, [0, 1])
+    ptrs = [t.data_ptr() for t in (st.logits, st.out, st.seen, st.pos, st.step)]
+    with torch.inference_mode():
+        cuda_graph.decode_step(model, st, params)
+    assert ptrs == [t.data_ptr() for t in (st.logits, st.out, st.seen, st.pos, st.step)]
+    assert st.pos.tolist() == [4, 6] and int(st.step) == 1
+    assert st.out[:, 0].tolist() == logits.argmax(-1).tolist()
+    assert bool(st.seen[torch.arange(2), st.out[:, 0]].all())
+    assert (st.out[:, 1:] == cfg.stop_speech).all()
+    assert not torch.equal(st.logits, logits)
