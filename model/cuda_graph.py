@@ -8,9 +8,9 @@ mask -> done flags -> embed the token -> backbone step over the whole cache (mas
 logits into the static buffer -> ``pos += 1``, ``step += 1``. The step counter lives on the device, so
 the same recorded kernels serve every step. On CUDA the first ``WARMUP_STEPS`` steps run eagerly on a
 side stream (as torch requires before capture), one step is captured into a ``torch.cuda.CUDAGraph``
-and replayed for the rest; the graph and its memory pool are dropped at the end of the call. Each step
-after the last sampled token also runs the backbone once more (its cache slot is in range; its output
-is never read), which keeps the step one graph.
+and replayed for the rest; the graph and its memory pool are dropped at the end of the call. Every step,
+the last one included, feeds its token through the backbone (the last one's output is never read; its
+cache slot ``L0 + K - 1`` is in range), which keeps the step a single graph.
 
 The kernels and shapes are those of ``generate_raw(..., fixed_shapes=True)``, so the tokens equal that
 path's for the same seeds.
