@@ -46,7 +46,7 @@ class T3Params:
     stop_at_eos: bool = True  # False: always run max_new_tokens steps (benchmarks)
     alignment_guard: bool = True  # multilingual only: the official alignment-based stop-token guard
     stop_check_every: int = 16
-    cuda_graph: bool = False  # CUDA only: replay the decode step from a CUDA graph (model.cuda_graph); no-op elsewhere
+    cuda_graph: bool = True  # CUDA only: replay the decode step from a CUDA graph (model.cuda_graph); no-op elsewhere
 
     def validate(self) -> None:
         checks = [
