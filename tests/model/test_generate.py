@@ -10,19 +10,6 @@ from model.testing.t3_checkpoint import t3_config, t3_state_dict
 TEXTS = [torch.arange(5, 25), torch.tensor([40, 41, 42]), torch.arange(100, 160) % 700 + 3]
 
 
-@pytest.fixture(scope="module")
-def model() -> T3:
-    m = T3(t3_config("tiny")).eval()
-    m.load_state_dict(t3_state_dict("tiny", seed=1))
-    return m
-
-
-@pytest.fixture(scope="module")
-def cond() -> T3Cond:
-    g = torch.Generator().manual_seed(0)
-    return T3Cond(torch.randn(1, 256, generator=g), torch.randint(0, 6561, (1, 150), generator=g), 0.5)
-
-
 @torch.inference_mode()
 def naive_greedy(model: T3, text: torch.Tensor, cond: T3Cond, params: T3Params) -> list[int]:
     """Reference decoder: whole sequence through the backbone at every step, no cache, one text."""
