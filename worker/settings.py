@@ -35,6 +35,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from model.params import SynthesisParams
 from worker.errors import SettingsError
 
 __all__ = ["FORMATS", "Sampling", "Settings", "Stitching"]
@@ -44,19 +45,9 @@ PAUSE_KINDS = ("sentence", "paragraph", "chapter", "title")
 
 
 @dataclass(frozen=True)
-class Sampling:
-    """Sampling parameters of a job; field names match ``model.tts.SynthesisParams`` one for one."""
-
-    temperature: float = 0.8
-    top_p: float = 1.0
-    min_p: float = 0.05
-    repetition_penalty: float = 1.2
-    cfg_weight: float = 0.5
-    exaggeration: float = 0.5
-    max_new_tokens: int = 1000
-    n_flow_steps: int = 10
-    flow_cfg_rate: float = 0.7
-    tokens_per_char: float = 6.0
+class Sampling(SynthesisParams):
+    """Sampling parameters of a job: the fields of ``model.params.SynthesisParams`` (torch-free), checked as
+    settings (SettingsError names the parameter)."""
 
     def __post_init__(self) -> None:
         checks = (
@@ -74,9 +65,6 @@ class Sampling:
         for name, ok in checks:
             if not ok:
                 raise SettingsError(f"sampling parameter {name}={getattr(self, name)!r} is out of range")
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True)
