@@ -50,40 +50,41 @@ JOB_STATES = ("queued", "preparing", "synthesizing", "stitching", "assembling", 
 FINAL_STATES = ("done", "failed", "cancelled")
 
 
-def atomic_write(path: Path, data: bytes | str) -> Path:
-    """Write ``data`` to ``path`` through a temp file in the same folder and a rename."""
-    path = Path(path)
+@contextlib.contextmanager
+def _replacing(path: Path):
+    """Yield a temp path beside ``path``; if the block succeeds it replaces ``path`` by an atomic rename, and in
+    every case nothing temporary is left behind (a half-written file is never taken for a finished one)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    payload = data.encode("utf-8") if isinstance(data, str) else data
     try:
-        with open(tmp, "wb") as f:
-            f.write(payload)
-            f.flush()
-            os.fsync(f.fileno())
+        yield tmp
         os.replace(tmp, path)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+
+
+def atomic_write(path: Path, data: bytes | str) -> Path:
+    """Write ``data`` to ``path`` through a temp file in the same folder and a rename."""
+    path = Path(path)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    with _replacing(path) as tmp, open(tmp, "wb") as f:
+        f.write(payload)
+        f.flush()
+        os.fsync(f.fileno())
     return path
 
 
 def atomic_copy(src: Path, dst: Path, link: bool = False) -> Path:
     """Copy ``src`` to ``dst`` atomically; ``link`` hard-links instead where it can (immutable cache files)."""
     dst = Path(dst)
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_name(f".{dst.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
+    with _replacing(dst) as tmp:
         try:
             if not link:
                 raise OSError
             os.link(src, tmp)
         except OSError:
             shutil.copyfile(src, tmp)
-        os.replace(tmp, dst)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
     return dst
 
 
@@ -92,9 +93,7 @@ def write_wav(path: Path, audio: np.ndarray, sample_rate: int) -> Path:
     pcm = np.clip(np.asarray(audio, dtype=np.float32), -1.0, 1.0)
     pcm = np.round(pcm * 32767.0).astype("<i2")
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
+    with _replacing(path) as tmp:
         with wave.open(str(tmp), "wb") as w:
             w.setnchannels(1)
             w.setsampwidth(2)
@@ -102,10 +101,6 @@ def write_wav(path: Path, audio: np.ndarray, sample_rate: int) -> Path:
             w.writeframes(pcm.tobytes())
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
     return path
 
 
