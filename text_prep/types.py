@@ -18,7 +18,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TextIO
 
-__all__ = ["Book", "Chapter", "Chunk", "Cover", "Pause", "PrepareOptions", "speech_key"]
+from text_prep.errors import TextPrepError
+
+__all__ = ["Book", "Chapter", "Chunk", "Cover", "DirectionsPolicy", "HeadingNumbers", "NotesPolicy", "Pause",
+           "PrepareOptions", "SpeakersPolicy", "TablesPolicy", "speech_key"]
 
 # Bumped whenever the JSON layout changes incompatibly.
 PLAN_FORMAT = 1
@@ -31,6 +34,8 @@ class Pause(StrEnum):
     PARAGRAPH = "paragraph"
     CHAPTER = "chapter"
     TITLE = "title"
+    LINE = "line"  # end of a verse line: shorter than a sentence pause
+    SCENE = "scene"  # a scene break (* * *, ⁂, <hr/>): longer than a paragraph pause, nothing spoken
 
 
 def speech_key(speech: str) -> str:
@@ -48,10 +53,13 @@ class Chunk:
     span: tuple[int, int]
     pause: Pause
     key: str
+    pause_ms: int = 0  # a pause written in the source ("[pause 2s]"): its length overrides the kind's; 0: none
 
     @classmethod
-    def make(cls, index: int, text: str, speech: str, span: tuple[int, int], pause: Pause) -> Chunk:
-        return cls(index, text, speech, span, pause if isinstance(pause, Pause) else Pause(pause), speech_key(speech))
+    def make(cls, index: int, text: str, speech: str, span: tuple[int, int], pause: Pause,
+             pause_ms: int = 0) -> Chunk:
+        return cls(index, text, speech, span, pause if isinstance(pause, Pause) else Pause(pause), speech_key(speech),
+                   pause_ms)
 
 
 @dataclass(frozen=True)
@@ -135,7 +143,7 @@ class Book:
                     "text": ch.text,
                     "chunks": [
                         {"index": c.index, "text": c.text, "speech": c.speech, "span": list(c.span),
-                         "pause": str(c.pause), "key": c.key}
+                         "pause": str(c.pause), "key": c.key, **({"pause_ms": c.pause_ms} if c.pause_ms else {})}
                         for c in ch.chunks
                     ],
                 }
@@ -161,7 +169,7 @@ class Book:
                 text=ch.get("text", ""),
                 chunks=tuple(
                     Chunk(c["index"], c["text"], c["speech"], (c["span"][0], c["span"][1]), Pause(c["pause"]),
-                          c["key"])
+                          c["key"], c.get("pause_ms", 0))
                     for c in ch["chunks"]
                 ),
             )
@@ -175,6 +183,45 @@ class Book:
         return cls.from_dict(json.loads(s))
 
 
+class NotesPolicy(StrEnum):
+    """Footnotes and endnotes: never read inline; skipped, or read at the end of the chapter that cites them."""
+
+    SKIP = "skip"
+    CHAPTER_END = "chapter-end"
+
+
+class TablesPolicy(StrEnum):
+    """Tables: skipped (noted in ``skipped``) or read row by row, cells joined."""
+
+    SKIP = "skip"
+    ROWS = "rows"
+
+
+class SpeakersPolicy(StrEnum):
+    """Speaker names in plays: attached to their line ("Hamlet: A little more than kin") or dropped."""
+
+    ATTACH = "attach"
+    DROP = "drop"
+
+
+class DirectionsPolicy(StrEnum):
+    """Stage directions in plays: their own short chunks, or skipped."""
+
+    SEPARATE = "separate"
+    SKIP = "skip"
+
+
+class HeadingNumbers(StrEnum):
+    """Numbered chapter headings: "Chapter two: The Meeting" (label) or "Two. The Meeting" (bare)."""
+
+    LABEL = "label"
+    BARE = "bare"
+
+
+_POLICIES = {"notes": NotesPolicy, "tables": TablesPolicy, "speakers": SpeakersPolicy,
+             "stage_directions": DirectionsPolicy, "heading_numbers": HeadingNumbers}
+
+
 @dataclass(frozen=True)
 class PrepareOptions:
     """How a manuscript becomes a plan.
@@ -182,8 +229,17 @@ class PrepareOptions:
     max_chars: longest chunk (display characters); whole sentences are packed up to it.
     speak_title: open the book with a spoken "Title, by Author." chunk.
     speak_chapter_titles: start each chapter with its title as its own chunk.
-    include_front_matter: keep front/back matter (copyright, colophon, contents...) instead of skipping it.
+    include_front_matter: keep front/back matter (copyright, colophon, contents, what follows THE END...)
+        instead of skipping it.
     language: override the language from the metadata (BCP 47 tag, e.g. "en").
+    notes: footnotes/endnotes, ``NotesPolicy`` ("skip" or "chapter-end").
+    tables: ``TablesPolicy`` ("skip" or "rows").
+    speakers: speaker names in plays, ``SpeakersPolicy`` ("attach" or "drop").
+    stage_directions: ``DirectionsPolicy`` ("separate" or "skip").
+    heading_numbers: ``HeadingNumbers`` ("label": "Chapter two: Title"; "bare": "Two. Title").
+    verse_lines: end each verse line with a short pause (``Pause.LINE``) instead of running lines together.
+
+    Policy fields accept their enum or its string value; anything else raises ``TextPrepError``.
     """
 
     max_chars: int = 300
@@ -191,6 +247,21 @@ class PrepareOptions:
     speak_chapter_titles: bool = True
     include_front_matter: bool = False
     language: str | None = None
+    notes: NotesPolicy = NotesPolicy.SKIP
+    tables: TablesPolicy = TablesPolicy.SKIP
+    speakers: SpeakersPolicy = SpeakersPolicy.ATTACH
+    stage_directions: DirectionsPolicy = DirectionsPolicy.SEPARATE
+    heading_numbers: HeadingNumbers = HeadingNumbers.LABEL
+    verse_lines: bool = True
+
+    def __post_init__(self) -> None:
+        for name, kind in _POLICIES.items():
+            value = getattr(self, name)
+            try:
+                object.__setattr__(self, name, kind(value))
+            except ValueError:
+                allowed = ", ".join(str(v) for v in kind)
+                raise TextPrepError(f"{name} must be one of {allowed}, got {value!r}") from None
 
     def replace(self, **changes) -> PrepareOptions:
         return dataclasses.replace(self, **changes)
