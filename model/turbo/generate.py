@@ -1,0 +1,267 @@
+"""Batched Turbo T3 decoding: ragged texts + one voice -> one speech-token sequence per text.
+
+Dimensions: n texts, C = 1 + P conditioning tokens, N_i text ids of text i (no start/stop text tokens in
+Turbo), L0_i = C + N_i + 1 prefill length, K = max_new_tokens, S = max(L0) + K cache slots, D width,
+V speech vocabulary (6563).
+
+Row i: [speaker | prompt | text (N_i) | BOS | t_0 t_1 ...] at positions 0, 1, 2, ... (learned ``wpe``; each
+row counts from 0, padding sits after L0_i and is overwritten by the row's own decode steps before any
+query may attend to it). There is no CFG. Each step: processors (``model.turbo.sampling``) -> sample
+(counter-based, per-row seed) -> write the token -> history -> feed ``speech_emb[token]`` back at slot
+``pos``. The repetition history is [BOS] for the first token and the generated tokens afterwards, as in
+the official loop. Rows stop at their own stop token; finished rows keep computing until all are done
+(checked every ``stop_check_every`` steps, the only host sync).
+
+Static buffers: the KV cache, token buffer, history mask and positions are allocated once per call and
+written in place. On CUDA (``cuda_graph``) the step is captured once into a CUDA graph after two eager
+warm-up steps and replayed; elsewhere it runs eagerly over the filled part of the cache. Both use the
+same step function, so tokens are equal for the same seeds.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import torch
+
+from model import sampling
+from model.errors import ModelError
+from model.kv_cache import KVCache
+from model.turbo import sampling as turbo_sampling
+from model.turbo.config import N_SILENCE, SILENCE_TOKEN, TurboConfig
+from model.turbo.t3 import TurboT3
+
+log = logging.getLogger(__name__)
+
+WARMUP_STEPS = 2  # eager steps on a side stream before capture, as torch requires
+
+
+@dataclass(frozen=True)
+class TurboDecodeParams:
+    """Decoding parameters; defaults are the official ``ChatterboxTurboTTS.generate`` ones."""
+
+    temperature: float = 0.8
+    top_k: int = 1000
+    top_p: float = 0.95
+    repetition_penalty: float = 1.2
+    max_new_tokens: int = 1000
+    greedy: bool = False          # argmax instead of sampling (parity tests)
+    stop_at_eos: bool = True      # False: always run max_new_tokens steps (benchmarks)
+    stop_check_every: int = 16
+    cuda_graph: bool = True       # CUDA only: replay the decode step from a CUDA graph
+
+    def validate(self) -> None:
+        checks = [
+            (self.temperature > 0, f"temperature must be > 0, got {self.temperature}"),
+            (isinstance(self.top_k, int) and self.top_k >= 0, f"top_k must be an integer >= 0, got {self.top_k!r}"),
+            (0 < self.top_p <= 1, f"top_p must be in (0, 1], got {self.top_p}"),
+            (self.repetition_penalty > 0, f"repetition_penalty must be > 0, got {self.repetition_penalty}"),
+            (self.max_new_tokens >= 1, f"max_new_tokens must be >= 1, got {self.max_new_tokens}"),
+            (self.stop_check_every >= 1, f"stop_check_every must be >= 1, got {self.stop_check_every}"),
+        ]
+        for ok, msg in checks:
+            if not ok:
+                raise ModelError(msg)
+
+
+@dataclass(frozen=True)
+class TurboTokens:
+    """Raw output: ``tokens`` (n, K) int64 on the CPU, ``lengths`` (n,) including a final stop token."""
+
+    tokens: torch.Tensor
+    lengths: torch.Tensor
+
+    def row(self, i: int) -> torch.Tensor:
+        return self.tokens[i, : int(self.lengths[i])]
+
+
+def _check_inputs(model: TurboT3, texts: list[torch.Tensor], cond_len: int, seeds: list[int],
+                  params: TurboDecodeParams) -> None:
+    cfg = model.cfg
+    if not texts:
+        raise ModelError("no texts to generate")
+    if len(seeds) != len(texts):
+        raise ModelError(f"{len(seeds)} seeds for {len(texts)} texts")
+    for i, t in enumerate(texts):
+        if t.dim() != 1 or t.dtype.is_floating_point or t.numel() == 0:
+            raise ModelError(f"text {i}: token ids must be a non-empty 1-D integer tensor, got "
+                             f"{tuple(t.shape)} {t.dtype}")
+        if int(t.min()) < 0 or int(t.max()) >= cfg.text_vocab:
+            raise ModelError(f"text {i}: token id out of range 0..{cfg.text_vocab - 1}")
+    longest = cond_len + max(t.numel() for t in texts) + 1 + params.max_new_tokens
+    if longest > cfg.gpt2.positions:
+        raise ModelError(f"{longest} positions needed (prompt, text and {params.max_new_tokens} new tokens), "
+                         f"the position table has {cfg.gpt2.positions}")
+
+
+def build_prefill(model: TurboT3, texts: list[torch.Tensor], cond_emb: torch.Tensor
+                  ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Prefill embeddings (n, Lmax, D), right-padded, and lengths L0 (n,) for ragged texts."""
+    cfg, dev = model.cfg, model.device
+    n, c = len(texts), cond_emb.shape[1]
+    n_ids = torch.tensor([t.numel() for t in texts], device=dev)  # N_i
+    lengths = c + n_ids + 1
+    x = torch.zeros(n, int(lengths.max()), cfg.dim, device=dev, dtype=model.dtype)  # (n, Lmax, D)
+    x[:, :c] = cond_emb.to(model.dtype)
+    for i, t in enumerate(texts):
+        x[i, c : c + t.numel()] = model.text_emb(t.to(dev))
+    bos = model.speech_emb(torch.tensor(cfg.start_speech, device=dev))  # (D,)
+    x[torch.arange(n, device=dev), c + n_ids] = bos
+    return x, lengths
+
+
+def _prefill_mask(lengths: torch.Tensor, width: int) -> torch.Tensor | None:
+    """(n, 1, Lmax, Lmax) causal mask hiding each row's padding; None if no row is padded."""
+    if bool((lengths == width).all()):
+        return None
+    j = torch.arange(width, device=lengths.device)
+    causal = j[None, :] <= j[:, None]  # (Lq, Lk)
+    return (causal[None] & (j[None, None, :] < lengths[:, None, None]))[:, None]
+
+
+def _positions(x: torch.Tensor) -> torch.Tensor:
+    return torch.arange(x.shape[1], device=x.device).expand(x.shape[0], -1)
+
+
+@torch.inference_mode()
+def prefill_logits(model: TurboT3, texts: list[torch.Tensor], cond_emb: torch.Tensor) -> torch.Tensor:
+    """Last-position logits (n, V) of the prefill, without a cache (parity tests, debugging)."""
+    x, lengths = build_prefill(model, texts, cond_emb)
+    h = model.tfmr(x, _positions(x), _prefill_mask(lengths, x.shape[1]))
+    return model.logits(h[torch.arange(x.shape[0], device=x.device), lengths - 1])
+
+
+class _State:
+    """Every tensor the step reads or writes; allocated once, updated in place (graph-static addresses)."""
+
+    def __init__(self, model: TurboT3, logits: torch.Tensor, lengths: torch.Tensor, cache: KVCache,
+                 params: TurboDecodeParams, seeds: list[int]) -> None:
+        cfg, dev = model.cfg, logits.device
+        n = len(seeds)
+
+        def scalar(v: float) -> torch.Tensor:
+            return torch.full((1, 1), float(v), device=dev, dtype=torch.float32)
+
+        self.logits = logits.contiguous()  # (n, V) fp32: the prefill's, then each step's
+        self.temperature, self.penalty = scalar(params.temperature), scalar(params.repetition_penalty)
+        self.top_p = scalar(params.top_p) if params.top_p < 1.0 else None
+        self.keys = sampling.seed_keys(seeds, dev)
+        self.out = torch.full((n, params.max_new_tokens), cfg.stop_speech, dtype=torch.long, device=dev)  # (n, K)
+        self.seen = torch.zeros(n, cfg.speech_vocab, dtype=torch.bool, device=dev)  # repetition history
+        self.seen[:, cfg.start_speech] = True
+        self.done = torch.zeros(n, dtype=torch.bool, device=dev)
+        self.pos = lengths.clone()  # (n,) slot and position of the next fed-back token
+        self.step = torch.zeros((), dtype=torch.long, device=dev)
+        self.slots = torch.arange(cache.max_len, device=dev)  # (S,)
+        self.cache = cache
+
+
+def _step(model: TurboT3, st: _State, params: TurboDecodeParams, kv_len: int) -> None:
+    """One sync-free decode step attending over the first ``kv_len`` cache slots."""
+    cfg = model.cfg
+    scores = turbo_sampling.process(st.logits, st.seen, temperature=st.temperature, top_k=params.top_k,
+                                    top_p=st.top_p, penalty=st.penalty)
+    tok = sampling.sample(scores, st.keys, st.step, params.greedy)  # (n,)
+    st.out.index_copy_(1, st.step.view(1), tok[:, None])
+    st.seen[:, cfg.start_speech].logical_and_(st.step > 0)  # BOS is history for the first token only
+    st.seen.scatter_(1, tok[:, None], True)
+    if params.stop_at_eos:
+        st.done |= tok == cfg.stop_speech
+    mask = (st.slots[:kv_len][None] <= st.pos[:, None])[:, None, None]  # (n, 1, 1, kv_len)
+    h = model.tfmr(model.speech_emb(tok)[:, None], st.pos[:, None], mask, cache=st.cache, pos=st.pos, kv_len=kv_len)
+    st.logits.copy_(model.logits(h[:, -1]))
+    st.pos += 1
+    st.step += 1
+
+
+@torch.inference_mode()
+def generate_raw(model: TurboT3, texts: list[torch.Tensor], cond_emb: torch.Tensor, params: TurboDecodeParams,
+                 seeds: list[int], *, static_step: bool = False) -> TurboTokens:
+    """Decode every text (ids as the tokenizer gives them) after the voice prefix ``cond_emb`` (1, C, D).
+
+    Raw tokens as the official loop samples them (a final stop token included). ``static_step`` runs the
+    graph's whole-cache step eagerly on any device (tests).
+    """
+    params.validate()
+    _check_inputs(model, texts, cond_emb.shape[1], seeds, params)
+    dev, g = model.device, model.cfg.gpt2
+    k_max = params.max_new_tokens
+    x, lengths = build_prefill(model, texts, cond_emb)
+    width = x.shape[1]
+    cache = KVCache(g.n_layers, len(texts), g.n_heads, width + k_max, g.head_dim, device=dev, dtype=model.dtype)
+    try:
+        h = model.tfmr(x, _positions(x), _prefill_mask(lengths, width), cache=cache)  # (n, Lmax, D)
+        logits = model.logits(h[torch.arange(len(texts), device=dev), lengths - 1])  # (n, V)
+        del x, h
+        st = _State(model, logits, lengths, cache, params, seeds)
+        use_graph = params.cuda_graph and dev.type == "cuda"
+        if use_graph:
+            _decode_graph(model, st, params)
+        else:
+            for k in range(k_max):
+                _step(model, st, params, cache.max_len if static_step else width + k + 1)
+                if _finished(st, params, k):
+                    break
+        return _finish(st.out, params, model.cfg.stop_speech)
+    finally:
+        cache.release()
+
+
+def _finished(st: _State, params: TurboDecodeParams, k: int) -> bool:
+    return k + 1 == params.max_new_tokens or ((k + 1) % params.stop_check_every == 0 and bool(st.done.all()))
+
+
+def _decode_graph(model: TurboT3, st: _State, params: TurboDecodeParams) -> None:
+    """Two eager steps on a side stream, then one captured step replayed (CUDA only)."""
+    dev = st.logits.device
+    full = st.cache.max_len
+    side = torch.cuda.Stream(device=dev)
+    side.wait_stream(torch.cuda.current_stream(dev))
+    warm = min(WARMUP_STEPS, params.max_new_tokens)
+    with torch.cuda.stream(side):
+        for k in range(warm):
+            _step(model, st, params, full)
+            if _finished(st, params, k):
+                torch.cuda.current_stream(dev).wait_stream(side)
+                return
+    torch.cuda.current_stream(dev).wait_stream(side)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.device(dev), torch.cuda.graph(graph, stream=side, capture_error_mode="thread_local"):
+        _step(model, st, params, full)  # recorded, not run
+    try:
+        for k in range(warm, params.max_new_tokens):
+            graph.replay()
+            if _finished(st, params, k):
+                break
+    finally:
+        del graph
+
+
+def _finish(out: torch.Tensor, params: TurboDecodeParams, stop: int) -> TurboTokens:
+    """Token buffer (n, K) -> each row's length up to and including its first stop token."""
+    k_max = out.shape[1]
+    is_stop = out == stop
+    first = is_stop.int().argmax(1) + 1
+    lengths = torch.where(is_stop.any(1), first, torch.full_like(first, k_max))
+    if not params.stop_at_eos:
+        lengths = torch.full_like(first, k_max)
+    return TurboTokens(out.cpu(), lengths.cpu())
+
+
+def clean_tokens(raw: torch.Tensor, cfg: TurboConfig) -> torch.Tensor:
+    """The official Turbo post-processing: end before the first stop token, keep only real speech codes
+    (< 6561), then append three silence tokens (4299) for S3Gen."""
+    stop = (raw == cfg.stop_speech).nonzero()
+    if stop.numel():
+        raw = raw[: int(stop[0, 0])]
+    raw = raw[raw < cfg.n_speech_codes]
+    return torch.cat((raw.cpu().long(), torch.full((N_SILENCE,), SILENCE_TOKEN, dtype=torch.long)))
+
+
+def generate(model: TurboT3, texts_token_ids: list[torch.Tensor], cond_emb: torch.Tensor,
+             params: TurboDecodeParams = TurboDecodeParams(), seeds: list[int] | None = None) -> list[torch.Tensor]:
+    """S3Gen-ready speech tokens (1-D int64, CPU, silence appended) per text, one shared voice prefix."""
+    seeds = [0] * len(texts_token_ids) if seeds is None else list(seeds)
+    raw = generate_raw(model, texts_token_ids, cond_emb, params, seeds)
+    return [clean_tokens(raw.row(i), model.cfg) for i in range(len(texts_token_ids))]
