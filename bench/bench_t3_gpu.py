@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from model.device import resolve_device, resolve_dtype  # noqa: E402
 from model.generate import T3Params, generate_raw, release_memory  # noqa: E402
+from model.params import SynthesisParams  # noqa: E402
 from model.t3 import T3, T3Cond  # noqa: E402
 from model.testing.t3_checkpoint import t3_config, t3_state_dict  # noqa: E402
 
@@ -54,18 +55,18 @@ def main() -> None:
     g = torch.Generator().manual_seed(0)
     cond = T3Cond(torch.randn(1, 256, generator=g), torch.randint(0, 6561, (1, 150), generator=g), 0.5)
     cond_emb = model.encode_cond(cond)
-    params = T3Params(max_new_tokens=args.steps, cfg_weight=args.cfg_weight, stop_at_eos=False,
-                      cuda_graph=args.cuda_graph)
-    warm = T3Params(max_new_tokens=4, cfg_weight=args.cfg_weight, cuda_graph=args.cuda_graph)
+    params = SynthesisParams(max_new_tokens=args.steps, cfg_weight=args.cfg_weight)
+    dec = T3Params(stop_at_eos=False, cuda_graph=args.cuda_graph)
+    warm = SynthesisParams(max_new_tokens=4, cfg_weight=args.cfg_weight)
     results = []
     for b in (int(x) for x in args.batches.split(",")):
         texts = [torch.randint(3, 700, (args.text_len - (i % 7),), generator=g) for i in range(b)]
-        generate_raw(model, texts, cond_emb, warm, list(range(b)))
+        generate_raw(model, texts, cond_emb, warm, list(range(b)), dec)
         if device.type == "cuda":
             torch.cuda.reset_peak_memory_stats()
         sync(device)
         t0 = time.perf_counter()
-        generate_raw(model, texts, cond_emb, params, list(range(b)))
+        generate_raw(model, texts, cond_emb, params, list(range(b)), dec)
         sync(device)
         dt = time.perf_counter() - t0
         row = {"batch": b, "seconds": round(dt, 3), "tokens_per_s": round(b * args.steps / dt, 1),

@@ -21,6 +21,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from model.generate import T3Params, generate_raw, release_memory  # noqa: E402
+from model.params import SynthesisParams  # noqa: E402
 from model.t3 import T3, T3Cond  # noqa: E402
 from model.testing.t3_checkpoint import t3_config, t3_state_dict  # noqa: E402
 
@@ -56,7 +57,7 @@ def main() -> None:
     cond = T3Cond(torch.randn(1, 256, generator=g), torch.randint(0, 6561, (1, 150), generator=g), 0.5)
     cond_emb = model.encode_cond(cond)
     lengths = [20, 45, 80, 120, 60]  # all seen within the first 10 generations
-    params = T3Params(max_new_tokens=args.tokens, stop_at_eos=False)
+    params, dec = SynthesisParams(max_new_tokens=args.tokens), T3Params(stop_at_eos=False)
 
     def measure() -> int:
         return torch.cuda.max_memory_allocated() if cuda else rss_bytes()
@@ -65,7 +66,7 @@ def main() -> None:
     t0 = time.time()
     for i in range(1, n + 1):
         texts = [torch.randint(3, 700, (lengths[(i + b) % len(lengths)],), generator=g) for b in range(args.batch)]
-        generate_raw(model, texts, cond_emb, params, seeds=[i * 100 + b for b in range(args.batch)])
+        generate_raw(model, texts, cond_emb, params, [i * 100 + b for b in range(args.batch)], dec)
         if i in (1, 10) or i % max(1, n // 10) == 0 or i == n:
             figures[i] = measure()
             print(f"{i:5d} generations  {figures[i] / 2**20:9.2f} MiB  {time.time() - t0:7.1f} s", flush=True)

@@ -30,6 +30,7 @@ from model.kv_cache import KVCache
 
 if TYPE_CHECKING:
     from model.generate import T3Params
+    from model.params import SynthesisParams
     from model.t3 import T3
 
 log = logging.getLogger(__name__)
@@ -48,8 +49,8 @@ def _side_stream(device: torch.device) -> torch.cuda.Stream:
 class DecodeState:
     """Every tensor the step reads or writes; allocated once, updated in place (graph-static addresses)."""
 
-    def __init__(self, model: T3, logits: torch.Tensor, lengths: torch.Tensor, cache: KVCache, params: T3Params,
-                 seeds: list[int]) -> None:
+    def __init__(self, model: T3, logits: torch.Tensor, lengths: torch.Tensor, cache: KVCache,
+                 params: SynthesisParams, seeds: list[int]) -> None:
         cfg, dev = model.cfg, logits.device
         n = len(seeds)
 
@@ -72,17 +73,17 @@ class DecodeState:
         self.cache = cache
 
 
-def decode_step(model: T3, st: DecodeState, params: T3Params) -> None:
+def decode_step(model: T3, st: DecodeState, params: SynthesisParams, dec: T3Params) -> None:
     """One sync-free, shape-static decode step on ``st`` (see the module docstring)."""
     stop = model.cfg.stop_speech
     n, logits = st.n, st.logits
     scores = logits[:n] + st.w * (logits[:n] - logits[n:]) if params.cfg_weight > 0 else logits
     scores = sampling.process(scores, st.seen, penalty=st.penalty, temperature=st.temperature, min_p=st.min_p,
                               top_p=st.top_p)
-    tok = sampling.sample(scores, st.keys, st.step, params.greedy)  # (n,)
+    tok = sampling.sample(scores, st.keys, st.step, dec.greedy)  # (n,)
     st.out.index_copy_(1, st.step.view(1), tok[:, None])
     st.seen.scatter_(1, tok[:, None], True)
-    if params.stop_at_eos:
+    if dec.stop_at_eos:
         st.done |= tok == stop
     e = model.embed_speech(tok, (st.step + 1).expand(n))  # (n, D)
     if params.cfg_weight > 0:
@@ -94,22 +95,22 @@ def decode_step(model: T3, st: DecodeState, params: T3Params) -> None:
     st.step += 1
 
 
-def decode(model: T3, logits: torch.Tensor, lengths: torch.Tensor, cache: KVCache, params: T3Params,
-           seeds: list[int], *, use_graph: bool) -> torch.Tensor:
+def decode(model: T3, logits: torch.Tensor, lengths: torch.Tensor, cache: KVCache, params: SynthesisParams,
+           dec: T3Params, seeds: list[int], *, use_graph: bool) -> torch.Tensor:
     """Decode from the prefill's last logits (R, V); the token buffer (n, K) on the model's device.
 
     ``use_graph`` (CUDA only) captures the step once and replays it; otherwise the step runs eagerly.
     Stops early (every ``stop_check_every`` steps, the only host sync) once every row is done.
     """
     st = DecodeState(model, logits, lengths, cache, params, seeds)
-    k_max, every = params.max_new_tokens, params.stop_check_every
+    k_max, every = params.max_new_tokens, dec.stop_check_every
     use_graph = use_graph and logits.device.type == "cuda"
 
     def finished(k: int) -> bool:
         return k + 1 == k_max or ((k + 1) % every == 0 and bool(st.done.all()))
 
     def step() -> None:
-        decode_step(model, st, params)
+        decode_step(model, st, params, dec)
 
     warm = min(WARMUP_STEPS, k_max) if use_graph else k_max
     side = _side_stream(logits.device) if use_graph else None

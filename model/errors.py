@@ -4,6 +4,7 @@ ModelError
 ├── CheckpointError      a checkpoint file or folder is missing, corrupt, truncated or of the wrong variant
 │   └── KeyMismatchError missing or unexpected keys, or a shape that does not match the architecture
 ├── DeviceError          a requested device or dtype is not available here
+├── ParamsError          a synthesis parameter is out of the model's range
 └── VoiceError           a reference clip or voice file cannot be used (silent, too short, not audio)
 """
 
@@ -22,6 +23,10 @@ class KeyMismatchError(CheckpointError):
 
 class DeviceError(ModelError):
     """A requested device or dtype is not available."""
+
+
+class ParamsError(ModelError):
+    """A synthesis parameter is outside what the model accepts (the message names it and its value)."""
 
 
 class VoiceError(ModelError):

@@ -27,6 +27,7 @@ from model import cuda_graph, sampling
 from model.alignment import AlignmentGuard, supports_guard
 from model.errors import ModelError
 from model.kv_cache import KVCache
+from model.params import SynthesisParams
 from model.t3 import T3, T3Cond
 
 log = logging.getLogger(__name__)
@@ -34,14 +35,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class T3Params:
-    """Decoding parameters; defaults are the official English ``generate`` defaults."""
+    """Decode-only switches; the sampling values (and their limits) come from ``model.params.SynthesisParams``."""
 
-    temperature: float = 0.8
-    top_p: float = 1.0
-    min_p: float = 0.05
-    repetition_penalty: float = 1.2
-    cfg_weight: float = 0.5
-    max_new_tokens: int = 1000
     greedy: bool = False  # argmax instead of sampling (parity tests)
     stop_at_eos: bool = True  # False: always run max_new_tokens steps (benchmarks)
     alignment_guard: bool = True  # multilingual only: the official alignment-based stop-token guard
@@ -49,18 +44,8 @@ class T3Params:
     cuda_graph: bool = True  # CUDA only: replay the decode step from a CUDA graph (model.cuda_graph); no-op elsewhere
 
     def validate(self) -> None:
-        checks = [
-            (self.temperature > 0, f"temperature must be > 0, got {self.temperature}"),
-            (0 < self.top_p <= 1, f"top_p must be in (0, 1], got {self.top_p}"),
-            (0 <= self.min_p <= 1, f"min_p must be in [0, 1], got {self.min_p}"),
-            (self.repetition_penalty > 0, f"repetition_penalty must be > 0, got {self.repetition_penalty}"),
-            (self.cfg_weight >= 0, f"cfg_weight must be >= 0, got {self.cfg_weight}"),
-            (self.max_new_tokens >= 1, f"max_new_tokens must be >= 1, got {self.max_new_tokens}"),
-            (self.stop_check_every >= 1, f"stop_check_every must be >= 1, got {self.stop_check_every}"),
-        ]
-        for ok, msg in checks:
-            if not ok:
-                raise ModelError(msg)
+        if self.stop_check_every < 1:
+            raise ModelError(f"stop_check_every must be >= 1, got {self.stop_check_every}")
 
 
 @dataclass(frozen=True)
@@ -74,7 +59,7 @@ class RawTokens:
         return self.tokens[i, : int(self.lengths[i])]
 
 
-def _check_inputs(model: T3, texts: list[torch.Tensor], seeds: list[int], params: T3Params) -> None:
+def _check_inputs(model: T3, texts: list[torch.Tensor], seeds: list[int], params: SynthesisParams) -> None:
     cfg = model.cfg
     if not texts:
         raise ModelError("no texts to generate")
@@ -140,17 +125,19 @@ def prefill_logits(model: T3, texts: list[torch.Tensor], cond: T3Cond | torch.Te
 
 
 @torch.inference_mode()
-def generate_raw(model: T3, texts: list[torch.Tensor], cond: T3Cond | torch.Tensor, params: T3Params,
-                 seeds: list[int], *, fixed_shapes: bool = False, static_step: bool = False) -> RawTokens:
+def generate_raw(model: T3, texts: list[torch.Tensor], cond: T3Cond | torch.Tensor, params: SynthesisParams,
+                 seeds: list[int], decode: T3Params = T3Params(), *, fixed_shapes: bool = False,
+                 static_step: bool = False) -> RawTokens:
     """Decode every text; raw tokens as the official loop returns them (a final stop token included).
 
     ``cond`` is a voice or its precomputed ``encode_cond`` output (1, C, D). ``fixed_shapes`` attends over
     the whole cache with a mask at every step (constant shapes for graph capture) instead of the filled part.
-    With ``params.cuda_graph`` on a CUDA model (and no alignment guard) the decode step is replayed from a
+    With ``decode.cuda_graph`` on a CUDA model (and no alignment guard) the decode step is replayed from a
     CUDA graph (``model.cuda_graph``, same kernels as ``fixed_shapes``); ``static_step`` runs that same
     static-buffer step eagerly on any device (tests).
     """
     params.validate()
+    decode.validate()
     _check_inputs(model, texts, seeds, params)
     cfg, dev = model.cfg, model.device
     use_cfg = params.cfg_weight > 0
@@ -162,17 +149,17 @@ def generate_raw(model: T3, texts: list[torch.Tensor], cond: T3Cond | torch.Tens
     cache = KVCache(lc.n_layers, rows, lc.n_kv_heads, width + k_max, lc.head_dim, device=dev, dtype=model.dtype)
 
     guard = None
-    if params.alignment_guard and supports_guard(model):
+    if decode.alignment_guard and supports_guard(model):
         guard = AlignmentGuard(model, lengths[:n] - cond_emb.shape[1] - 2, cond_emb.shape[1])
         guard.attach()
     try:
-        use_graph = params.cuda_graph and dev.type == "cuda"
+        use_graph = decode.cuda_graph and dev.type == "cuda"
         if guard is None and (use_graph or static_step):
             logits = _prefill(model, x, lengths, cache)
             del x
-            out = cuda_graph.decode(model, logits, lengths, cache, params, seeds, use_graph=use_graph)
-            return _finish(out, params, cfg.stop_speech)
-        return _decode(model, x, lengths, cache, guard, params, seeds, fixed_shapes)
+            out = cuda_graph.decode(model, logits, lengths, cache, params, decode, seeds, use_graph=use_graph)
+            return _finish(out, decode, cfg.stop_speech)
+        return _decode(model, x, lengths, cache, guard, params, decode, seeds, fixed_shapes)
     finally:
         if guard is not None:
             guard.detach()
@@ -180,7 +167,7 @@ def generate_raw(model: T3, texts: list[torch.Tensor], cond: T3Cond | torch.Tens
 
 
 def _decode(model: T3, x: torch.Tensor, lengths: torch.Tensor, cache: KVCache, guard: AlignmentGuard | None,
-            params: T3Params, seeds: list[int], fixed_shapes: bool) -> RawTokens:
+            params: SynthesisParams, decode: T3Params, seeds: list[int], fixed_shapes: bool) -> RawTokens:
     cfg, dev = model.cfg, model.device
     use_cfg = params.cfg_weight > 0
     n, k_max = len(seeds), params.max_new_tokens
@@ -210,12 +197,12 @@ def _decode(model: T3, x: torch.Tensor, lengths: torch.Tensor, cache: KVCache, g
             repeated = out[:, k - 1] == out[:, k - 2] if k >= 2 else None
             scores = guard.step(scores, chunk, k, repeated, cfg.stop_speech)
         scores = sampling.process(scores, seen, penalty=penalty, temperature=temperature, min_p=min_p, top_p=top_p)
-        tok = sampling.sample(scores, keys, step, params.greedy)  # (n,)
+        tok = sampling.sample(scores, keys, step, decode.greedy)  # (n,)
         out[:, k] = tok
         seen.scatter_(1, tok[:, None], True)
-        if params.stop_at_eos:
+        if decode.stop_at_eos:
             done |= tok == cfg.stop_speech
-        if k + 1 == k_max or ((k + 1) % params.stop_check_every == 0 and bool(done.all())):
+        if k + 1 == k_max or ((k + 1) % decode.stop_check_every == 0 and bool(done.all())):
             break
         e = model.embed_speech(tok, (step + 1).expand(n))  # (n, D)
         if use_cfg:
@@ -228,7 +215,7 @@ def _decode(model: T3, x: torch.Tensor, lengths: torch.Tensor, cache: KVCache, g
             chunk = guard.attention_row(torch.zeros_like(pos[:n]), pos[:n] + 1)
         pos += 1
         step += 1
-    return _finish(out, params, cfg.stop_speech)
+    return _finish(out, decode, cfg.stop_speech)
 
 
 def _prefill(model: T3, x: torch.Tensor, lengths: torch.Tensor, cache: KVCache) -> torch.Tensor:
@@ -263,13 +250,14 @@ def clean_tokens(raw: torch.Tensor, model_cfg) -> torch.Tensor:
 
 
 def generate(model: T3, texts_token_ids: list[torch.Tensor], cond: T3Cond | torch.Tensor,
-             params: T3Params = T3Params(), seeds: list[int] | None = None) -> list[torch.Tensor]:
+             params: SynthesisParams = SynthesisParams(), seeds: list[int] | None = None,
+             decode: T3Params = T3Params()) -> list[torch.Tensor]:
     """Speech tokens (1-D int64, CPU, codes < 6561) for each text (ids without SOT/EOT), one shared voice.
 
     ``seeds`` (default 0 for every text) make each text's tokens reproducible, batched or alone.
     """
     seeds = [0] * len(texts_token_ids) if seeds is None else list(seeds)
-    raw = generate_raw(model, texts_token_ids, cond, params, seeds)
+    raw = generate_raw(model, texts_token_ids, cond, params, seeds, decode)
     return [clean_tokens(raw.row(i), model.cfg) for i in range(len(texts_token_ids))]
 
 

@@ -3,10 +3,12 @@
     tts = TTS.load("ResembleAI/chatterbox", device="auto")          # or a local checkpoint folder
     voice = tts.prepare_voice(wav, sample_rate)                      # or tts.builtin_voice() / Voice.load(path)
     wavs = tts.synthesize(texts, voice, SynthesisParams(), seeds)    # float32 mono 24 kHz, one per text
+    takes = tts.synthesize_takes(texts, voice, params, seeds)        # the same, with token counts (Take)
 
 ``TTS.load(..., parts=("voice",))`` loads only what preparing voices needs (VoiceEncoder, S3 tokenizer,
 CAMPPlus and the built-in voice: no T3, no flow, no vocoder), e.g. on CPU workers; such an instance refuses
-to synthesize. ``parts=("synthesis",)`` is the converse (T3, S3Gen, text tokenizer, built-in voice).
+to synthesize. ``parts=("synthesis",)`` is the converse (T3, S3Gen, text tokenizer, built-in voice);
+``adopt_voice_networks(voice_only_tts)`` then gives it the voice networks another instance already loaded.
 
 Texts are grouped by length into batches of ``batch_size`` (T3 and S3Gen both run padded, masked
 batches); every text's audio depends only on its own text, voice, parameters and seed, never on its batch.
@@ -22,7 +24,7 @@ logged as a likely runaway.
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +33,7 @@ import torch
 from model.checkpoint import DEFAULT_REPO, resolve_checkpoint
 from model.device import configure_backends, resolve_device, resolve_dtype
 from model.errors import ModelError
-from model.generate import clean_tokens, generate_raw, release_memory
+from model.generate import T3Params, clean_tokens, generate_raw, release_memory
 from model.params import SynthesisParams
 from model.s3gen.load import load_s3gen
 from model.t3 import T3Cond, load_t3
@@ -41,7 +43,7 @@ from model.voice.voice import Voice
 from model.watermark import Watermarker
 from model.weights import read_state_dict
 
-__all__ = ["TTS", "SynthesisParams", "Voice", "SAMPLE_RATE"]
+__all__ = ["TTS", "Take", "SynthesisParams", "Voice", "SAMPLE_RATE"]
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +51,26 @@ SAMPLE_RATE = 24_000
 # Seeds of S3Gen's noise are drawn from a stream apart from T3's sampling stream.
 _S3GEN_SEED_SALT = 0x5EED_5EED
 PARTS = ("voice", "synthesis")
+
+
+@dataclass(frozen=True)
+class Take:
+    """One text's synthesis: its audio and how its speech-token decoding ended."""
+
+    audio: np.ndarray  # float32 mono, 24 kHz
+    tokens: int  # speech tokens sampled before the stop token (all of them when the cap was hit)
+    token_cap: int  # the most this text could get (its runaway cap, at most max_new_tokens)
+    hit_cap: bool  # decoding ended at the cap instead of a stop token: likely a runaway
+
+
+@dataclass(frozen=True)
+class _Tokens:
+    codes: torch.Tensor  # cleaned speech codes for S3Gen
+    sampled: int
+    cap: int
+    hit_cap: bool
+
+
 class TTS:
     """One loaded Chatterbox: T3, S3Gen, the voice networks, the tokenizer and the built-in voice (or some of
     them: ``parts``)."""
@@ -63,6 +85,7 @@ class TTS:
         self.model_id, self.device, self.dtype = model_id, device, dtype
         self.watermarker = watermarker
         self.default_batch_size = default_batch_size
+        self.decode = T3Params()  # decoder switches (CUDA graph, stop checks); sampling comes from SynthesisParams
 
     @property
     def parts(self) -> tuple[str, ...]:
@@ -126,10 +149,24 @@ class TTS:
     def load_voice(self, path: str | Path) -> Voice:
         return Voice.load(path, device=self.device)
 
+    def adopt_voice_networks(self, other: TTS) -> None:
+        """Use ``other``'s already-loaded voice networks (e.g. a voice-only load made earlier in this process)
+        instead of loading them again; both must come from the same checkpoint."""
+        if other.voice_models is None:
+            raise ModelError(f"model {other.model_id} has no voice networks to adopt (parts={other.parts})")
+        if other.model_id != self.model_id:
+            raise ModelError(f"cannot adopt voice networks of {other.model_id} into {self.model_id}")
+        self.voice_models = other.voice_models
+
     # ------------------------------------------------------------------------------------- synthesis
     def synthesize(self, texts: list[str], voice: Voice, params: SynthesisParams | None = None,
                    seeds: list[int] | None = None, batch_size: int | None = None) -> list[np.ndarray]:
         """One float32 mono 24 kHz waveform per text; ``seeds[i]`` makes text i reproducible."""
+        return [t.audio for t in self.synthesize_takes(texts, voice, params, seeds, batch_size=batch_size)]
+
+    def synthesize_takes(self, texts: list[str], voice: Voice, params: SynthesisParams | None = None,
+                         seeds: list[int] | None = None, *, batch_size: int | None = None) -> list[Take]:
+        """One ``Take`` per text (audio, tokens sampled, cap, whether the cap was hit), in the order of ``texts``."""
         params = params or SynthesisParams()
         if self.t3 is None or self.s3gen is None:
             raise ModelError(f"model {self.model_id} was loaded for preparing voices only (parts={self.parts}); "
@@ -148,23 +185,23 @@ class TTS:
         ids = [torch.tensor(self.tokenizer.encode(t), dtype=torch.long) for t in texts]
         # Similar lengths together: less padding; results do not depend on the grouping.
         order = sorted(range(len(texts)), key=lambda i: ids[i].numel())
-        out: list[np.ndarray | None] = [None] * len(texts)
+        out: list[Take | None] = [None] * len(texts)
         for start in range(0, len(order), batch_size):
             group = order[start:start + batch_size]
-            wavs = self._synthesize_batch([ids[i] for i in group], [texts[i] for i in group], voice, params,
-                                          [seeds[i] for i in group])
-            for i, w in zip(group, wavs, strict=True):
-                out[i] = w
+            takes = self._synthesize_batch([ids[i] for i in group], [texts[i] for i in group], voice, params,
+                                           [seeds[i] for i in group])
+            for i, t in zip(group, takes, strict=True):
+                out[i] = t
         return out  # type: ignore[return-value]
 
     @torch.inference_mode()
     def _synthesize_batch(self, ids: list[torch.Tensor], texts: list[str], voice: Voice, params: SynthesisParams,
-                          seeds: list[int]) -> list[np.ndarray]:
+                          seeds: list[int]) -> list[Take]:
         cond = T3Cond(speaker_emb=voice.speaker_emb, prompt_tokens=voice.cond_prompt_speech_tokens,
                       exaggeration=params.exaggeration)
         tokens = self._speech_tokens(ids, texts, cond, params, seeds)
         waves: list[np.ndarray | None] = [None] * len(ids)
-        live = [i for i, t in enumerate(tokens) if t.numel() > 0]
+        live = [i for i, t in enumerate(tokens) if t.codes.numel() > 0]
         for i in range(len(ids)):
             if i not in live:
                 log.warning("T3 produced no speech tokens for a text (seed %d); it gets 0.2 s of silence", seeds[i])
@@ -172,29 +209,32 @@ class TTS:
         if live:
             gens = [torch.Generator(device=self.s3gen.device).manual_seed((seeds[i] ^ _S3GEN_SEED_SALT) & (2**63 - 1))
                     for i in live]
-            wavs = self.s3gen.synthesize([tokens[i] for i in live], voice.gen, n_steps=params.n_flow_steps,
+            wavs = self.s3gen.synthesize([tokens[i].codes for i in live], voice.gen, n_steps=params.n_flow_steps,
                                          cfg_rate=params.flow_cfg_rate, generators=gens)
             for i, w in zip(live, wavs, strict=True):
                 x = w.float().cpu().numpy()
                 waves[i] = self.watermarker.apply(x, SAMPLE_RATE) if self.watermarker else x
-        return waves  # type: ignore[return-value]
+        return [Take(audio=w, tokens=t.sampled, token_cap=t.cap, hit_cap=t.hit_cap)
+                for w, t in zip(waves, tokens, strict=True)]
 
     def _speech_tokens(self, ids: list[torch.Tensor], texts: list[str], cond: T3Cond, params: SynthesisParams,
-                       seeds: list[int]) -> list[torch.Tensor]:
+                       seeds: list[int]) -> list[_Tokens]:
         """T3 up to the batch's largest runaway cap; each row cut to its own cap before cleaning, so a row's
         tokens are its first ``cap`` sampled ones whatever else shares its batch."""
         caps = [params.token_cap(t) for t in texts]
-        t3p = replace(params.t3(), max_new_tokens=max(caps))
-        raw = generate_raw(self.t3, ids, cond, t3p, seeds)
+        raw = generate_raw(self.t3, ids, cond, replace(params, max_new_tokens=max(caps)), seeds, self.decode)
         stop = self.t3.cfg.stop_speech
         out = []
         for i, cap in enumerate(caps):
             row = raw.tokens[i, :cap]
-            if not bool((row == stop).any()):
+            stops = (row == stop).nonzero()
+            hit_cap = stops.numel() == 0
+            if hit_cap:
                 words = " ".join(texts[i].split()[:6])
                 log.warning("speech of %r... reached its cap of %d tokens (%.1f s) without stopping: likely a "
                             "runaway (seed %d)", words, cap, cap / 25, seeds[i])
-            out.append(clean_tokens(row, self.t3.cfg))
+            sampled = cap if hit_cap else int(stops[0, 0])
+            out.append(_Tokens(clean_tokens(row, self.t3.cfg), sampled, cap, hit_cap))
         return out
 
     def release(self) -> None:

@@ -8,6 +8,7 @@ import torch
 from model.alignment import AlignmentGuard, supports_guard
 from model.config import LlamaConfig, T3Config
 from model.generate import T3Params, generate_raw
+from model.params import SynthesisParams
 from model.t3 import T3, T3Cond
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "t3" / "alignment_golden.safetensors"
@@ -39,10 +40,10 @@ def test_guard_runs_inside_multilingual_decoding():
     assert supports_guard(model)
     cond = T3Cond(torch.randn(1, 256), torch.randint(0, 6561, (1, 10)), 0.5)
     texts = [torch.arange(3, 13), torch.arange(20, 26)]
-    params = T3Params(max_new_tokens=12, greedy=True)
-    guarded = generate_raw(model, texts, cond, params, [0, 0])
+    params, dec = SynthesisParams(max_new_tokens=12), T3Params(greedy=True)
+    guarded = generate_raw(model, texts, cond, params, [0, 0], dec)
     for i, t in enumerate(texts):  # batched equals one-by-one with the guard on
-        assert guarded.row(i).tolist() == generate_raw(model, [t], cond, params, [0]).row(0).tolist()
+        assert guarded.row(i).tolist() == generate_raw(model, [t], cond, params, [0], dec).row(0).tolist()
     for layer in model.tfmr.layers:  # detached afterwards
         assert layer.self_attn.capture_head is None and layer.self_attn.captured is None
     # the guard forces a stop as soon as a token repeats immediately

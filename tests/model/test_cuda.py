@@ -34,12 +34,14 @@ def cuda_tts(folder):
 
 def _tokens(tts, texts, seeds, greedy=True, max_new=60, cfg=0.5):
     from model.generate import T3Params, generate
+    from model.params import SynthesisParams
     from model.t3 import T3Cond
 
     v = tts.builtin_voice().to(tts.device)
     cond = T3Cond(speaker_emb=v.speaker_emb, prompt_tokens=v.cond_prompt_speech_tokens, exaggeration=0.5)
     ids = [torch.tensor(tts.tokenizer.encode(t)) for t in texts]
-    return generate(tts.t3, ids, cond, T3Params(greedy=greedy, max_new_tokens=max_new, cfg_weight=cfg), seeds)
+    return generate(tts.t3, ids, cond, SynthesisParams(max_new_tokens=max_new, cfg_weight=cfg), seeds,
+                    T3Params(greedy=greedy))
 
 
 @pytest.mark.parametrize("cfg", [0.5, 0.0])
@@ -92,11 +94,17 @@ def test_bf16_synthesis_and_flat_memory(folder):
 
 
 def _raw(model, cond, texts, seeds, **kw):
+    from dataclasses import fields
+
     from model.generate import T3Params, generate_raw
+    from model.params import SynthesisParams
 
     graph = kw.pop("graph")
     fixed = kw.pop("fixed_shapes", True)
-    return generate_raw(model, texts, cond, T3Params(cuda_graph=graph, **kw), seeds, fixed_shapes=fixed)
+    names = {f.name for f in fields(SynthesisParams)}
+    params = SynthesisParams(**{k: v for k, v in kw.items() if k in names})
+    dec = T3Params(cuda_graph=graph, **{k: v for k, v in kw.items() if k not in names})
+    return generate_raw(model, texts, cond, params, seeds, dec, fixed_shapes=fixed)
 
 
 def _cond(tts):

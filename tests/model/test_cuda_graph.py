@@ -6,42 +6,43 @@ import torch
 from model import cuda_graph
 from model.generate import T3Params, generate_raw
 from model.kv_cache import KVCache
+from model.params import SynthesisParams
 from model.t3 import T3
 from model.testing.t3_checkpoint import t3_config, t3_state_dict
 
 TEXTS = [torch.arange(5, 25), torch.tensor([40, 41, 42]), torch.arange(100, 160) % 700 + 3]
 
 
-@pytest.mark.parametrize("params", [
-    T3Params(max_new_tokens=30, greedy=True),
-    T3Params(max_new_tokens=30, greedy=True, cfg_weight=0.0),
-    T3Params(max_new_tokens=30, temperature=0.9, top_p=0.8, repetition_penalty=1.5),
-    T3Params(max_new_tokens=25, cfg_weight=0.0, stop_at_eos=False, stop_check_every=1),
+@pytest.mark.parametrize("params,dec", [
+    (SynthesisParams(max_new_tokens=30), T3Params(greedy=True)),
+    (SynthesisParams(max_new_tokens=30, cfg_weight=0.0), T3Params(greedy=True)),
+    (SynthesisParams(max_new_tokens=30, temperature=0.9, top_p=0.8, repetition_penalty=1.5), T3Params()),
+    (SynthesisParams(max_new_tokens=25, cfg_weight=0.0), T3Params(stop_at_eos=False, stop_check_every=1)),
 ])
-def test_static_step_equals_eager_loop(model, cond, params):
+def test_static_step_equals_eager_loop(model, cond, params, dec):
     seeds = [3, 4, 5]
-    eager = generate_raw(model, TEXTS, cond, params, seeds, fixed_shapes=True)
-    static = generate_raw(model, TEXTS, cond, params, seeds, static_step=True)
+    eager = generate_raw(model, TEXTS, cond, params, seeds, dec, fixed_shapes=True)
+    static = generate_raw(model, TEXTS, cond, params, seeds, dec, static_step=True)
     assert torch.equal(static.tokens, eager.tokens)
     assert torch.equal(static.lengths, eager.lengths)
-    assert torch.equal(generate_raw(model, TEXTS, cond, params, seeds).tokens, eager.tokens)
+    assert torch.equal(generate_raw(model, TEXTS, cond, params, seeds, dec).tokens, eager.tokens)
 
 
 def test_cuda_graph_flag_is_a_no_op_on_cpu(model, cond):
-    p = T3Params(max_new_tokens=20)
-    with_flag = generate_raw(model, TEXTS[:2], cond, T3Params(max_new_tokens=20, cuda_graph=True), [1, 2])
-    assert torch.equal(with_flag.tokens, generate_raw(model, TEXTS[:2], cond, p, [1, 2]).tokens)
+    p = SynthesisParams(max_new_tokens=20)
+    with_flag = generate_raw(model, TEXTS[:2], cond, p, [1, 2], T3Params(cuda_graph=True))
+    assert torch.equal(with_flag.tokens, generate_raw(model, TEXTS[:2], cond, p, [1, 2], T3Params(cuda_graph=False)).tokens)
 
 
 def test_rows_stop_early_like_the_eager_loop(cond):
     model = T3(t3_config("tiny")).eval()
     model.load_state_dict(t3_state_dict("tiny", seed=1))
-    params = T3Params(max_new_tokens=50, greedy=True, stop_check_every=4)
-    first = generate_raw(model, TEXTS[:1], cond, params, [0]).row(0)[0]
+    params, dec = SynthesisParams(max_new_tokens=50), T3Params(greedy=True, stop_check_every=4)
+    first = generate_raw(model, TEXTS[:1], cond, params, [0], dec).row(0)[0]
     with torch.no_grad():  # the stop token now out-scores text 0's first token
         model.speech_head.weight[model.cfg.stop_speech] = 1.05 * model.speech_head.weight[first]
-    eager = generate_raw(model, TEXTS, cond, params, [0, 0, 0], fixed_shapes=True)
-    static = generate_raw(model, TEXTS, cond, params, [0, 0, 0], static_step=True)
+    eager = generate_raw(model, TEXTS, cond, params, [0, 0, 0], dec, fixed_shapes=True)
+    static = generate_raw(model, TEXTS, cond, params, [0, 0, 0], dec, static_step=True)
     assert static.row(0).tolist() == [model.cfg.stop_speech]
     assert torch.equal(static.tokens, eager.tokens) and torch.equal(static.lengths, eager.lengths)
 
@@ -52,11 +53,11 @@ def test_step_advances_state_in_place(model):
     rows, s = 2, 12
     cache = KVCache(lc.n_layers, rows, lc.n_kv_heads, s, lc.head_dim, device="cpu", dtype=torch.float32)
     logits = torch.randn(rows, cfg.speech_vocab, generator=torch.Generator().manual_seed(0))
-    params = T3Params(max_new_tokens=4, greedy=True, cfg_weight=0.0)
+    params, dec = SynthesisParams(max_new_tokens=4, cfg_weight=0.0), T3Params(greedy=True)
     st = cuda_graph.DecodeState(model, logits.clone(), torch.tensor([3, 5]), cache, params, [0, 1])
     ptrs = [t.data_ptr() for t in (st.logits, st.out, st.seen, st.pos, st.step)]
     with torch.inference_mode():
-        cuda_graph.decode_step(model, st, params)
+        cuda_graph.decode_step(model, st, params, dec)
     assert ptrs == [t.data_ptr() for t in (st.logits, st.out, st.seen, st.pos, st.step)]
     assert st.pos.tolist() == [4, 6] and int(st.step) == 1
     assert st.out[:, 0].tolist() == logits.argmax(-1).tolist()

@@ -21,6 +21,7 @@ import torch
 
 from model import sampling
 from model.generate import T3Params, build_prefill, generate_raw, prefill_logits
+from model.params import SynthesisParams
 from model.t3 import T3, T3Cond, load_t3
 from model.testing.t3_checkpoint import t3_config, t3_state_dict
 
@@ -100,7 +101,7 @@ def test_prefill_layers_and_logits_match(model, golden, cond):
 
 @torch.inference_mode()
 def _teacher_forced_argmax(model: T3, text: torch.Tensor, cond: T3Cond, tokens: torch.Tensor,
-                           cfg_weight: float, params: T3Params) -> torch.Tensor:
+                           cfg_weight: float, params: SynthesisParams) -> torch.Tensor:
     """Greedy choice at every step given the golden history (K,)."""
     cfg = model.cfg
     use_cfg = cfg_weight > 0
@@ -129,13 +130,13 @@ def _teacher_forced_argmax(model: T3, text: torch.Tensor, cond: T3Cond, tokens: 
 def test_greedy_tokens_match_for_200_steps(model, golden, cond, name, cfg_weight):
     tokens = golden[name]
     assert tokens.numel() >= 200, f"golden {name} has only {tokens.numel()} tokens"
-    picks = _teacher_forced_argmax(model, golden["text_ids"], cond, tokens, cfg_weight, T3Params())
+    picks = _teacher_forced_argmax(model, golden["text_ids"], cond, tokens, cfg_weight, SynthesisParams())
     mismatch = (picks != tokens).nonzero()
     assert mismatch.numel() == 0, f"{name}: first mismatch at step {int(mismatch[0, 0])} of {tokens.numel()}"
 
 
 def test_cached_decoder_follows_golden(model, golden, cond):
     steps = 8
-    params = T3Params(max_new_tokens=steps, cfg_weight=0.5, greedy=True)
-    raw = generate_raw(model, [golden["text_ids"]], cond, params, [0])
+    params = SynthesisParams(max_new_tokens=steps, cfg_weight=0.5)
+    raw = generate_raw(model, [golden["text_ids"]], cond, params, [0], T3Params(greedy=True))
     assert raw.row(0).tolist() == golden["greedy_cfg"][:steps].tolist()

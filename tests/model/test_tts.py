@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from model.errors import CheckpointError, ModelError
+from model.errors import CheckpointError, ModelError, ParamsError
 from model.tts import TTS, SynthesisParams
 
 TOKEN_SAMPLES = 960  # 24 kHz / 25 speech tokens per second
@@ -32,7 +32,7 @@ def clip(shared_dir):
     src = shared_dir / "voices" / "LJ001-0001.wav"
     if not src.is_file():
         pytest.skip(f"voice clip not found at {src}")
-    from tasks.clips import load_clip_native
+    from pipeline.clips import load_clip_native
 
     return load_clip_native(src)
 
@@ -91,14 +91,11 @@ def test_voice_only_load_reads_voice_keys_strictly(tiny_checkpoint, tmp_path):
         TTS.load(folder, device="cpu", watermark=False, parts=("voice",))
 
 
-def test_token_cap_formula_and_validation():
+def test_token_cap_formula():
     p = SynthesisParams()
     assert p.token_cap("0123456789") == math.ceil(50 + 6 * 10)
     assert p.token_cap("x" * 400) == p.max_new_tokens
     assert SynthesisParams(tokens_per_char=0).token_cap("short") == p.max_new_tokens
-    for bad in (-1.0, float("nan")):
-        with pytest.raises(ModelError, match="tokens_per_char"):
-            SynthesisParams(tokens_per_char=bad).validate()
 
 
 FAST = dict(n_flow_steps=2, cfg_weight=0.0)
@@ -120,6 +117,35 @@ def test_runaway_is_cut_to_its_cap_and_logged(full_tts, caplog):
     assert len(longer) > len(wav)
 
 
+def test_takes_report_tokens_and_caps(full_tts):
+    """A runaway take says it hit its cap with cap tokens; synthesize() returns the same audio."""
+    texts, seeds = ["Chapter I.", "Another short line."], [3, 4]
+    params = SynthesisParams(max_new_tokens=1000, tokens_per_char=1.0, **FAST)
+    voice = full_tts.builtin_voice()
+    takes = full_tts.synthesize_takes(texts, voice, params, seeds, batch_size=2)
+    for take, text in zip(takes, texts, strict=True):
+        assert take.token_cap == params.token_cap(text)
+        assert take.hit_cap and take.tokens == take.token_cap  # random weights never stop
+        assert take.audio.dtype == np.float32 and 0 < len(take.audio) <= take.tokens * TOKEN_SAMPLES
+    for take, wav in zip(takes, full_tts.synthesize(texts, voice, params, seeds, batch_size=2), strict=True):
+        np.testing.assert_array_equal(take.audio, wav)
+
+
+def test_bad_params_are_refused_before_work(full_tts):
+    with pytest.raises(ParamsError, match="n_flow_steps"):
+        full_tts.synthesize_takes(["Hello."], full_tts.builtin_voice(), SynthesisParams(n_flow_steps=500))
+
+
+def test_synthesis_only_adopts_voice_networks(tiny_checkpoint, voice_tts, clip):
+    tts = TTS.load(tiny_checkpoint, device="cpu", dtype="float32", watermark=False, parts=("synthesis",))
+    tts.adopt_voice_networks(voice_tts)
+    assert tts.voice_models is voice_tts.voice_models and tts.parts == ("voice", "synthesis")
+    assert tts.prepare_voice(*clip).key == voice_tts.prepare_voice(*clip).key
+    with pytest.raises(ModelError, match="no voice networks"):
+        voice_tts.adopt_voice_networks(tts.__class__.load(tiny_checkpoint, device="cpu", watermark=False,
+                                                          parts=("synthesis",)))
+
+
 def test_capped_texts_do_not_depend_on_their_batch(full_tts):
     texts = ["Chapter I.", "A much longer sentence that gets a larger token cap than the title."]
     params = SynthesisParams(max_new_tokens=1000, tokens_per_char=1.0, **FAST)
@@ -138,6 +164,6 @@ def test_capped_texts_do_not_depend_on_their_batch(full_tts):
     batched = full_tts._speech_tokens(ids, texts, cond, params, [3, 4])
     for i in range(2):
         (single,) = full_tts._speech_tokens([ids[i]], [texts[i]], cond, params, [[3, 4][i]])
-        assert batched[i].tolist() == single.tolist()
-        assert len(single) <= params.token_cap(texts[i])
+        assert batched[i].codes.tolist() == single.codes.tolist()
+        assert len(single.codes) <= single.sampled <= single.cap == params.token_cap(texts[i])
 
