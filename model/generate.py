@@ -250,13 +250,14 @@ def clean_tokens(raw: torch.Tensor, model_cfg) -> torch.Tensor:
 
 
 def generate(model: T3, texts_token_ids: list[torch.Tensor], cond: T3Cond | torch.Tensor,
-             params: SynthesisParams = SynthesisParams(), seeds: list[int] | None = None,
+             params: SynthesisParams | None = None, seeds: list[int] | None = None,
              decode: T3Params = T3Params()) -> list[torch.Tensor]:
     """Speech tokens (1-D int64, CPU, codes < 6561) for each text (ids without SOT/EOT), one shared voice.
 
     ``seeds`` (default 0 for every text) make each text's tokens reproducible, batched or alone.
     """
     seeds = [0] * len(texts_token_ids) if seeds is None else list(seeds)
+    params = params or SynthesisParams()
     raw = generate_raw(model, texts_token_ids, cond, params, seeds, decode)
     return [clean_tokens(raw.row(i), model.cfg) for i in range(len(texts_token_ids))]
 
