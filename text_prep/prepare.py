@@ -11,10 +11,12 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from text_prep.chunking import Piece, chunk_section
 from text_prep.document import Section
 from text_prep.errors import BookFormatError, TextPrepError
-from text_prep.normalize import heading_speech, is_speakable
+from text_prep.headings import heading_speech, letter_sections
+from text_prep.layout import Part, section_pieces
+from text_prep.normalize import is_speakable
+from text_prep.notes import apply_notes
 from text_prep.readers import read_document
 from text_prep.sentences import sentence_spans
 from text_prep.types import Book, Chapter, Chunk, Pause, PrepareOptions
@@ -45,16 +47,16 @@ def _workers(sections: list[Section]) -> int:
     return min(cpus, MAX_WORKERS, len(sections))
 
 
-def _chunk_job(args: tuple) -> list[Piece]:
-    return chunk_section(*args)
+def _chunk_job(args: tuple) -> tuple[list[Part], list[str]]:
+    return section_pieces(*args)
 
 
-def _chunk_sections(sections: list[Section], max_chars: int, language: str,
-                    progress: Callable[[int, int], None] | None = None) -> list[list[Piece]]:
+def _chunk_sections(sections: list[Section], options: PrepareOptions, language: str, letters: bool,
+                    progress: Callable[[int, int], None] | None = None) -> list[tuple[list[Part], list[str]]]:
     """Pieces of every section, in order; sections are independent, so big books use a process pool."""
-    jobs = [(s.text, s.headings, max_chars, language) for s in sections]
+    jobs = [(s.text, s.headings, options.max_chars, language, options, s.wrapped, letters) for s in sections]
     workers = _workers(sections)
-    out: list[list[Piece]] = []
+    out: list[tuple[list[Part], list[str]]] = []
     if workers == 1:
         results = map(_chunk_job, jobs)
         pool = None
@@ -88,18 +90,21 @@ def prepare(path: str | Path, options: PrepareOptions | None = None, *,
     lo, hi = MAX_CHARS_RANGE
     if not lo <= options.max_chars <= hi:
         raise TextPrepError(f"max_chars must be between {lo} and {hi}, got {options.max_chars}")
-    doc = read_document(path)
+    doc = read_document(path, options)
     language = options.language or doc.language or "en"
     skipped = list(doc.skipped)
     chapters: list[Chapter] = []
     kept = [s for s in doc.sections if options.include_front_matter or not s.matter]
-    all_pieces = iter(_chunk_sections(kept, options.max_chars, language, progress))
+    skipped += apply_notes(kept, options.notes)
+    letters = letter_sections([s.title for s in kept])
+    all_pieces = iter(_chunk_sections(kept, options, language, letters, progress))
     for sec in doc.sections:
         label = sec.title or sec.source
         if sec.matter and not options.include_front_matter:
             skipped.append(f"{label} ({sec.matter})")
             continue
-        pieces = next(all_pieces)
+        pieces, notes = next(all_pieces)
+        skipped += [f"{label}: {note}" for note in notes]
         if not pieces:
             skipped.append(f"{label} (no text)")
             continue
@@ -110,11 +115,13 @@ def prepare(path: str | Path, options: PrepareOptions | None = None, *,
             if is_speakable(speech):
                 chunks.append(Chunk.make(0, opening, speech, (0, 0), Pause.TITLE))
         if options.speak_chapter_titles and sec.title:
-            speech = heading_speech(sec.title, language)
+            speech = heading_speech(sec.title, language, numbers=options.heading_numbers, chapter_level=True,
+                                    letters=letters)
             if speech:
                 chunks.append(Chunk.make(len(chunks), sec.title, speech, (0, 0), Pause.TITLE))
         for p in pieces:
-            chunks.append(Chunk.make(len(chunks), sec.text[p.start:p.end], p.speech, (p.start, p.end), p.pause))
+            chunks.append(Chunk.make(len(chunks), sec.text[p.start:p.end], p.speech, (p.start, p.end), p.pause,
+                                     p.pause_ms))
         title = sec.title or (doc.title if not chapters else f"Section {len(chapters) + 1}")
         chapters.append(Chapter(len(chapters), title, tuple(chunks), sec.source, sec.text))
     if not chapters:

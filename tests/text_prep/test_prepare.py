@@ -41,7 +41,7 @@ def test_opening_and_chapter_titles_are_their_own_chunks(book_path):
     first = book.chapters[0].chunks
     assert [(c.text, c.speech, c.pause) for c in first[:2]] == [
         ("The Lighthouse, by Mara Keeper", "The Lighthouse, by Mara Keeper.", Pause.TITLE),
-        ("CHAPTER I. THE LAMP", "Chapter one. The Lamp.", Pause.TITLE),
+        ("CHAPTER I. THE LAMP", "Chapter one: The Lamp.", Pause.TITLE),
     ]
     assert first[0].span == first[1].span == (0, 0)
     second = book.chapters[1].chunks
