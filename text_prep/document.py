@@ -2,7 +2,9 @@
 
 A ``Section`` is a chapter candidate: its title, where it came from, its body text (paragraphs separated by
 blank lines; the heading that gave the title is not part of it), the spans of headings inside the body, and
-``matter``: empty for the body of the book, else the kind of front/back matter (skipped by default).
+``matter``: empty for the body of the book, else the kind of front/back matter (skipped by default);
+``wrapped``: lines inside a paragraph are hard-wrapped prose (plain text), not meaningful line breaks (markup
+``<br/>``: verse); ``notes``: the footnotes/endnotes the section cites, as (label, text), in order.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ class Section:
     text: str
     headings: tuple[tuple[int, int], ...] = ()
     matter: str = ""
+    wrapped: bool = False
+    notes: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass

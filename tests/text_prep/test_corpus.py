@@ -92,4 +92,4 @@ def test_speech_samples(books):
     speeches = {c.speech for c in books["adventures-of-sherlock-holmes.epub"].chunks}
     assert "Mister Holmes" in " ".join(speeches) and "Mr." not in " ".join(speeches)
     first = books["little-colonels-hero.txt"].chapters[0].chunks
-    assert first[1].speech == "Chapter one. Her Twelfth Birthday."
+    assert first[1].speech == "Chapter one: Her Twelfth Birthday."

@@ -23,8 +23,8 @@ from text_prep.errors import BookFormatError
 from text_prep.readers.files import decode_text
 from text_prep.readers.html import GUTENBERG_END, GUTENBERG_START
 from text_prep.readers.markup import Block, Blocks, extract_blocks, localname, parse_markup, tokens
-from text_prep.readers.sections import blocks_text
-from text_prep.types import Cover
+from text_prep.readers.sections import blocks_text, resolve_notes
+from text_prep.types import Cover, PrepareOptions
 
 __all__ = ["read_epub"]
 
@@ -237,7 +237,7 @@ def _body_types(root) -> set[str]:
     return out
 
 
-def read_epub(path: Path, data: bytes | None = None) -> Document:
+def read_epub(path: Path, data: bytes | None = None, options: PrepareOptions | None = None) -> Document:
     epub = _Epub(path)
     _check_drm(epub)
     container = _xml(epub.read("META-INF/container.xml"), "META-INF/container.xml")
@@ -274,6 +274,7 @@ def read_epub(path: Path, data: bytes | None = None) -> Document:
 
     sections: list[Section] = []
     skipped: list[str] = []
+    notes: dict[str, str] = {}  # "path#id" of a footnote/endnote -> its text
     prev_linear_body = False  # the previous spine item with text was body matter
     after_licence = False  # a Project Gutenberg END marker was seen: the rest is its licence
     for idref, linear in spine:
@@ -300,7 +301,13 @@ def read_epub(path: Path, data: bytes | None = None) -> Document:
         if after_licence:
             skipped.append(f"{nav_title or rel} (licence)")
             continue
-        blocks, after_licence = _strip_gutenberg(extract_blocks(root))
+        extracted = extract_blocks(root, options)
+        notes.update((f"{item.href}#{k}", v) for k, v in extracted.notes.items())
+        skipped += [f"{nav_title or rel}: {what}" for what in extracted.skipped]
+        folder = posixpath.dirname(item.href)
+        for b in extracted.blocks:
+            b.refs = [(label, "#".join(_resolve(folder, href)) if href else "") for label, href in b.refs]
+        blocks, after_licence = _strip_gutenberg(extracted)
         if not blocks.blocks:
             skipped.append(f"{nav_title or rel} ({kind or 'no text'})")
             continue
@@ -314,6 +321,7 @@ def read_epub(path: Path, data: bytes | None = None) -> Document:
             offset = len(prev.text) + 2
             prev.text = f"{prev.text}\n\n{text}"
             prev.headings = prev.headings + tuple((a + offset, b + offset) for a, b in heads)
+            prev.notes += [r for b in blocks.blocks for r in b.refs]
             continue
         parts = _split_at_anchors(blocks, top_entries) if len(top_entries) > 1 else [(nav_title, blocks.blocks)]
         for part_title, part_blocks in parts:
@@ -322,7 +330,9 @@ def read_epub(path: Path, data: bytes | None = None) -> Document:
                 part_blocks = part_blocks[1:]
                 part_title = part_title or heading
             text, heads = blocks_text(part_blocks)
-            sections.append(Section(part_title, rel, text, heads, kind or matter_kind(part_title)))
+            sections.append(Section(part_title, rel, text, heads, kind or matter_kind(part_title),
+                                    notes=[r for b in part_blocks for r in b.refs]))
+    resolve_notes(sections, notes, lambda _sec, href: href)
     cover = _cover(epub, manifest, metas)
     return Document(title, author, language, sections, cover, skipped)
 

@@ -9,7 +9,8 @@ from text_prep.document import Document
 from text_prep.gutenberg import header_metadata, language_code
 from text_prep.readers.files import decode_text
 from text_prep.readers.markup import Block, extract_blocks, localname, parse_markup
-from text_prep.readers.sections import sections_from_blocks
+from text_prep.readers.sections import resolve_notes, sections_from_blocks
+from text_prep.types import PrepareOptions
 from text_prep.readers.txt import guess_author, title_from_path
 
 __all__ = ["GUTENBERG_END", "GUTENBERG_START", "read_html", "strip_gutenberg_blocks"]
@@ -56,15 +57,17 @@ def _head_info(root) -> tuple[str, str, str]:
     return title, author, lang
 
 
-def read_html(path: Path, data: bytes) -> Document:
+def read_html(path: Path, data: bytes, options: PrepareOptions | None = None) -> Document:
     text = decode_text(data, str(path), sniff_declared=True)
     root = parse_markup(text, prefer_xml=path.suffix.lower() == ".xhtml")
-    blocks, meta = strip_gutenberg_blocks(extract_blocks(root).blocks)
+    extracted = extract_blocks(root, options)
+    blocks, meta = strip_gutenberg_blocks(extracted.blocks)
     title, author, lang = _head_info(root)
     m = _PG_TITLE.match(title)
     if m:  # "The Project Gutenberg eBook of Moby Dick, by Herman Melville"
         title, author = m.group(1).strip(), author or (m.group(2) or "").strip()
     sections = sections_from_blocks(blocks, path.name)
+    resolve_notes(sections, extracted.notes, lambda _sec, href: href.rsplit("#", 1)[-1])
     author = meta.get("author") or author or guess_author("\n".join(b.text for b in blocks[:40]))
     return Document(meta.get("title") or title or title_from_path(path), author,
-                    meta.get("language") or language_code(lang), sections)
+                    meta.get("language") or language_code(lang), sections, skipped=list(extracted.skipped))

@@ -10,6 +10,7 @@ from markdown_it import MarkdownIt
 from text_prep.document import Document
 from text_prep.errors import InputFileError
 from text_prep.readers.files import decode_text
+from text_prep.types import PrepareOptions
 from text_prep.readers.markup import Block
 from text_prep.readers.sections import sections_from_blocks
 from text_prep.readers.txt import guess_author, title_from_path
@@ -49,7 +50,7 @@ def _blocks(text: str) -> list[Block]:
     return blocks
 
 
-def read_markdown(path: Path, data: bytes) -> Document:
+def read_markdown(path: Path, data: bytes, options: PrepareOptions | None = None) -> Document:
     text = decode_text(data, str(path))
     if not text.strip():
         raise InputFileError(f"no text in file (only whitespace): {str(path)!r}")

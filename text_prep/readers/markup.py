@@ -3,6 +3,14 @@
 Parsing never loads DTDs, never resolves entities declared in a document and never touches the network:
 a DOCTYPE's internal subset is removed before parsing, named HTML entities are replaced by their characters,
 and lxml runs with ``resolve_entities=False, no_network=True, huge_tree=False``.
+
+The walk reads a body the way a narrator does: footnotes and endnotes (epub:type footnote/endnote, Gutenberg
+``div.footnote``) are collected in ``Blocks.notes``, not read inline, and the references to them
+(``noteref``, ``a.fnanchor``) are kept on their blocks; a table is skipped (noted in ``Blocks.skipped``) or read
+row by row; a play's table of lines (Standard Ebooks ``z3998:persona`` cells) becomes one paragraph per
+speech with the speaker attached ("Bernardo: Who's there?") or dropped; a stage direction is a paragraph of its
+own or skipped; a dictionary's term (``dt``) joins its definition; ``<hr/>`` is a scene break (``* * *``)
+and ``<break time="2s"/>`` a pause mark (``[pause 2s]``).
 """
 
 from __future__ import annotations
@@ -14,6 +22,8 @@ from dataclasses import dataclass, field
 from lxml import etree
 from lxml import html as lxml_html
 
+from text_prep.types import DirectionsPolicy, PrepareOptions, SpeakersPolicy, TablesPolicy
+
 __all__ = ["Block", "Blocks", "extract_blocks", "parse_markup", "tokens"]
 
 _DOCTYPE = re.compile(r"<!DOCTYPE(?:[^\[>]*\[[\s\S]*?\])?[^>]*>", re.I)
@@ -21,6 +31,7 @@ _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
 _NAMED_ENTITY = re.compile(r"&([A-Za-z][A-Za-z0-9]{1,31});")
 _XML_ENTITIES = {"amp", "lt", "gt", "quot", "apos"}
 _WS = re.compile(r"\s+")
+_BREAK_TAG = re.compile(r"<break\s+time\s*=\s*[\"']\s*(\d+(?:\.\d+)?)\s*(ms|s)\s*[\"']\s*/?>(?:\s*</break>)?", re.I)
 
 _XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
                               remove_comments=True, remove_pis=True)
@@ -40,6 +51,8 @@ def parse_markup(text: str, prefer_xml: bool):
     text = _XML_DECL.sub("", text, count=1)
     text = _DOCTYPE.sub("", text, count=1)
     text = _NAMED_ENTITY.sub(_entity, text)
+    if "<break" in text or "<BREAK" in text:
+        text = _BREAK_TAG.sub(lambda m: f"<p>[pause {m.group(1)}{m.group(2).lower()}]</p>", text)
     if prefer_xml:
         try:
             return etree.fromstring(text.encode("utf-8"), _XML_PARSER)
@@ -54,7 +67,11 @@ BLOCK_TAGS = frozenset(
 )
 HEADING_TAGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 SKIP_TAGS = frozenset("script style head title template noscript svg math object iframe nav audio video".split())
-_SKIP_TYPES = {"noteref", "pagebreak", "doc-noteref", "doc-pagebreak"}
+_SKIP_TYPES = {"pagebreak", "doc-pagebreak"}
+_REF_TYPES = {"noteref", "doc-noteref"}
+NOTE_TYPES = {"footnote", "endnote", "rearnote", "doc-footnote", "doc-endnote", "note"}
+_NOTE_CLASSES = {"footnote", "fndef"}
+_DIRECTION_CLASSES = {"stage", "stagedir", "stage-direction", "direction", "stage_direction"}
 
 
 def localname(el) -> str:
@@ -88,40 +105,112 @@ def _skipped(el) -> bool:
 
 @dataclass
 class Block:
-    """A paragraph (level 0) or a heading (level 1-6) of plain text; lines of verse are kept with ``\\n``."""
+    """A paragraph (level 0) or a heading (level 1-6) of plain text; lines of verse are kept with ``\\n``.
+
+    ``refs``: (label, href) of the notes the block cites.
+    """
 
     text: str
     level: int = 0
+    refs: list[tuple[str, str]] = field(default_factory=list)
+    direction: bool = False  # a stage direction
 
 
 @dataclass
 class Blocks:
     blocks: list[Block] = field(default_factory=list)
     anchors: dict[str, int] = field(default_factory=dict)  # element id -> index of the next block
+    notes: dict[str, str] = field(default_factory=dict)  # element id of a footnote/endnote -> its text
+    skipped: list[str] = field(default_factory=list)  # what was left out, e.g. "table (8 rows)"
 
 
-def extract_blocks(root) -> Blocks:
+def _classes(el) -> set[str]:
+    return set((el.get("class") or "").lower().split())
+
+
+def _is_note(el) -> bool:
+    if localname(el) in ("a", "span", "sup"):
+        return False
+    return bool((tokens(el, "type") | tokens(el, "role")) & NOTE_TYPES) or bool(_classes(el) & _NOTE_CLASSES)
+
+
+def _is_ref(el) -> bool:
+    if (tokens(el, "type") | tokens(el, "role")) & _REF_TYPES:
+        return True
+    return localname(el) == "a" and "fnanchor" in _classes(el)
+
+
+def _is_direction(el) -> bool:
+    return "stage-direction" in tokens(el, "type") or bool(_classes(el) & _DIRECTION_CLASSES)
+
+
+def _is_persona(el) -> bool:
+    return "persona" in tokens(el, "type")
+
+
+def _plain(el) -> str:
+    return _WS.sub(" ", "".join(t for t in el.itertext() if isinstance(t, str))).strip()
+
+
+def _note_text(el) -> str:
+    """A note's text without its backlink ("↩") and its leading label ("1." / "[1]")."""
+    parts = []
+    for sub in el.iter():
+        if sub is not el and ("backlink" in tokens(sub, "type") or "doc-backlink" in tokens(sub, "role")):
+            sub.text = ""
+    for block in extract_blocks(el, _NOTE_OPTIONS, _nested=True).blocks:
+        parts.append(block.text)
+    text = "\n\n".join(parts).replace("↩", "").strip()
+    return re.sub(r"^\s*(?:\[\w{1,4}\]|\(\w{1,4}\)|\d{1,4}\.)\s*", "", text)
+
+
+def _speaker(el) -> str:
+    name = _plain(el).rstrip(".:").strip()
+    return name.title() if name.isupper() and len(name) > 1 else name
+
+
+_NOTE_OPTIONS = PrepareOptions()
+
+
+def extract_blocks(root, options: PrepareOptions | None = None, *, _nested: bool = False) -> Blocks:
     """Blocks of the document's body in reading order (iterative walk: no recursion limit on deep trees)."""
+    options = options or PrepareOptions()
     body = None
-    for el in root.iter():
-        if localname(el) == "body":
-            body = el
-            break
+    if not _nested:
+        for el in root.iter():
+            if localname(el) == "body":
+                body = el
+                break
     if body is None:
         body = root
     out = Blocks()
     parts: list[str] = []
+    refs: list[tuple[str, str]] = []
     level_stack: list[int] = [0]
+    term: list[str] = []  # a dictionary term (dt) waiting for its definition
 
-    def flush() -> None:
+    def add(text: str, level: int, block_refs: list[tuple[str, str]] | None = None, direction: bool = False) -> None:
+        if term and not level and not direction:
+            joiner = ": " if term[0][-1:].isalnum() else " "
+            text = term.pop() + joiner + text
+        elif term:
+            out.blocks.append(Block(term.pop(), 0))
+        out.blocks.append(Block(text, level, list(block_refs or ()), direction))
+
+    def flush(is_term: bool = False) -> None:
         if not parts:
             return
         raw = "".join(parts)
         parts.clear()
         lines = [_WS.sub(" ", line).strip() for line in raw.split("\n")]
         text = "\n".join(line for line in lines if line)
-        if text:
-            out.blocks.append(Block(text, level_stack[-1]))
+        if text and is_term:
+            if term:
+                out.blocks.append(Block(term.pop(), 0))
+            term.append(" ".join(text.split()))
+        elif text:
+            add(text, level_stack[-1], refs)
+        refs.clear()
 
     walker = etree.iterwalk(body, events=("start", "end"))
     skipping: set = set()
@@ -133,12 +222,46 @@ def extract_blocks(root) -> Blocks:
                 skipping.add(el)
                 walker.skip_subtree()
                 continue
+            ident = el.get("id")
+            if el is not body and _is_note(el):
+                text = _note_text(el)
+                if ident and text:
+                    out.notes[ident] = text
+                skipping.add(el)
+                walker.skip_subtree()
+                continue
+            if _is_ref(el):
+                refs.append((_plain(el).strip("[]()"), el.get("href") or ""))
+                skipping.add(el)
+                walker.skip_subtree()
+                continue
+            if el is not body and _is_direction(el):
+                flush()
+                if options.stage_directions == DirectionsPolicy.SEPARATE:
+                    text = _plain(el)
+                    if text:
+                        add(text, 0, direction=True)
+                if ident:
+                    out.anchors.setdefault(ident, len(out.blocks))
+                skipping.add(el)
+                walker.skip_subtree()
+                continue
+            if name == "table" and el is not body:
+                flush()
+                if ident:
+                    out.anchors.setdefault(ident, len(out.blocks))
+                _table(el, options, out, add)
+                skipping.add(el)
+                walker.skip_subtree()
+                continue
+            if name == "hr":
+                flush()
+                add("* * *", 0)
             if name in BLOCK_TAGS:
                 flush()
                 level_stack.append(HEADING_TAGS.get(name, level_stack[-1]))
             elif name == "br":
                 parts.append("\n")
-            ident = el.get("id")
             if ident:
                 out.anchors.setdefault(ident, len(out.blocks))
             if name == "pre":
@@ -149,11 +272,48 @@ def extract_blocks(root) -> Blocks:
             if el in skipping:
                 skipping.discard(el)
             elif name in BLOCK_TAGS:
-                flush()
+                flush(is_term=name == "dt")
                 level_stack.pop()
                 if name == "pre":
                     pre_depth -= 1
             if el is not body and el.tail:
                 parts.append(el.tail if pre_depth else el.tail.replace("\n", " "))
     flush()
+    if term:
+        out.blocks.append(Block(term.pop(), 0))
     return out
+
+
+def _table(table, options: PrepareOptions, out: Blocks, add) -> None:
+    """A play's lines (speaker cells) as speeches; any other table skipped or read row by row."""
+    rows = [tr for tr in table.iter() if localname(tr) == "tr"]
+    if any(_is_persona(td) for tr in rows for td in tr if localname(td) in ("td", "th")):
+        for tr in rows:
+            cells = [td for td in tr if localname(td) in ("td", "th")]
+            speaker = " ".join(_speaker(td) for td in cells if _is_persona(td) and _plain(td))
+            for td in cells:
+                if _is_persona(td):
+                    continue
+                inner = extract_blocks(td, options, _nested=True)
+                out.notes.update(inner.notes)
+                for b in inner.blocks:
+                    text = b.text
+                    if speaker and not b.direction:
+                        if options.speakers == SpeakersPolicy.ATTACH:
+                            text = f"{speaker}: {text}"
+                        speaker = ""
+                    add(text, 0, b.refs, b.direction)
+        return
+    texts = []
+    for tr in rows:
+        cells = [_plain(td) for td in tr if localname(td) in ("td", "th")]
+        cells = [c for c in cells if c]
+        if cells:
+            texts.append(", ".join(c.rstrip(",;") for c in cells))
+    caption = next((_plain(c) for c in table.iter() if localname(c) == "caption"), "")
+    if options.tables == TablesPolicy.ROWS:
+        for text in ([caption] if caption else []) + texts:
+            add(text if text[-1:] in ".!?" else text + ".", 0)
+    elif texts:
+        out.skipped.append(f"table{' ' + repr(caption[:40]) if caption else ''} ({len(texts)} rows)")
+

@@ -7,12 +7,13 @@ matter); others start sections, joined to the next chapter's title when nothing 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 
 from text_prep.chapters import FRONT_MATTER_MARKERS, join_title, split_chapters
 from text_prep.document import Section, matter_kind
 from text_prep.readers.markup import Block
 
-__all__ = ["blocks_text", "sections_from_blocks"]
+__all__ = ["blocks_text", "resolve_notes", "sections_from_blocks"]
 
 
 def blocks_text(blocks: list[Block]) -> tuple[str, tuple[tuple[int, int], ...]]:
@@ -28,9 +29,42 @@ def blocks_text(blocks: list[Block]) -> tuple[str, tuple[tuple[int, int], ...]]:
     return "\n\n".join(parts), tuple(heads)
 
 
+def _refs(blocks: list[Block]) -> list[tuple[str, str]]:
+    return [r for b in blocks for r in b.refs]
+
+
 def _section(title: str, source: str, blocks: list[Block], matter: str = "") -> Section:
     text, heads = blocks_text(blocks)
-    return Section(title, source, text, heads, matter or matter_kind(title))
+    return Section(title, source, text, heads, matter or matter_kind(title), notes=_refs(blocks))
+
+
+def resolve_notes(sections: list[Section], notes: dict[str, str], key: Callable[[Section, str], str]) -> None:
+    """Replace each section's (label, href) references by (label, note text); unknown targets are dropped."""
+    for sec in sections:
+        out, seen = [], set()
+        for label, href in sec.notes:
+            k = key(sec, href)
+            if k in notes and k not in seen:
+                seen.add(k)
+                out.append((label, notes[k]))
+        sec.notes = out
+
+
+def _assign_refs(text: str, blocks: list[Block], sections: list[Section]) -> None:
+    """References of blocks given to the sections (consecutive slices of ``text``) that hold them."""
+    if not any(b.refs for b in blocks):
+        return
+    starts, pos = [], 0
+    for sec in sections:
+        at = text.find(sec.text, pos) if sec.text else pos
+        starts.append(max(at, 0))
+        pos = max(at, pos)
+    offset = 0
+    for b in blocks:
+        if b.refs:
+            k = max(i for i, st in enumerate([0] + starts[1:]) if st <= offset)
+            sections[k].notes += b.refs
+        offset += len(b.text) + 2
 
 
 def sections_from_blocks(blocks: list[Block], source: str) -> list[Section]:
@@ -42,6 +76,7 @@ def sections_from_blocks(blocks: list[Block], source: str) -> list[Section]:
         found = split_chapters(text, source)
         if len(found) == 1 and not found[0].title:
             found[0].headings = heads
+        _assign_refs(text, blocks, found)
         return found
     chapter = min(repeated)
     for deeper in sorted(lv for lv in repeated if lv > chapter):
@@ -75,5 +110,5 @@ def sections_from_blocks(blocks: list[Block], source: str) -> list[Section]:
         matter = "front matter" if FRONT_MATTER_MARKERS.search(text) else ""
         if all(b.level for b in pre):
             matter = "titlepage"  # only the book's title: the spoken opening says it
-        sections.insert(0, Section("", source, text, heads, matter))
+        sections.insert(0, Section("", source, text, heads, matter, notes=_refs(pre)))
     return sections

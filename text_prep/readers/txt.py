@@ -10,6 +10,7 @@ from text_prep.document import Document
 from text_prep.errors import InputFileError
 from text_prep.gutenberg import body_bounds, header_metadata
 from text_prep.readers.files import decode_text
+from text_prep.types import PrepareOptions
 
 __all__ = ["guess_author", "read_txt", "title_from_path"]
 
@@ -39,7 +40,7 @@ def _guess_title(text: str) -> str:
     return ""
 
 
-def read_txt(path: Path, data: bytes) -> Document:
+def read_txt(path: Path, data: bytes, options: PrepareOptions | None = None) -> Document:
     text = decode_text(data, str(path))
     if not text.strip():
         raise InputFileError(f"no text in file (only whitespace): {str(path)!r}")

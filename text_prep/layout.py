@@ -1,0 +1,233 @@
+"""The pieces of a section, paragraph kind by kind: prose goes to ``chunking``; the rest is laid out here.
+
+Paragraph kinds (the first that fits):
+
+- heading: a span in ``Section.headings``; one piece, ``heading_speech``, pause TITLE.
+- scene break: ``* * *``, ``⁂``, a rule of dashes (an HTML ``<hr/>`` is read as ``* * *``); nothing is
+  spoken and the piece before it ends with ``Pause.SCENE``.
+- pause mark: a paragraph that is only ``[pause 2s]`` or ``<break time="1500ms"/>``; nothing is spoken and the
+  piece before it carries ``pause_ms``.
+- editorial note: a paragraph that is only a bracketed editor's note (``[Illustration: ...]``,
+  ``[Music notation]``, ``[Transcriber's Note: ...]``): not spoken. The same notes inside prose are removed
+  from its speech: one rule for every editorial bracket.
+- table (plain text: most lines hold columns apart by runs of spaces): skipped and reported, or read row by
+  row (``TablesPolicy.ROWS``).
+- verse: lines kept apart: in markup every line break (``<br/>``, Standard Ebooks poems and verse); in plain
+  text a paragraph of short lines. Each line is a piece ending in ``Pause.LINE``, the last in PARAGRAPH.
+- prose: everything else, packed by ``chunking.chunk_section``.
+
+Non-prose paragraphs are blanked (same length, newlines kept) before the prose is chunked, so spans stay
+offsets into the section text. Text that is not spoken joins the span of the piece before it (or after it,
+at the start), so the plan stays lossless.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+from statistics import quantiles
+
+from text_prep.chapters import paragraph_spans
+from text_prep.chunking import chunk_section, split_long
+from text_prep.headings import heading_speech
+from text_prep.normalize import speech_text
+from text_prep.types import HeadingNumbers, Pause, PrepareOptions, TablesPolicy
+
+__all__ = ["EDITORIAL", "MAX_PAUSE_MS", "Part", "pause_ms", "section_pieces", "strip_editorial"]
+
+MAX_PAUSE_MS = 60_000
+
+_BREAK = re.compile(r"^\s*(?:(?:[*⁂∗✱✻❋•·]\s*)+|(?:[-–—_=~]\s*){3,}|(?:[*.]\s+){2,}[*.])\s*$")
+_PAUSE = re.compile(
+    r"^\s*(?:\[\s*pause\s+(?P<a>\d+(?:\.\d+)?)\s*(?P<au>ms|s|secs?|seconds?)?\s*\]"
+    r"|<break\s+time\s*=\s*[\"'](?P<b>\d+(?:\.\d+)?)\s*(?P<bu>ms|s)[\"']\s*/?>)\s*$",
+    re.I,
+)
+_EDITORIAL_WORDS = (
+    r"illustrations?|music(?:al)?(?: notation| score)?|musical notation|footnote|sidenote|side-note|marginal note|"
+    r"transcriber'?s?’?s? notes?|transcriber|editor'?s?’?s? notes?|note|blank page|greek|hebrew|arabic|sanskrit|"
+    r"image|picture|plate|map|figure|fig\.|diagram|chart|table|decoration|ornament|signature|handwritten|"
+    r"handwriting|drawing|photograph|portrait|frontispiece|vignette|tailpiece|headpiece|equation|formula|"
+    r"symbol|seal|stamp|advertisement|cover|page|printer'?s?’?s? mark|logo"
+)
+# An editor's bracket: "[Illustration]", "[Illustration: A boy]", "[Music notation]", "[Greek: ...]".
+EDITORIAL = re.compile(rf"\[\s*_?(?:{_EDITORIAL_WORDS})_?\s*(?:[:.—–-][^\]]*|\s[^\]]*)?\]", re.I)
+_EDITORIAL_PAR = re.compile(rf"^\s*{EDITORIAL.pattern}\s*\.?\s*$", re.I)
+_COLUMNS = re.compile(r"\S(?: {3,}|\t+)\S")
+_CELLS = re.compile(r"(?: {2,}|\t+)")
+
+
+@dataclass
+class Part:
+    """A piece of a section: span, speech, the pause after it and an explicit pause length (0: the kind's)."""
+
+    start: int
+    end: int
+    speech: str
+    pause: Pause
+    pause_ms: int = 0
+
+
+def pause_ms(paragraph: str) -> int | None:
+    """Milliseconds of a pause mark paragraph ("[pause 2s]", '<break time="500ms"/>'), else None."""
+    m = _PAUSE.match(paragraph)
+    if not m:
+        return None
+    value, unit = (m.group("a"), m.group("au")) if m.group("a") else (m.group("b"), m.group("bu"))
+    ms = float(value) * (1 if (unit or "s").lower() == "ms" else 1000)
+    return max(1, min(MAX_PAUSE_MS, round(ms)))
+
+
+def strip_editorial(text: str) -> str:
+    return EDITORIAL.sub(" ", text)
+
+
+def _wrap_width(text: str) -> int:
+    lengths = [len(line.strip()) for line in text.split("\n") if len(line.strip()) > 20]
+    if len(lengths) < 10:
+        return 0
+    return int(quantiles(lengths, n=10)[8])
+
+
+def _short_lines(lines: list[str], wrap: int) -> bool:
+    """Plain-text verse: two or more lines, all clearly shorter than the wrapped prose around them."""
+    if len(lines) < 2 or wrap < 50:
+        return False
+    longest = max(len(x.strip()) for x in lines)
+    return longest < 0.8 * wrap and sum(1 for x in lines if x.strip()[:1].isupper() or x.startswith(" ")) * 2 \
+        >= len(lines)
+
+
+def _mask(text: str, spans: list[tuple[int, int]]) -> str:
+    if not spans:
+        return text
+    out, pos = [], 0
+    for a, b in sorted(spans):
+        out.append(text[pos:a])
+        out.append(re.sub(r"[^\n]", " ", text[a:b]))
+        pos = b
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _line_parts(text: str, a: int, b: int, max_chars: int, language: str, cells: bool) -> list[Part]:
+    parts: list[Part] = []
+    for m in re.finditer(r"[^\n]*\S[^\n]*", text[a:b]):
+        la, lb = a + m.start(), a + m.end()
+        while text[la] in " \t":
+            la += 1
+        for sa, sb in split_long(text, la, lb, max_chars) if lb - la > max_chars else [(la, lb)]:
+            line = text[sa:sb]
+            if cells:
+                line = ", ".join(c for c in _CELLS.split(line.strip()) if c) + "."
+            speech = speech_text(strip_editorial(line) if "[" in line else line, language)
+            if not speech:
+                if parts:
+                    parts[-1].end = sb
+                continue
+            if parts and len(parts[-1].speech.split()) == 1 and parts[-1].pause == Pause.LINE:
+                prev = parts.pop()  # a one-word line joins the next: a lone word makes poor speech
+                sa, speech = prev.start, f"{prev.speech} {speech}"
+            parts.append(Part(sa, sb, speech, Pause.LINE))
+    if parts:
+        parts[-1].pause = Pause.PARAGRAPH
+    return parts
+
+
+def section_pieces(text: str, headings: tuple[tuple[int, int], ...], max_chars: int, language: str,
+                   options: PrepareOptions, wrapped: bool = False,
+                   letters: bool = False) -> tuple[list[Part], list[str]]:
+    """Parts of a section in order, and notes for ``Book.skipped`` (e.g. "table (5 rows)")."""
+    own: list[Part] = []
+    silent: list[tuple[int, int, Pause | None, int]] = []  # (start, end, pause for the piece before, ms)
+    masked: list[tuple[int, int]] = []
+    notes: list[str] = []
+    numbers = HeadingNumbers(options.heading_numbers)
+    head_ends = dict(headings)
+    for ha, hb in headings:
+        masked.append((ha, hb))
+        speech = heading_speech(text[ha:hb], language, numbers=numbers, letters=letters)
+        if speech:
+            own.append(Part(ha, hb, speech, Pause.TITLE))
+        else:
+            silent.append((ha, hb, None, 0))
+    wrap = -1
+    covered = 0  # end of the last heading span
+    for a, b in paragraph_spans(text):
+        if a in head_ends:
+            covered = head_ends[a]
+        if a < covered:
+            continue
+        par = text[a:b]
+        first = par.lstrip()[:1]
+        if first in "*⁂∗✱✻❋•·-–—_=~." and _BREAK.match(par):
+            masked.append((a, b))
+            silent.append((a, b, Pause.SCENE, 0))
+            continue
+        if first in "[<":
+            ms = pause_ms(par)
+            if ms is not None:
+                masked.append((a, b))
+                silent.append((a, b, None, ms))
+                continue
+            if first == "[" and _EDITORIAL_PAR.match(par):
+                masked.append((a, b))
+                silent.append((a, b, None, 0))
+                continue
+        if "\n" not in par:
+            continue
+        lines = par.split("\n")
+        if wrapped and len(lines) >= 2 and sum(1 for x in lines if _COLUMNS.search(x.strip())) * 2 >= len(lines) \
+                and len(lines) >= 3:
+            masked.append((a, b))
+            if options.tables == TablesPolicy.ROWS:
+                own += _line_parts(text, a, b, max_chars, language, cells=True)
+            else:
+                silent.append((a, b, None, 0))
+                notes.append(f"table ({len(lines)} rows)")
+            continue
+        if not options.verse_lines:
+            continue
+        if wrapped:
+            if wrap < 0:
+                wrap = _wrap_width(text)
+            if not _short_lines(lines, wrap):
+                continue
+        masked.append((a, b))
+        own += _line_parts(text, a, b, max_chars, language, cells=False)
+
+    parts = [Part(p.start, p.end, p.speech, p.pause) for p in chunk_section(_mask(text, masked), (), max_chars,
+                                                                              language)]
+    if parts and parts[-1].pause == Pause.CHAPTER:
+        parts[-1].pause = Pause.PARAGRAPH  # chunking marks its last piece; the section may go on
+    for p in parts:
+        if "[" in text[p.start:p.end] and EDITORIAL.search(text, p.start, p.end):
+            p.speech = speech_text(strip_editorial(text[p.start:p.end]), language)
+            if not p.speech:
+                silent.append((p.start, p.end, None, 0))
+    parts = [p for p in parts if p.speech] + own
+    parts.sort(key=lambda p: p.start)
+    _absorb(parts, silent)
+    if parts:
+        parts[-1].pause = Pause.CHAPTER
+    return parts, notes
+
+
+def _absorb(parts: list[Part], silent: list[tuple[int, int, Pause | None, int]]) -> None:
+    """Unspoken paragraphs join the piece before them (or the first piece, at the start); pauses carried over."""
+    if not parts:
+        return
+    starts = [p.start for p in parts]
+    for a, b, pause, ms in sorted(silent):
+        k = bisect.bisect_right(starts, a) - 1
+        if k < 0:
+            parts[0].start = min(parts[0].start, a)
+            starts[0] = parts[0].start
+            continue
+        p = parts[k]
+        p.end = max(p.end, b)
+        if pause is not None and p.pause != Pause.TITLE:
+            p.pause = pause
+        if ms:
+            p.pause_ms = max(p.pause_ms, ms)
