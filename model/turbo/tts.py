@@ -1,0 +1,203 @@
+"""``TurboTTS``: the Turbo facade with the public surface of ``model.tts.TTS``.
+
+    tts = TurboTTS.load("ResembleAI/chatterbox-turbo", device="auto")   # or a local folder in that layout
+    voice = tts.prepare_voice(wav, sample_rate)                         # or tts.builtin_voice() / tts.load_voice(p)
+    wavs = tts.synthesize(texts, voice, TurboParams(), seeds)           # float32 mono 24 kHz, one per text
+
+Per batch: the voice prefix [speaker | <= 375 prompt tokens] is encoded once; T3 decodes the ragged batch
+(``model.turbo.generate``, no CFG); each row is cut to its runaway cap, cleaned and given three silence
+tokens; the meanflow S3Gen (2 steps) renders the batch; the Perth watermark is applied when available.
+Texts are grouped by length into batches of ``batch_size``; a text's audio depends only on its text, voice,
+parameters and seed. Texts reach the tokenizer as given: paralinguistic tags (``[laugh]`` ...) become their
+tokens; strip them beforehand with ``model.turbo.tags.apply_tags(text, keep=False)`` when they are not wanted.
+``params`` may be a ``TurboParams`` or the engine-wide ``SynthesisParams`` (mapped by
+``TurboParams.from_synthesis``).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from model.device import configure_backends, resolve_device, resolve_dtype
+from model.errors import ModelError
+from model.s3gen.load import load_s3gen
+from model.turbo.checkpoint import TURBO_REPO, resolve_turbo_checkpoint
+from model.turbo.generate import TurboDecodeParams, clean_tokens, generate_raw
+from model.turbo.params import TurboParams
+from model.turbo.t3 import TurboT3, load_turbo_t3
+from model.turbo.tokenizer import TurboTokenizer
+from model.turbo.voice import prepare_turbo_voice
+from model.voice.prepare import VoiceModels
+from model.voice.voice import Voice
+from model.watermark import Watermarker
+from model.weights import read_state_dict
+
+__all__ = ["TurboTTS", "TurboParams", "SAMPLE_RATE"]
+
+log = logging.getLogger(__name__)
+
+SAMPLE_RATE = 24_000
+_S3GEN_SEED_SALT = 0x5EED_5EED  # S3Gen's noise comes from a stream apart from T3's sampling stream
+PARTS = ("voice", "synthesis")
+
+
+class TurboTTS:
+    """One loaded Chatterbox-Turbo: T3, meanflow S3Gen, voice networks, tokenizer, built-in voice (or some: ``parts``)."""
+
+    sample_rate = SAMPLE_RATE
+    variant = "turbo"
+
+    def __init__(self, *, t3: TurboT3 | None, s3gen, voice_models: VoiceModels | None,
+                 tokenizer: TurboTokenizer | None, builtin: Voice | None, model_id: str, device: torch.device,
+                 dtype: torch.dtype, watermarker: Watermarker | None, default_batch_size: int = 8) -> None:
+        self.t3, self.s3gen, self.voice_models, self.tokenizer = t3, s3gen, voice_models, tokenizer
+        self._builtin = builtin
+        self.model_id, self.device, self.dtype = model_id, device, dtype
+        self.watermarker = watermarker
+        self.default_batch_size = default_batch_size
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        return tuple(p for p, ok in (("voice", self.voice_models is not None),
+                                     ("synthesis", self.t3 is not None and self.s3gen is not None)) if ok)
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        """The paralinguistic tags this checkpoint's tokenizer defines (empty without the synthesis part)."""
+        return self.tokenizer.tags if self.tokenizer is not None else ()
+
+    @classmethod
+    def load(cls, source: str | Path = TURBO_REPO, *, revision: str | None = None, device: str = "auto",
+             dtype: str | None = None, watermark: bool = True, batch_size: int = 8,
+             parts: tuple[str, ...] = PARTS) -> TurboTTS:
+        """Load a local Turbo folder or the Turbo repo (cached); every part strictly (see ``model.tts.TTS.load``)."""
+        from model.voice.prepare import read_voice_keys
+
+        parts = tuple(dict.fromkeys(parts))
+        if not parts or any(p not in PARTS for p in parts):
+            raise ModelError(f"parts must be a non-empty subset of {PARTS}, got {parts!r}")
+        ck = resolve_turbo_checkpoint(source, revision)
+        ck.require(*(["t3", "s3gen"] if "synthesis" in parts else []), *(["ve", "s3gen"] if "voice" in parts else []))
+        dev = resolve_device(device)
+        dt = resolve_dtype(dtype, dev)
+        configure_backends(dev)
+        t3 = s3gen = tokenizer = voice_models = None
+        if "synthesis" in parts:
+            t3 = load_turbo_t3(ck.file("t3"), dev, dt)
+            tokenizer = TurboTokenizer(ck.path)
+            if tokenizer.vocab_size > t3.cfg.text_vocab:
+                raise ModelError(f"{ck.path}: tokenizer of {tokenizer.vocab_size} ids for a T3 text table of "
+                                 f"{t3.cfg.text_vocab}")
+            # S3Gen stays float32, as for the original model
+            s3gen, voice_parts = load_s3gen(ck.file("s3gen"), dev, torch.float32)
+            if not s3gen.meanflow:
+                raise ModelError(f"{ck.file('s3gen')}: not a meanflow S3Gen (no time_embed_mixer)")
+            voice_sds = (voice_parts["tokenizer"], voice_parts["speaker_encoder"]) if "voice" in parts else None
+            del voice_parts
+        else:
+            voice_sds = read_voice_keys(ck.file("s3gen"))
+        if voice_sds is not None:
+            voice_models = VoiceModels.from_state_dicts(read_state_dict(ck.file("ve")), *voice_sds, dev,
+                                                        source=str(ck.file("s3gen")))
+            del voice_sds
+        builtin = Voice.load(ck.file("conds"), device=dev) if "conds" in ck.files else None
+        wm = Watermarker.create() if watermark else None
+        log.info("model %s loaded on %s (%s; %s)%s", ck.model_id, dev, dt, " and ".join(parts),
+                 ", watermarking" if wm else "")
+        return cls(t3=t3, s3gen=s3gen, voice_models=voice_models, tokenizer=tokenizer, builtin=builtin,
+                   model_id=ck.model_id, device=dev, dtype=dt, watermarker=wm, default_batch_size=batch_size)
+
+    # ----------------------------------------------------------------------------------------- voices
+    def builtin_voice(self) -> Voice:
+        if self._builtin is None:
+            raise ModelError(f"checkpoint {self.model_id} has no built-in voice (conds.pt); pass a reference clip")
+        return self._builtin
+
+    def prepare_voice(self, wav: np.ndarray | torch.Tensor, sample_rate: int) -> Voice:
+        """A reusable Turbo voice from a mono float clip longer than 5 s (VoiceError for unusable clips)."""
+        if self.voice_models is None:
+            raise ModelError(f"model {self.model_id} was loaded without its voice networks (parts={self.parts}); "
+                             "it cannot prepare voices from clips")
+        return prepare_turbo_voice(wav, sample_rate, self.voice_models)
+
+    def load_voice(self, path: str | Path) -> Voice:
+        return Voice.load(path, device=self.device)
+
+    # ------------------------------------------------------------------------------------- synthesis
+    def synthesize(self, texts: list[str], voice: Voice, params=None, seeds: list[int] | None = None,
+                   batch_size: int | None = None) -> list[np.ndarray]:
+        """One float32 mono 24 kHz waveform per text; ``seeds[i]`` makes text i reproducible."""
+        if self.t3 is None or self.s3gen is None:
+            raise ModelError(f"model {self.model_id} was loaded for preparing voices only (parts={self.parts}); "
+                             "load it with the synthesis part to synthesize")
+        p = TurboParams.from_synthesis(params) if params is not None else TurboParams()
+        p.validate()
+        seeds = [0] * len(texts) if seeds is None else [int(s) for s in seeds]
+        if len(seeds) != len(texts):
+            raise ModelError(f"{len(seeds)} seeds for {len(texts)} texts")
+        for i, t in enumerate(texts):
+            if not isinstance(t, str) or not t.strip():
+                raise ModelError(f"text {i} is empty")
+        batch_size = batch_size or self.default_batch_size
+        if batch_size < 1:
+            raise ModelError(f"batch size must be >= 1, got {batch_size}")
+        n_prompt = voice.cond_prompt_speech_tokens.numel()
+        if n_prompt > self.t3.cfg.prompt_len:
+            raise ModelError(f"voice has a {n_prompt}-token speech prompt; Turbo takes at most {self.t3.cfg.prompt_len}")
+        voice = voice.to(self.device)
+        ids = [torch.tensor(self.tokenizer.encode(t), dtype=torch.long) for t in texts]
+        cond = self.t3.encode_cond(voice.speaker_emb, voice.cond_prompt_speech_tokens)  # (1, 1 + P, D)
+        order = sorted(range(len(texts)), key=lambda i: ids[i].numel())
+        out: list[np.ndarray | None] = [None] * len(texts)
+        for start in range(0, len(order), batch_size):
+            group = order[start:start + batch_size]
+            wavs = self._synthesize_batch([ids[i] for i in group], [texts[i] for i in group], cond, voice, p,
+                                          [seeds[i] for i in group])
+            for i, w in zip(group, wavs, strict=True):
+                out[i] = w
+        return out  # type: ignore[return-value]
+
+    @torch.inference_mode()
+    def _synthesize_batch(self, ids: list[torch.Tensor], texts: list[str], cond: torch.Tensor, voice: Voice,
+                          p: TurboParams, seeds: list[int]) -> list[np.ndarray]:
+        tokens = self._speech_tokens(ids, texts, cond, p, seeds)
+        gens = [torch.Generator(device=self.s3gen.device).manual_seed((s ^ _S3GEN_SEED_SALT) & (2**63 - 1))
+                for s in seeds]
+        wavs = self.s3gen.synthesize(tokens, voice.gen, n_steps=p.n_flow_steps, generators=gens)
+        waves = []
+        for w in wavs:
+            x = w.float().cpu().numpy()
+            waves.append(self.watermarker.apply(x, SAMPLE_RATE) if self.watermarker else x)
+        return waves
+
+    def _speech_tokens(self, ids: list[torch.Tensor], texts: list[str], cond: torch.Tensor, p: TurboParams,
+                       seeds: list[int]) -> list[torch.Tensor]:
+        """T3 up to the batch's largest runaway cap; each row cut to its own cap before cleaning."""
+        caps = [p.token_cap(t) for t in texts]
+        decode = TurboDecodeParams(temperature=p.temperature, top_k=p.top_k, top_p=p.top_p,
+                                   repetition_penalty=p.repetition_penalty, max_new_tokens=max(caps))
+        raw = generate_raw(self.t3, ids, cond, decode, seeds)
+        stop = self.t3.cfg.stop_speech
+        out = []
+        for i, cap in enumerate(caps):
+            row = raw.tokens[i, :cap]
+            if not bool((row == stop).any()):
+                words = " ".join(texts[i].split()[:6])
+                log.warning("speech of %r... reached its cap of %d tokens (%.1f s) without stopping: likely a "
+                            "runaway (seed %d)", words, cap, cap / 25, seeds[i])
+            out.append(clean_tokens(row, self.t3.cfg))
+        return out
+
+    def release(self) -> None:
+        """Free per-job memory (allocator caches); the weights stay loaded."""
+        import gc
+
+        gc.collect()
+        if self.device.type == "cuda":
+            torch.cuda.empty_cache()
+        elif self.device.type == "mps":
+            torch.mps.empty_cache()
