@@ -193,14 +193,38 @@ def _size_sections(text: str, start: int, end: int, source: str) -> list[Section
     return out
 
 
+_BY_LINE = re.compile(r"^\s*(?:by|BY|By)(?:\s+\S.*)?$")
+
+
+def _title_block(pre: str) -> bool:
+    """Title and author lines (a title page): few short lines, none of them prose."""
+    lines = [ln.strip() for ln in pre.strip().split("\n") if ln.strip()]
+    if not lines or len(lines) > 12 or len(pre.strip()) > 600 or any(len(ln) > 80 for ln in lines):
+        return False
+    prose = sum(1 for ln in lines if len(ln.split()) > 10 or re.search(r"[a-z][.!?][\"”’]?\s+[A-Z]", ln))
+    return prose == 0
+
+
 def _preamble_matter(pre: str) -> str:
     """Front matter kind of the text before the first heading: '' when it reads like part of the book."""
     if FRONT_MATTER_MARKERS.search(pre):
         return "front matter"
-    pars = [pre[a:b] for a, b in paragraph_spans(pre)]
-    if len(pars) <= 6 and len(pre.strip()) <= 400 and all("\n" not in p and len(p) <= 80 for p in pars):
+    if _title_block(pre):
         return "titlepage"  # title and author lines: the spoken opening says them
     return ""
+
+
+def _opening_title_block(text: str, pars: list[tuple[int, int]]) -> int:
+    """End of a title block (title lines with a by-line) that opens a text without headings, else 0."""
+    end = 0
+    for k, (a, b) in enumerate(pars[:4]):
+        lines = text[a:b].split("\n")
+        if any(_BY_LINE.match(ln) for ln in lines):
+            end = b
+            if _title_block(text[pars[0][0]:end]) and k + 1 < len(pars):
+                return end
+            return 0
+    return 0
 
 
 def split_chapters(text: str, source: str, start: int = 0, end: int | None = None) -> list[Section]:
@@ -214,6 +238,9 @@ def split_chapters(text: str, source: str, start: int = 0, end: int | None = Non
     heads = _drop_contents(text, _find_headings(text, pars))
     heads, inner = _chapter_level(heads)
     if not heads:
+        cut = _opening_title_block(text, pars)
+        if cut:
+            return [Section("", source, text[start:cut], matter="titlepage"), *_size_sections(text, cut, end, source)]
         return _size_sections(text, start, end, source)
     sections: list[Section] = []
     pre = text[start:heads[0].start]

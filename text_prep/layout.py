@@ -10,8 +10,8 @@ Paragraph kinds (the first that fits):
 - editorial note: a paragraph that is only a bracketed editor's note (``[Illustration: ...]``,
   ``[Music notation]``, ``[Transcriber's Note: ...]``): not spoken. The same notes inside prose are removed
   from its speech: one rule for every editorial bracket.
-- table (plain text: most lines hold columns apart by runs of spaces): skipped and reported, or read row by
-  row (``TablesPolicy.ROWS``).
+- table (plain text: most lines hold columns apart by runs of spaces): read row by row, or skipped and
+  reported, as ``tables.read_rows`` decides.
 - verse: lines kept apart: in markup every line break (``<br/>``, Standard Ebooks poems and verse); in plain
   text a paragraph of short lines. Each line is a piece ending in ``Pause.LINE``, the last in PARAGRAPH.
 - prose: everything else, packed by ``chunking.chunk_section``.
@@ -32,7 +32,8 @@ from text_prep.chapters import paragraph_spans
 from text_prep.chunking import chunk_section, split_long
 from text_prep.headings import heading_speech
 from text_prep.normalize import speech_text
-from text_prep.types import HeadingNumbers, Pause, PrepareOptions, TablesPolicy
+from text_prep.tables import read_rows, row_speech
+from text_prep.types import HeadingNumbers, Pause, PrepareOptions
 
 __all__ = ["EDITORIAL", "MAX_PAUSE_MS", "Part", "pause_ms", "section_pieces", "strip_editorial"]
 
@@ -86,7 +87,7 @@ def strip_editorial(text: str) -> str:
 def _wrap_width(text: str) -> int:
     lengths = [len(line.strip()) for line in text.split("\n") if len(line.strip()) > 20]
     if len(lengths) < 10:
-        return 0
+        return 72  # too little text to measure: the usual wrapping width
     return int(quantiles(lengths, n=10)[8])
 
 
@@ -95,8 +96,8 @@ def _short_lines(lines: list[str], wrap: int) -> bool:
     if len(lines) < 2 or wrap < 50:
         return False
     longest = max(len(x.strip()) for x in lines)
-    return longest < 0.8 * wrap and sum(1 for x in lines if x.strip()[:1].isupper() or x.startswith(" ")) * 2 \
-        >= len(lines)
+    starts = sum(1 for x in lines if x.strip()[:1].isupper() or x.strip()[:1] in "\"“‘'(" or x.startswith(" "))
+    return longest < 0.8 * wrap and starts * 3 >= len(lines) * 2
 
 
 def _mask(text: str, spans: list[tuple[int, int]]) -> str:
@@ -120,7 +121,7 @@ def _line_parts(text: str, a: int, b: int, max_chars: int, language: str, cells:
         for sa, sb in split_long(text, la, lb, max_chars) if lb - la > max_chars else [(la, lb)]:
             line = text[sa:sb]
             if cells:
-                line = ", ".join(c for c in _CELLS.split(line.strip()) if c) + "."
+                line = row_speech(_CELLS.split(line.strip()))
             speech = speech_text(strip_editorial(line) if "[" in line else line, language)
             if not speech:
                 if parts:
@@ -181,7 +182,7 @@ def section_pieces(text: str, headings: tuple[tuple[int, int], ...], max_chars: 
         if wrapped and len(lines) >= 2 and sum(1 for x in lines if _COLUMNS.search(x.strip())) * 2 >= len(lines) \
                 and len(lines) >= 3:
             masked.append((a, b))
-            if options.tables == TablesPolicy.ROWS:
+            if read_rows([_CELLS.split(x.strip()) for x in lines], options.tables):
                 own += _line_parts(text, a, b, max_chars, language, cells=True)
             else:
                 silent.append((a, b, None, 0))

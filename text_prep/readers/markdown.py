@@ -18,6 +18,7 @@ from text_prep.readers.txt import guess_author, title_from_path
 __all__ = ["read_markdown"]
 
 _FRONT = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*\n", re.S)
+_BREAK = re.compile(r"<break\s+time\s*=\s*[\"']\s*(\d+(?:\.\d+)?)\s*(ms|s)\s*[\"']\s*/?>", re.I)
 _FIELD = re.compile(r"^(title|author|lang|language)[ \t]*:[ \t]*(.+)$", re.M | re.I)
 
 
@@ -25,7 +26,11 @@ def _inline_text(token) -> str:
     out = []
     for child in token.children or ():
         if child.type in ("text", "code_inline", "html_inline"):
-            out.append(child.content if child.type != "html_inline" else "")
+            if child.type == "html_inline":
+                m = _BREAK.fullmatch(child.content.strip())
+                out.append(f"[pause {m.group(1)}{m.group(2).lower()}]" if m else "")
+            else:
+                out.append(child.content)
         elif child.type in ("softbreak", "hardbreak"):
             out.append("\n")
     return "".join(out)
@@ -47,6 +52,10 @@ def _blocks(text: str) -> list[Block]:
                 blocks.append(Block(content, level))
         elif tok.type in ("fence", "code_block") and tok.content.strip():
             blocks.append(Block(tok.content.strip("\n"), 0))
+        elif tok.type == "hr":
+            blocks.append(Block("* * *", 0))  # a thematic break is a scene break
+        elif tok.type == "html_block":
+            blocks += [Block(f"[pause {m.group(1)}{m.group(2).lower()}]", 0) for m in _BREAK.finditer(tok.content)]
     return blocks
 
 
@@ -61,6 +70,8 @@ def read_markdown(path: Path, data: bytes, options: PrepareOptions | None = None
         text = text[m.end():]
     blocks = _blocks(text)
     sections = sections_from_blocks(blocks, path.name)
+    for sec in sections:
+        sec.wrapped = True  # soft line breaks: wrapping, except in verse (see layout)
     title = meta.get("title") or ""
     if not title:
         firsts = [b for b in blocks[:3] if b.level == 1]

@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from lxml import etree
 from lxml import html as lxml_html
 
-from text_prep.types import DirectionsPolicy, PrepareOptions, SpeakersPolicy, TablesPolicy
+from text_prep.tables import read_rows, row_speech
+from text_prep.types import DirectionsPolicy, PrepareOptions, SpeakersPolicy
 
-__all__ = ["Block", "Blocks", "extract_blocks", "parse_markup", "tokens"]
+__all__ = ["Block", "Blocks", "extract_blocks", "note_at", "parse_markup", "tokens"]
 
 _DOCTYPE = re.compile(r"<!DOCTYPE(?:[^\[>]*\[[\s\S]*?\])?[^>]*>", re.I)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
@@ -134,10 +135,21 @@ def _is_note(el) -> bool:
     return bool((tokens(el, "type") | tokens(el, "role")) & NOTE_TYPES) or bool(_classes(el) & _NOTE_CLASSES)
 
 
+_REF_CLASSES = {"fnanchor", "noteref", "citation", "footnote-ref", "fnref", "footnoteref"}
+_NOTE_TARGET = re.compile(r"#(?:.*(?:foot|end)?note|fn|ftn|endnote)", re.I)
+_MARKER = re.compile(r"^\s*[\[(]?\s*(?:\d{1,4}|[a-zA-Z]|[*†‡§]{1,3})\s*[\])]?\s*$")
+
+
 def _is_ref(el) -> bool:
+    """A reference to a note: epub noteref, Gutenberg ``a.fnanchor``/``a.citation``, or a marker linking to one."""
     if (tokens(el, "type") | tokens(el, "role")) & _REF_TYPES:
         return True
-    return localname(el) == "a" and "fnanchor" in _classes(el)
+    if localname(el) != "a":
+        return False
+    if _classes(el) & _REF_CLASSES:
+        return True
+    href = el.get("href") or ""
+    return bool(_NOTE_TARGET.match(href)) and bool(_MARKER.match(_plain(el)))
 
 
 def _is_direction(el) -> bool:
@@ -162,6 +174,17 @@ def _note_text(el) -> str:
         parts.append(block.text)
     text = "\n\n".join(parts).replace("↩", "").strip()
     return re.sub(r"^\s*(?:\[\w{1,4}\]|\(\w{1,4}\)|\d{1,4}\.)\s*", "", text)
+
+
+def note_at(root, ident: str) -> str:
+    """Text of the note whose element (or the anchor at its start) has id or name ``ident``; '' if none."""
+    for el in root.iter():
+        if el.get("id") == ident or (localname(el) == "a" and el.get("name") == ident):
+            node = el
+            while node is not None and localname(node) not in BLOCK_TAGS:
+                node = node.getparent()
+            return _note_text(node) if node is not None and localname(node) != "body" else ""
+    return ""
 
 
 def _speaker(el) -> str:
@@ -304,16 +327,12 @@ def _table(table, options: PrepareOptions, out: Blocks, add) -> None:
                         speaker = ""
                     add(text, 0, b.refs, b.direction)
         return
-    texts = []
-    for tr in rows:
-        cells = [_plain(td) for td in tr if localname(td) in ("td", "th")]
-        cells = [c for c in cells if c]
-        if cells:
-            texts.append(", ".join(c.rstrip(",;") for c in cells))
+    cells = [[c for c in (_plain(td) for td in tr if localname(td) in ("td", "th")) if c] for tr in rows]
+    cells = [r for r in cells if r]
     caption = next((_plain(c) for c in table.iter() if localname(c) == "caption"), "")
-    if options.tables == TablesPolicy.ROWS:
-        for text in ([caption] if caption else []) + texts:
-            add(text if text[-1:] in ".!?" else text + ".", 0)
-    elif texts:
-        out.skipped.append(f"table{' ' + repr(caption[:40]) if caption else ''} ({len(texts)} rows)")
+    if read_rows(cells, options.tables):
+        for text in ([row_speech([caption])] if caption else []) + [row_speech(r) for r in cells]:
+            add(text, 0)
+    elif cells:
+        out.skipped.append(f"table{' ' + repr(caption[:40]) if caption else ''} ({len(cells)} rows)")
 

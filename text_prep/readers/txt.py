@@ -47,6 +47,8 @@ def read_txt(path: Path, data: bytes, options: PrepareOptions | None = None) -> 
     start, end, found = body_bounds(text)
     meta = header_metadata(text[:start]) if found else {}
     sections = split_chapters(text, path.name, start, end)
+    for sec in sections:
+        sec.wrapped = True  # line ends inside a paragraph are wrapping, except in verse (see layout)
     body = text[start:end]
     title = meta.get("title") or (_guess_title(body) if not found else "") or title_from_path(path)
     author = meta.get("author") or guess_author(body)
