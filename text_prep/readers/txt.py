@@ -9,6 +9,7 @@ from text_prep.chapters import is_heading_line, split_chapters
 from text_prep.document import Document
 from text_prep.errors import InputFileError
 from text_prep.gutenberg import body_bounds, header_metadata
+from text_prep.notes import plain_text_notes
 from text_prep.readers.files import decode_text
 from text_prep.types import PrepareOptions
 
@@ -52,4 +53,6 @@ def read_txt(path: Path, data: bytes, options: PrepareOptions | None = None) -> 
     body = text[start:end]
     title = meta.get("title") or (_guess_title(body) if not found else "") or title_from_path(path)
     author = meta.get("author") or guess_author(body)
-    return Document(title, author, meta.get("language", ""), sections)
+    doc = Document(title, author, meta.get("language", ""), sections)
+    plain_text_notes(doc)
+    return doc
