@@ -20,7 +20,6 @@ from text_prep.types import Pause
 
 __all__ = ["SPEECH_MAX", "Piece", "chunk_section", "split_long"]
 
-_CLAUSE = re.compile(r"[,;:)\]—–](?=\s)|\s[-–—]\s|—|--")
 # Longest speech text of a chunk: about 40 s of narration, the model's 1000 speech-token cap. Display text
 # is limited by max_chars; speech can be much longer ("1,234,567" or a table of figures), so it is checked too.
 SPEECH_MAX = 600
@@ -34,32 +33,123 @@ class Piece:
     pause: Pause
 
 
-def split_long(text: str, a: int, b: int, max_chars: int) -> list[tuple[int, int]]:
-    """Spans covering ``text[a:b]`` (whitespace trimmed at cuts), none longer than ``max_chars``."""
-    out: list[tuple[int, int]] = []
-    pos = a
-    while b - pos > max_chars:
-        limit = pos + max_chars
-        window = text[pos:limit + 1]
-        cut = -1
-        for m in _CLAUSE.finditer(window):
-            if m.end() >= max_chars // 4 and pos + m.end() <= limit:
-                cut = pos + m.end()
-        if cut < 0:
-            ws = max(window.rfind(" ", 1), window.rfind("\n", 1), window.rfind("\t", 1))
-            cut = pos + ws if ws > 0 else limit
-        end = cut
-        while end > pos and text[end - 1].isspace():
+# Cut points inside a sentence, strongest first: what a narrator would pause at. Weights are costs.
+_CUTS = re.compile(r"(;)(?=\s)|(:)(?=\s)|(\s[-–—]\s|—|--|–(?=\s))|([)\]])(?=\s)|(,)(?=\s)")
+_CUT_WEIGHTS = (0.0, 1.0, 2.0, 3.0, 4.0)  # semicolon, colon, dash, closing bracket, comma
+_WORD_WEIGHT = 12.0
+_CONJUNCTION = re.compile(r"\s(?=(?:and|but|or|nor|for|yet|so|which|who|whom|whose|that|where|when|while|"
+                          r"because|although|though|if|unless|until|as)\b)")
+_CONJUNCTION_WEIGHT = 8.0
+_FORCED_WEIGHT = 100.0
+_SHORT_PENALTY = 40.0  # a piece under a third of the limit
+# Sentences longer than this many limits are first cut greedily into blocks (keeps the search linear).
+_BLOCK_LIMITS = 24
+
+
+def _candidates(text: str, a: int, b: int) -> list[tuple[int, int, float]]:
+    """(end of a piece, start of the next, cost) for every place ``text[a:b]`` may be cut, in order."""
+    found: dict[int, tuple[int, float]] = {}
+
+    def add(end: int, weight: float) -> None:
+        nxt = end
+        while nxt < b and text[nxt].isspace():
+            nxt += 1
+        while end > a and text[end - 1].isspace():
             end -= 1
-        if end <= pos:
-            end = cut = limit
-        out.append((pos, end))
-        pos = cut
-        while pos < b and text[pos].isspace():
-            pos += 1
-    if pos < b:
-        out.append((pos, b))
+        if a < end and nxt < b and (end not in found or found[end][1] > weight):
+            found[end] = (nxt, weight)
+
+    for m in re.finditer(r"\s+", text[a:b]):
+        add(a + m.start(), _WORD_WEIGHT)
+    for m in _CONJUNCTION.finditer(text, a, b):
+        add(m.start(), _CONJUNCTION_WEIGHT)
+    for m in _CUTS.finditer(text, a, b):
+        kind = next(i for i in range(5) if m.group(i + 1) is not None)
+        add(m.end() if kind != 2 or not m.group(3)[0].isspace() else m.end(), _CUT_WEIGHTS[kind])
+    return [(end, nxt, w) for end, (nxt, w) in sorted(found.items())]
+
+
+def _with_forced(cands: list[tuple[int, int, float]], a: int, b: int,
+                 max_chars: int) -> list[tuple[int, int, float]]:
+    """Hard cuts every ``max_chars`` inside stretches with no cut point (a "word" longer than the limit)."""
+    out: list[tuple[int, int, float]] = []
+    prev = a
+    for c in [*cands, (b, b, 0.0)]:
+        while c[0] - prev > max_chars:
+            prev += max_chars
+            out.append((prev, prev, _FORCED_WEIGHT))
+        if c[0] < b:
+            out.append(c)
+        prev = c[1]
     return out
+
+
+def _balanced(text: str, a: int, b: int, max_chars: int) -> list[tuple[int, int]]:
+    """Fewest pieces of at most ``max_chars``; among those, cuts at the strongest boundaries with pieces of
+    similar length (no piece under a third of the limit while another cut avoids it)."""
+    cands = _with_forced(_candidates(text, a, b), a, b, max_chars)
+    n_min = -(-(b - a) // max_chars)
+    target = (b - a) / n_min
+    third = max_chars / 3
+
+    def piece_cost(length: int) -> float:
+        cost = 3.0 * ((length - target) / max_chars) ** 2
+        return cost + _SHORT_PENALTY * (1 - length / third) if length < third else cost
+
+    # best[j]: (pieces, cost, previous index) of the best cutting of text[a:cands[j].end]; -1 is the start.
+    starts = [a] + [nxt for _, nxt, _ in cands]
+    best: list[tuple[int, float, int]] = []
+    lo = 0
+    for j, (end, _, weight) in enumerate(cands):
+        while starts[lo] < end - max_chars:
+            lo += 1
+        choice = None
+        for i in range(lo, j + 1):  # piece starts at starts[i] (i == 0: the sentence start)
+            if i > 0 and best[i - 1][0] < 0:
+                continue
+            prev = (0, 0.0) if i == 0 else best[i - 1][:2]
+            option = (prev[0] + 1, prev[1] + weight + piece_cost(end - starts[i]), i - 1)
+            if choice is None or option[:2] < choice[:2]:
+                choice = option
+        best.append(choice if choice is not None else (-1, 0.0, -1))
+    final = None
+    for i in range(len(starts)):
+        if b - starts[i] <= max_chars and (i == 0 or best[i - 1][0] >= 0):
+            prev = (0, 0.0) if i == 0 else best[i - 1][:2]
+            option = (prev[0] + 1, prev[1] + piece_cost(b - starts[i]), i - 1)
+            if final is None or option[:2] < final[:2]:
+                final = option
+    assert final is not None  # forced cuts make every stretch short enough
+    spans: list[tuple[int, int]] = []
+    end, k = b, final[2]
+    while k >= 0:
+        spans.append((cands[k][1], end))
+        end = cands[k][0]
+        k = best[k][2]
+    spans.append((a, end))
+    return spans[::-1]
+
+
+def split_long(text: str, a: int, b: int, max_chars: int) -> list[tuple[int, int]]:
+    """Spans covering ``text[a:b]`` (whitespace trimmed at cuts), none longer than ``max_chars``: the fewest
+    pieces, cut at the strongest boundaries (semicolon, colon, dash, bracket, comma, before a conjunction, a
+    space), balanced in length."""
+    while a < b and text[a].isspace():
+        a += 1
+    while b > a and text[b - 1].isspace():
+        b -= 1
+    if b - a <= max_chars:
+        return [(a, b)] if b > a else []
+    block = max_chars * _BLOCK_LIMITS
+    out: list[tuple[int, int]] = []
+    while b - a > block:  # a giant run-on: blocks of whole pieces, each cut at its last space
+        cut = text.rfind(" ", a, a + block)
+        cut = cut if cut > a + block // 2 else a + block
+        out += _balanced(text, a, cut, max_chars)
+        a = cut
+        while a < b and text[a].isspace():
+            a += 1
+    return out + _balanced(text, a, b, max_chars)
 
 
 def _fit_speech(text: str, a: int, b: int, speak: Callable[[str, str], str],

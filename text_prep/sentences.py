@@ -4,8 +4,10 @@ Parameters: nltk's ``punkt_tab`` English data when it is installed, else the par
 ``text_prep/resources/punkt_en.json`` (trained by ``scripts/train_punkt.py`` on public-domain books, reproducible
 byte for byte). Both get the abbreviation list below. Two rules are applied on top of Punkt: a single capital
 letter with a period (an initial, as in "J. R. R. Tolkien") and a title such as "Mr." or "St." never end a
-sentence when a capitalised word follows; a quotation ending in "?" or "!" does not end the sentence when a
-lower-case word follows ('"Stop!" cried the man.').
+sentence when a capitalised word follows; an abbreviation that stands before a number ("No.", "vol.", "pp.",
+"Fig.") or an amount ("10s.", "6 lbs.") never ends one when a number follows ("An Eley's No. 2 is", "£88 10s.
+6d."); a short abbreviation ("inst.", "6d.") does not end one when a lower-case word follows; a quotation
+ending in "?" or "!" does not end the sentence when a lower-case word follows ('"Stop!" cried the man.').
 """
 
 from __future__ import annotations
@@ -41,6 +43,13 @@ _INITIAL_END = re.compile(r"(?:^|[\s(\"'“‘])[A-Z]\.$")
 _TITLE_END = re.compile(r"(?:^|[\s(\"'“‘])(" + "|".join(TITLES) + r")\.$", re.I)
 _CAPITAL_START = re.compile(r"^[\"'“‘(]*[A-Z]")
 _LOWER_START = re.compile(r"^[a-z]")
+# Abbreviations that stand before a number, and amounts or measures that stand before another one.
+NUMBER_ABBREVIATIONS = ("no", "nos", "vol", "vols", "pp", "p", "ch", "chap", "fig", "figs", "art", "arts", "sec",
+                        "sect", "op", "vs", "v", "nr", "par", "para", "pl", "ed", "ps", "ver", "div", "reg", "col")
+_NUMBER_ABBR_END = re.compile(r"(?:^|[\s(\"'“‘])(?:" + "|".join(NUMBER_ABBREVIATIONS) + r")\.$", re.I)
+_AMOUNT_END = re.compile(r"\d[½¼¾]?\s?(?:[sdl]|ft|in|lbs?|oz|yds?|cwt|st|qrs?|gals?|doz|hrs?|mins?|yrs?)\.$")
+_NUMBER_START = re.compile(r"^[(\[]?(?:\d|[½¼¾]|[IVXLC]{2,}\b|[ivxlc]{2,}\b|[IVXLCivxlc]\b(?=[.,;:)]))")
+_SHORT_ABBR_END = re.compile(r"(?:^|[\s(\"'“‘])(?:[A-Za-z]{1,4}|\d+[A-Za-z]{0,3}|(?:[A-Za-z]\.)+[A-Za-z])\.$")
 _END_CHAR = re.compile(r"[.?!]")
 _TRAILING_END = re.compile(r"[.?!][.?!\"'”’)\]\s]*$")
 _EXCLAIM_END = re.compile(r"[?!][\"'”’)]+$")
@@ -151,9 +160,14 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     for a, b in spans[1:]:
         pa, pb = out[-1]
         prev_tail = text[max(pa, pb - 12):pb]
-        capital = _CAPITAL_START.match(text[a:a + 3])
+        head = text[a:a + 4]
+        capital = _CAPITAL_START.match(head)
         if capital and (_INITIAL_END.search(prev_tail) or _TITLE_END.search(prev_tail)):
             out[-1] = (pa, b)
+        elif _NUMBER_START.match(head) and (_NUMBER_ABBR_END.search(prev_tail) or _AMOUNT_END.search(prev_tail)):
+            out[-1] = (pa, b)  # "An Eley's No." + "2 is", "£88 10s." + "6d."
+        elif _LOWER_START.match(head) and _SHORT_ABBR_END.search(prev_tail):
+            out[-1] = (pa, b)  # "the 3rd inst." + "was a Monday"
         elif _LOWER_START.match(text[a:a + 3]) and _EXCLAIM_END.search(prev_tail):
             out[-1] = (pa, b)  # '"Stop!" cried the man.
         else:

@@ -113,3 +113,21 @@ def test_shortcut_agrees_with_plain_punkt(corpus):
     assert len(paragraphs) > 1000
     for p in paragraphs:
         assert list(fast.span_tokenize(p)) == list(plain.span_tokenize(p)), p
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("An Eley\u2019s No. 2 is an excellent argument. That is all.",
+     ["An Eley\u2019s No. 2 is an excellent argument.", "That is all."]),
+    ("It was Mr. Neville St. Clair. He lived in Lee.", ["It was Mr. Neville St. Clair.", "He lived in Lee."]),
+    ("See vol. XIV of the work. Also pp. 3 and 4. Then Fig. 2 shows it.",
+     ["See vol. XIV of the work.", "Also pp. 3 and 4.", "Then Fig. 2 shows it."]),
+    ("The cost was \u00a388 10s. 6d. in all. He paid 2s. 6d. for lunch.",
+     ["The cost was \u00a388 10s. 6d. in all.", "He paid 2s. 6d. for lunch."]),
+    ("It was No. 5 Baker Street. He said no. Then he left.",
+     ["It was No. 5 Baker Street.", "He said no.", "Then he left."]),
+    ("The 3rd inst. was a Monday. Nothing happened.", ["The 3rd inst. was a Monday.", "Nothing happened."]),
+    ("He weighed 6 lbs. 4 oz. at birth. He grew.", ["He weighed 6 lbs. 4 oz. at birth.", "He grew."]),
+    ("He said no. I was wrong.", ["He said no.", "I was wrong."]),
+])
+def test_abbreviations_before_numbers_and_names_do_not_end_sentences(text, expected):
+    assert split(text) == expected
