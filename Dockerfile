@@ -15,7 +15,7 @@ RUN pip install --no-cache-dir --index-url "$TORCH_INDEX" "torch==$TORCH_VERSION
 COPY pyproject.toml README.md ./
 COPY text_prep text_prep
 COPY model model
-COPY tasks tasks
+COPY pipeline pipeline
 COPY worker worker
 RUN pip install --no-cache-dir ".[flower,watermark]" "torch==$TORCH_VERSION"
 

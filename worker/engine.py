@@ -1,14 +1,14 @@
 """The model's lifetime in a worker process: loaded lazily on first use (so after any fork), one per process
 (run one GPU worker process per device), per-task memory released after every task, weights kept.
 
-``Engine.speech(model, revision)`` returns a ``TTSSpeech``: ``model.tts.TTS`` adapted to what
-``tasks.pipeline`` needs (voice from a clip file, synthesis with a sampling dict). torch is imported only when
-a model is loaded.
+``Engine.speech(model, revision)`` returns a ``TTSSpeech``: ``model.tts.TTS`` adapted to the pipeline's
+``pipeline.speech.Speech`` protocol (voice from a clip file, a batch synthesized with ``SynthesisParams``).
+torch is imported only when a model is loaded.
 
 ``speech(..., purpose="voice")`` is for preparing voices: it returns the full model if this process has it, and
 otherwise loads (once) only the voice networks, so a CPU worker that prepares jobs never loads T3 or S3Gen.
 A later ``purpose="synthesis"`` call loads the rest of the model (T3, S3Gen) and adopts the voice networks
-already loaded, so a process that does both (embedded mode) loads every part once.
+already loaded (``TTS.adopt_voice_networks``), so a process that does both (embedded mode) loads every part once.
 """
 
 from __future__ import annotations
@@ -20,13 +20,17 @@ from pathlib import Path
 
 import numpy as np
 
+from model.params import SynthesisParams
+from pipeline.clips import load_clip_native
+from pipeline.errors import TransientError
+from pipeline.speech import Purpose
 from worker.settings import Settings
 
 __all__ = ["PURPOSES", "Engine", "TTSSpeech", "current_engine", "release_loaded"]
 
 log = logging.getLogger(__name__)
 
-PURPOSES = ("synthesis", "voice")
+PURPOSES = tuple(Purpose)
 
 
 class TTSSpeech:
@@ -49,23 +53,17 @@ class TTSSpeech:
     def prepare_voice(self, clip: Path | None):
         if clip is None:
             return self.tts.builtin_voice()
-        from tasks.clips import load_clip_native
-
         wav, rate = load_clip_native(clip)   # the model resamples with its own filters
         return self.tts.prepare_voice(wav, rate)
 
     def load_voice(self, path: Path):
         return self.tts.load_voice(path)
 
-    def synthesize(self, texts: list[str], voice, sampling: dict, seeds: list[int]) -> list[np.ndarray]:
-        from model.tts import SynthesisParams
-
+    def synthesize(self, texts: list[str], voice, params: SynthesisParams, seeds: list[int]) -> list[np.ndarray]:
         try:
-            return self.tts.synthesize(texts, voice, SynthesisParams(**sampling), seeds, batch_size=self.batch_size)
+            return self.tts.synthesize(texts, voice, params, seeds, batch_size=self.batch_size)
         except Exception as exc:
             if _is_out_of_memory(exc):
-                from tasks.errors import TransientError
-
                 self.release()
                 raise TransientError(f"device out of memory on a batch of {len(texts)}: {exc}") from exc
             raise
@@ -96,9 +94,9 @@ class Engine:
         return self._speech is not None
 
     def speech(self, model: str | None = None, revision: str | None = None,
-               purpose: str = "synthesis") -> TTSSpeech:
+               purpose: Purpose | str = Purpose.SYNTHESIS) -> TTSSpeech:
         if purpose not in PURPOSES:
-            raise ValueError(f"purpose must be one of {PURPOSES}, got {purpose!r}")
+            raise ValueError(f"purpose must be one of {', '.join(PURPOSES)}, got {purpose!r}")
         if model is None:
             model, revision = self.settings.model, self.settings.revision
         with self._lock:
@@ -108,7 +106,7 @@ class Engine:
                 self._drop()
             if self._speech is not None:
                 return self._speech
-            if purpose == "voice":
+            if purpose == Purpose.VOICE:
                 if self._voice is None:
                     self._voice = self._load(model, revision, ("voice",))
                     self._source = (model, revision)
@@ -119,7 +117,7 @@ class Engine:
             else:  # voices were prepared here first (embedded mode): keep their networks, load only the rest
                 self._speech = self._load(model, revision, ("synthesis",))
                 if self._speech.tts.model_id == voice.tts.model_id:
-                    self._speech.tts.voice_models = voice.tts.voice_models
+                    self._speech.tts.adopt_voice_networks(voice.tts)
                 else:  # the checkpoint changed on disk meanwhile
                     self._speech = self._load(model, revision, ("voice", "synthesis"))
             self._source = (model, revision)

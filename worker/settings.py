@@ -1,6 +1,8 @@
 """Runtime settings of tomecast: one frozen ``Settings`` read once from the environment; CLI flags override.
 
-Never imports torch: submitting a job reads these settings too.
+Never imports torch: submitting a job reads these settings too. The sampling parameters are the model's own
+``model.params.SynthesisParams`` (its limits, checked here when settings are built); the stitching settings are the
+stitcher's ``pipeline.stitch.Stitching``; ``job_options()`` turns settings into what a job is submitted with.
 
 Environment (all optional):
     TOMECAST_BROKER_URL        redis://localhost:6379/0   Celery broker (Redis)
@@ -35,73 +37,26 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from model.errors import ParamsError
 from model.params import SynthesisParams
+from pipeline.errors import SpecError
+from pipeline.spec import DEFAULT_MODEL, JobOptions
+from pipeline.stitch import FORMATS, PAUSE_KINDS, Stitching
 from worker.errors import SettingsError
 
-__all__ = ["FORMATS", "Sampling", "Settings", "Stitching"]
-
-FORMATS = ("mp3", "flac", "wav", "opus")
-PAUSE_KINDS = ("sentence", "paragraph", "chapter", "title")
+__all__ = ["FORMATS", "Settings"]
 
 
-@dataclass(frozen=True)
-class Sampling(SynthesisParams):
-    """Sampling parameters of a job: the fields of ``model.params.SynthesisParams`` (torch-free), checked as
-    settings (SettingsError names the parameter)."""
-
-    def __post_init__(self) -> None:
-        checks = (
-            ("flow_cfg_rate", self.flow_cfg_rate >= 0),
-            ("tokens_per_char", self.tokens_per_char >= 0),
-            ("temperature", self.temperature > 0),
-            ("top_p", 0 < self.top_p <= 1),
-            ("min_p", 0 <= self.min_p < 1),
-            ("repetition_penalty", self.repetition_penalty >= 1),
-            ("cfg_weight", self.cfg_weight >= 0),
-            ("exaggeration", 0 <= self.exaggeration <= 2),
-            ("max_new_tokens", self.max_new_tokens >= 1),
-            ("n_flow_steps", self.n_flow_steps >= 1),
-        )
-        for name, ok in checks:
-            if not ok:
-                raise SettingsError(f"sampling parameter {name}={getattr(self, name)!r} is out of range")
-
-
-@dataclass(frozen=True)
-class Stitching:
-    """How chunks become chapters: pauses by boundary, edges, fades, loudness, output format."""
-
-    pauses_ms: Mapping[str, int] = field(default_factory=lambda: {
-        "sentence": 350, "paragraph": 800, "chapter": 2000, "title": 1200})
-    edge_ms: int = 30            # silence kept at each end of a chunk after trimming
-    fade_ms: int = 8             # fade in/out of every chunk so joins never click
-    silence_db: float = -45.0    # below this (dBFS) a chunk's edge counts as silence
-    loudness_lufs: float = -18.0
-    true_peak_db: float = -3.0
-    format: str = "mp3"
-    bitrate: str = "64k"         # mp3/opus chapters and the M4B's AAC
-
-    def __post_init__(self) -> None:
-        if self.format not in FORMATS:
-            raise SettingsError(f"output format {self.format!r} is not one of {', '.join(FORMATS)}")
-        missing = [k for k in PAUSE_KINDS if k not in self.pauses_ms]
-        if missing:
-            raise SettingsError(f"pauses {dict(self.pauses_ms)!r} lack {', '.join(missing)}")
-        if any(v < 0 for v in self.pauses_ms.values()):
-            raise SettingsError(f"pauses {dict(self.pauses_ms)!r} must not be negative")
-        if not -70 <= self.loudness_lufs <= -5:
-            raise SettingsError(f"loudness target {self.loudness_lufs} LUFS is out of range (-70..-5)")
-        if not -9 <= self.true_peak_db <= 0:
-            raise SettingsError(f"true peak ceiling {self.true_peak_db} dBTP is out of range (-9..0)")
-
-    def to_dict(self) -> dict:
-        d = dataclasses.asdict(self)
-        d["pauses_ms"] = dict(self.pauses_ms)
-        return d
-
-    @classmethod
-    def from_dict(cls, d: Mapping) -> Stitching:
-        return cls(**{**d, "pauses_ms": dict(d["pauses_ms"])})
+def _checked_params(params: SynthesisParams) -> SynthesisParams:
+    """``params`` if the model accepts them, else a SettingsError naming the parameter and its value."""
+    try:
+        params.validate()
+    except ParamsError as exc:
+        name = str(exc).split()[0]   # the model's messages open with the parameter's name
+        if name in _field_names(SynthesisParams):
+            raise SettingsError(f"sampling parameter {name}={getattr(params, name)!r}: {exc}") from None
+        raise SettingsError(f"sampling parameters: {exc}") from None
+    return params
 
 
 def _default_data_dir() -> Path:
@@ -116,7 +71,7 @@ class Settings:
     broker_url: str = "redis://localhost:6379/0"
     result_backend: str | None = None
     data_dir: Path = field(default_factory=_default_data_dir)
-    model: str = "ResembleAI/chatterbox"
+    model: str = DEFAULT_MODEL
     revision: str | None = None
     device: str = "auto"
     dtype: str | None = None
@@ -126,7 +81,7 @@ class Settings:
     voice: str | None = None
     seed: int = 0
     watermark: bool = True
-    sampling: Sampling = field(default_factory=Sampling)
+    sampling: SynthesisParams = field(default_factory=SynthesisParams)
     stitching: Stitching = field(default_factory=Stitching)
     visibility_timeout: int = 3600
 
@@ -139,10 +94,20 @@ class Settings:
             raise SettingsError(f"chunks per task {self.chunks_per_task} must be at least 1")
         if self.visibility_timeout < 1:
             raise SettingsError(f"visibility timeout {self.visibility_timeout} must be at least 1 s")
+        _checked_params(self.sampling)
 
     @property
     def backend_url(self) -> str:
         return self.result_backend or self.broker_url
+
+    def job_options(self, *, priority: int = 5, prepare: Mapping[str, object] | None = None) -> JobOptions:
+        """The options of a job submitted with these settings (what ``pipeline.jobs.submit_job`` takes)."""
+        try:
+            return JobOptions(model=self.model, revision=self.revision, seed=self.seed, sampling=self.sampling,
+                              stitching=self.stitching, chunks_per_task=self.chunks_per_task,
+                              prepare=dict(prepare or {}), priority=priority)
+        except SpecError as exc:
+            raise SettingsError(str(exc)) from None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -158,11 +123,11 @@ class Settings:
                 raise SettingsError(f"TOMECAST_{name}={raw!r} is not a valid {conv.__name__}") from None
 
         base = cls()
-        sampling = Sampling(**{
-            f.name: get(f.name.upper(), type(f.default), f.default) for f in dataclasses.fields(Sampling)})
+        sampling = _checked_params(SynthesisParams(**{
+            f.name: get(f.name.upper(), type(f.default), f.default) for f in dataclasses.fields(SynthesisParams)}))
         pauses = dict(base.stitching.pauses_ms)
         pauses.update(_parse_pauses(get("PAUSES", str, "")))
-        stitching = Stitching(
+        stitching = _stitching(
             pauses_ms=pauses,
             loudness_lufs=get("LOUDNESS", float, base.stitching.loudness_lufs),
             true_peak_db=get("TRUE_PEAK", float, base.stitching.true_peak_db),
@@ -191,7 +156,7 @@ class Settings:
     def override(self, **flags) -> Settings:
         """A copy with every flag that is not None applied; sampling and stitching fields are accepted by name."""
         flags = {k: v for k, v in flags.items() if v is not None}
-        samp = {k: flags.pop(k) for k in list(flags) if k in _field_names(Sampling)}
+        samp = {k: flags.pop(k) for k in list(flags) if k in _field_names(SynthesisParams)}
         stit = {k: flags.pop(k) for k in list(flags) if k in _field_names(Stitching)}
         unknown = set(flags) - _field_names(Settings)
         if unknown:
@@ -200,10 +165,17 @@ class Settings:
             flags["data_dir"] = Path(flags["data_dir"]).expanduser()
         return dataclasses.replace(
             self,
-            sampling=dataclasses.replace(self.sampling, **samp),
-            stitching=dataclasses.replace(self.stitching, **stit),
+            sampling=_checked_params(dataclasses.replace(self.sampling, **samp)),
+            stitching=_stitching(**{**self.stitching.to_dict(), **stit}),
             **flags,
         )
+
+
+def _stitching(**fields) -> Stitching:
+    try:
+        return Stitching(**fields)
+    except SpecError as exc:
+        raise SettingsError(str(exc)) from None
 
 
 def _field_names(cls) -> set[str]:

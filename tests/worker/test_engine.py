@@ -38,10 +38,10 @@ def test_speech_loads_once_and_survives_release(tiny_checkpoint, tiny_voice):
     speech = eng.speech()
     assert eng.loaded and eng.speech() is speech
     voice = speech.load_voice(tiny_voice)
-    (a,) = speech.synthesize(["Hello there."], voice, settings.sampling.to_dict(), [5])
+    (a,) = speech.synthesize(["Hello there."], voice, settings.sampling, [5])
     eng.release()
     assert eng.speech() is speech
-    (b,) = speech.synthesize(["Hello there."], voice, settings.sampling.to_dict(), [5])
+    (b,) = speech.synthesize(["Hello there."], voice, settings.sampling, [5])
     assert a.dtype.name == "float32" and a.ndim == 1 and len(a) > 0
     assert (a == b).all()  # same seed, same audio, after a release too
 
@@ -55,7 +55,7 @@ def test_voice_purpose_loads_only_the_voice_networks_until_synthesis(tiny_checkp
     assert voice_only.tts.t3 is None and voice_only.tts.s3gen is None and not eng.loaded
     assert eng.speech(purpose="voice") is voice_only  # cached
     with pytest.raises(ModelError, match="voices only"):
-        voice_only.synthesize(["Hello."], voice_only.prepare_voice(None), settings.sampling.to_dict(), [1])
+        voice_only.synthesize(["Hello."], voice_only.prepare_voice(None), settings.sampling, [1])
     full = eng.speech()
     assert eng.loaded and full.tts.t3 is not None and full.model_id == voice_only.model_id
     assert full.tts.voice_models is voice_only.tts.voice_models  # adopted, not loaded again

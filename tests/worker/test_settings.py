@@ -62,13 +62,38 @@ def test_flags_override_environment():
 def test_tokens_per_char_from_environment_and_flag_reaches_the_sampling_dict():
     import argparse
 
-    from tasks.cli.options import add_engine_options, settings_from
+    from worker.cli.options import add_sampling_options, settings_from
 
     assert Settings.from_env({"TOMECAST_TOKENS_PER_CHAR": "4.5"}).sampling.to_dict()["tokens_per_char"] == 4.5
     assert Settings.from_env({}).sampling.tokens_per_char == 6.0
     p = argparse.ArgumentParser()
-    add_engine_options(p)
+    add_sampling_options(p)
     args = p.parse_args(["--tokens-per-char", "0"])
     assert settings_from(args).sampling.to_dict()["tokens_per_char"] == 0.0
     with pytest.raises(SettingsError, match="tokens_per_char=-1.0"):
         Settings.from_env({"TOMECAST_TOKENS_PER_CHAR": "-1"})
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    ({"max_new_tokens": 5000}, "max_new_tokens=5000"),
+    ({"n_flow_steps": 200}, "n_flow_steps=200"),
+    ({"repetition_penalty": 0.0}, "repetition_penalty=0.0"),
+    ({"min_p": 1.5}, "min_p=1.5"),
+])
+def test_sampling_outside_the_models_limits_is_refused_when_settings_are_built(flags, message):
+    """The model's own limits (model.params.SynthesisParams.validate), at once, not chunk by chunk hours later."""
+    with pytest.raises(SettingsError) as err:
+        Settings().override(**flags)
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_settings_sampling_is_the_models_parameter_type():
+    from model.params import SynthesisParams
+
+    s = Settings.from_env({"TOMECAST_MIN_P": "0.1"})
+    assert type(s.sampling) is SynthesisParams and s.sampling.min_p == 0.1
+    options = s.override(seed=9).job_options(priority=2, prepare={"language": "fr"})
+    assert options.sampling is not None and options.sampling.min_p == 0.1
+    assert (options.seed, options.priority, options.prepare) == (9, 2, {"language": "fr"})
+    with pytest.raises(SettingsError, match="priority 10"):
+        s.job_options(priority=10)

@@ -1,0 +1,103 @@
+"""The job spec (``job.json``): what was asked for, written once at submit and never changed.
+
+``JobOptions`` are the inputs a submitter chooses (model, seed, sampling, stitching, text options, priority);
+``JobSpec`` adds what submitting decides (id, copied file names, creation time). The file is the flat JSON of
+the spec, the same keys as ever, so job folders written by older versions still load::
+
+    {"id", "name", "created", "book_file", "voice_file", "voice_source", "priority", "seed", "model",
+     "revision", "sampling": {SynthesisParams}, "stitching": {Stitching}, "chunks_per_task", "prepare": {...}}
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from model.params import SynthesisParams
+from pipeline.errors import SpecError, StoreError
+from pipeline.stitch import Stitching
+
+__all__ = ["DEFAULT_MODEL", "PRIORITIES", "JobOptions", "JobSpec", "params_from_dict"]
+
+PRIORITIES = range(0, 10)
+DEFAULT_MODEL = "ResembleAI/chatterbox"
+
+
+def params_from_dict(d: Mapping) -> SynthesisParams:
+    """SynthesisParams from its dict; keys this version does not know (a newer writer) are left out."""
+    known = {f.name for f in dataclasses.fields(SynthesisParams)}
+    return SynthesisParams(**{k: v for k, v in d.items() if k in known})
+
+
+@dataclass(frozen=True)
+class JobOptions:
+    """What a submitter chooses for a job; everything else of the spec is decided at submit."""
+
+    model: str = DEFAULT_MODEL
+    revision: str | None = None
+    seed: int = 0
+    sampling: SynthesisParams = field(default_factory=SynthesisParams)
+    stitching: Stitching = field(default_factory=Stitching)
+    chunks_per_task: int = 16
+    prepare: Mapping[str, object] = field(default_factory=dict)   # text_prep.PrepareOptions fields
+    priority: int = 5
+
+    def __post_init__(self) -> None:
+        if self.priority not in PRIORITIES:
+            raise SpecError(f"priority {self.priority} is not in 0..9 (9 runs first)")
+        if self.chunks_per_task < 1:
+            raise SpecError(f"chunks per task {self.chunks_per_task} must be at least 1")
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """job.json. ``voice_file`` is the copy in the job's input folder (None: the model's built-in voice)."""
+
+    id: str
+    name: str
+    created: str
+    book_file: str
+    voice_file: str | None
+    voice_source: str | None
+    options: JobOptions
+
+    # the options, read through (the pipeline reads spec.model, spec.sampling, ...)
+    model = property(lambda self: self.options.model)
+    revision = property(lambda self: self.options.revision)
+    seed = property(lambda self: self.options.seed)
+    sampling = property(lambda self: self.options.sampling)
+    stitching = property(lambda self: self.options.stitching)
+    chunks_per_task = property(lambda self: self.options.chunks_per_task)
+    prepare = property(lambda self: self.options.prepare)
+    priority = property(lambda self: self.options.priority)
+
+    def to_dict(self) -> dict:
+        o = self.options
+        return {"id": self.id, "name": self.name, "created": self.created, "book_file": self.book_file,
+                "voice_file": self.voice_file, "voice_source": self.voice_source, "priority": o.priority,
+                "seed": o.seed, "model": o.model, "revision": o.revision, "sampling": o.sampling.to_dict(),
+                "stitching": o.stitching.to_dict(), "chunks_per_task": o.chunks_per_task,
+                "prepare": dict(o.prepare)}
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> JobSpec:
+        try:
+            options = JobOptions(model=d["model"], revision=d.get("revision"), seed=int(d.get("seed", 0)),
+                                 sampling=params_from_dict(d.get("sampling", {})),
+                                 stitching=Stitching.from_dict(d["stitching"]) if d.get("stitching") else Stitching(),
+                                 chunks_per_task=int(d.get("chunks_per_task", 16)), prepare=dict(d.get("prepare", {})),
+                                 priority=int(d.get("priority", 5)))
+            return cls(id=d["id"], name=d["name"], created=d.get("created", ""), book_file=d["book_file"],
+                       voice_file=d.get("voice_file"), voice_source=d.get("voice_source"), options=options)
+        except (KeyError, TypeError) as exc:
+            raise StoreError(f"job.json of {d.get('id', '?')!r} is not a job spec ({type(exc).__name__}: {exc})") \
+                from None
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=1, ensure_ascii=False, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> JobSpec:
+        return cls.from_dict(json.loads(text))

@@ -1,0 +1,332 @@
+"""The job pipeline as plain functions: prepare -> synthesize (batches of chunks) -> stitch chapter -> assemble.
+
+No Celery here. The Celery tasks (``worker.tasks``) and embedded mode (``run_all``, used by ``tomecast convert``)
+call exactly these, so both produce the same files. Every function is idempotent: run twice, it finds its outputs
+and does nothing new.
+
+The speech engine is passed in (a ``pipeline.speech.SpeechEngine``; ``worker.engine`` implements it for
+``model.tts.TTS``); this module never imports torch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.errors import JobStateError, PipelineError, StoreError, TransientError
+from pipeline.files import atomic_copy, atomic_write, replacing, wav_duration, write_wav
+from pipeline.manifest import Manifest, WorkUnit
+from pipeline.spec import JobSpec
+from pipeline.speech import Purpose, Speech, SpeechEngine
+from pipeline.states import ChapterState, ChunkState, JobState, StitchOutcome
+from pipeline.stitch import ChapterMaster, Stitching, encode_chapter, stitch_master, write_m4b
+from pipeline.store import Store, now_iso
+
+__all__ = [
+    "ChapterResult",
+    "SynthesisResult",
+    "assemble_book",
+    "load_plan",
+    "prepare_job",
+    "run_all",
+    "stitch_chapter",
+    "synthesize_chunks",
+]
+
+log = logging.getLogger(__name__)
+
+
+def load_plan(store: Store, job_id: str):
+    """The job's text_prep Book, read back from plan.json."""
+    from text_prep.types import Book
+
+    try:
+        return Book.from_json((store.job_dir(job_id) / "plan.json").read_text("utf-8"))
+    except FileNotFoundError:
+        raise StoreError(f"job {job_id}: plan.json is missing (not prepared yet)") from None
+
+
+def _cancelled(store: Store, job_id: str) -> bool:
+    return store.state(job_id).state == JobState.CANCELLED
+
+
+def prepare_job(store: Store, job_id: str, engine: SpeechEngine) -> dict[int, list[WorkUnit]]:
+    """Plan the book, prepare the voice, write the manifest; returns the synthesis still to do, by chapter.
+
+    A job that was prepared before keeps its manifest (prepare is idempotent). A failure marks the job failed
+    with its one-line message, then propagates."""
+    spec = store.spec(job_id)
+    if _cancelled(store, job_id):
+        return {}
+    if store.has_manifest(job_id):
+        return store.manifest(job_id).pending_work(spec.chunks_per_task)
+    store.update_state(job_id, state=JobState.PREPARING, prepared_started=now_iso())
+    try:
+        return _prepare(store, job_id, spec, engine)
+    except TransientError:
+        raise
+    except Exception as exc:
+        store.update_state(job_id, state=JobState.FAILED, error=f"{spec.name}: {exc}", finished=now_iso())
+        raise
+
+
+def _prepare(store: Store, job_id: str, spec: JobSpec, engine: SpeechEngine) -> dict[int, list[WorkUnit]]:
+    from text_prep import prepare as plan_book
+    from text_prep.types import PrepareOptions
+
+    folder = store.job_dir(job_id)
+    book = plan_book(folder / "input" / spec.book_file, PrepareOptions(**spec.prepare))
+    atomic_write(folder / "plan.json", book.to_json())
+    cover = None
+    if book.cover is not None:
+        ext = {"image/jpeg": ".jpg", "image/png": ".png"}.get(book.cover.media_type, ".img")
+        cover = atomic_write(folder / f"cover{ext}", book.cover.data).name
+    speech = engine.speech(spec.model, spec.revision, purpose=Purpose.VOICE)  # no T3/S3Gen needed here
+    voice_key = _voice_key(store, speech, folder / "input" / spec.voice_file if spec.voice_file else None)
+    manifest = Manifest.build(job_id, book, model_id=speech.model_id, voice_key=voice_key,
+                              sample_rate=speech.sample_rate, sampling=spec.sampling.to_dict(), seed=spec.seed,
+                              cache_exists=lambda key: store.chunk_path(key).is_file())
+    manifest = manifest.with_chunks({c.id: {"duration": wav_duration(store.chunk_path(c.cache))}
+                                     for c in manifest.chunks if c.state == ChunkState.DONE})
+    manifest = store.write_manifest(manifest, only_if_absent=True)
+    store.update_state(job_id, state=JobState.SYNTHESIZING, title=book.title, author=book.author, cover=cover,
+                       model_id=speech.model_id, voice_key=voice_key, synth_started=now_iso())
+    log.info("job %s (%s): %d chapters, %d chunks, %d already in the cache", job_id, book.title,
+             len(book.chapters), len(manifest.chunks), manifest.count(ChunkState.DONE))
+    return manifest.pending_work(spec.chunks_per_task)
+
+
+def _voice_key(store: Store, speech: Speech, src: Path | None) -> str:
+    """The key of the job's voice, saved in the voice cache. A clip already prepared for this model (same
+    bytes) is not prepared again: ``cache/voices/clips/<model>-<clip hash>`` remembers its voice key."""
+    memo = None
+    if src is not None and src.suffix != ".voice":
+        model = hashlib.sha256(speech.model_id.encode()).hexdigest()[:16]
+        clip = hashlib.sha256(src.read_bytes()).hexdigest()[:32]
+        memo = store.root / "cache" / "voices" / "clips" / f"{model}-{clip}"
+        if memo.is_file():
+            key = memo.read_text().strip()
+            if store.voice_path(key).is_file():
+                return key
+    if src is None:
+        voice = speech.prepare_voice(None)
+    elif src.suffix == ".voice":
+        voice = speech.load_voice(src)
+    else:
+        voice = speech.prepare_voice(src)
+    vpath = store.voice_path(voice.key)
+    if not vpath.is_file():
+        with replacing(vpath, suffix=".voice") as tmp:
+            voice.save(tmp)
+    if memo is not None:
+        atomic_write(memo, voice.key)
+    return voice.key
+
+
+@dataclass(frozen=True)
+class SynthesisResult:
+    synthesized: int      # chunks this call made
+    skipped: int          # chunks already in the cache
+    failed: int
+    audio_seconds: float  # audio of the chunks this call made
+
+
+def synthesize_chunks(store: Store, job_id: str, chapter: int, positions: Sequence[int], engine: SpeechEngine,
+                      batch_size: int, on_batch: Callable[[int, float], None] | None = None) -> SynthesisResult:
+    """Make the audio of the given chunks of one chapter (skipping those already cached), in engine batches.
+
+    A chunk that fails is recorded in the manifest (state failed, attempts, error) and the call goes on;
+    ``TransientError`` (e.g. device out of memory) propagates so the task is retried as a whole."""
+    if _cancelled(store, job_id):
+        return SynthesisResult(0, 0, 0, 0.0)
+    spec, record = store.spec(job_id), store.state(job_id)
+    book = load_plan(store, job_id)
+    manifest = store.manifest(job_id)
+    ch = book.chapters[chapter]
+    entries = [manifest.chunk(chapter, p) for p in positions]
+    todo = [e for e in entries if not store.chunk_path(e.cache).is_file()]
+    skipped = [e for e in entries if e not in todo]
+    _record(store, job_id, {e.id: {"state": ChunkState.DONE, "error": None,
+                                   "duration": wav_duration(store.chunk_path(e.cache))} for e in skipped})
+    if not todo:
+        return SynthesisResult(0, len(skipped), 0, 0.0)
+    try:
+        speech = engine.speech(spec.model, spec.revision)
+        if speech.model_id != manifest.model_id:
+            raise JobStateError(f"job {job_id}: worker model {speech.model_id} differs from the job's "
+                                f"{manifest.model_id}")
+        voice = speech.load_voice(store.voice_path(manifest.voice_key))
+    except TransientError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - no model, no voice: these chunks fail, the job reports it
+        log.error("job %s: chapter %d: cannot synthesize: %s", job_id, chapter, exc)
+        msg = f"{type(exc).__name__}: {exc}"[:300]
+        _record(store, job_id, {e.id: {"state": ChunkState.FAILED, "error": msg} for e in todo})
+        return SynthesisResult(0, len(skipped), len(todo), 0.0)
+    made = failed = 0
+    audio_total = 0.0
+    for start in range(0, len(todo), batch_size):
+        batch = todo[start: start + batch_size]
+        store.update_manifest(job_id, lambda m, ids=[e.id for e in batch]: m.with_attempt(ids))
+        texts = [ch.chunks[e.position].speech for e in batch]
+        where = f"{record.title or job_id}: chapter {chapter} ({ch.title}), chunks {batch[0].position}-" \
+                f"{batch[-1].position}"
+        try:
+            audios = speech.synthesize(texts, voice, spec.sampling, [e.seed for e in batch])
+        except TransientError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - recorded per chunk, shown by `tomecast status`
+            log.error("%s: synthesis failed: %s", where, exc)
+            msg = f"{type(exc).__name__}: {exc}"[:300]
+            _record(store, job_id, {e.id: {"state": ChunkState.FAILED, "error": msg} for e in batch})
+            failed += len(batch)
+            continue
+        updates = {}
+        for e, audio in zip(batch, audios, strict=True):
+            path = store.chunk_path(e.cache)
+            write_wav(path, audio, speech.sample_rate)
+            dur = wav_duration(path)
+            updates[e.id] = {"state": ChunkState.DONE, "error": None, "duration": dur, "synthesized": True}
+            audio_total += dur
+        _record(store, job_id, updates)
+        made += len(batch)
+        log.info("%s: %d chunks, %.1f s of audio", where, len(batch), sum(u["duration"] for u in updates.values()))
+        if on_batch is not None:
+            on_batch(len(batch), sum(u["duration"] for u in updates.values()))
+    return SynthesisResult(made, len(skipped), failed, audio_total)
+
+
+def _record(store: Store, job_id: str, updates: dict[str, dict]) -> None:
+    """Set per-chunk fields (chunk id -> fields) in the manifest, under its lock."""
+    if updates:
+        store.update_manifest(job_id, lambda m: m.with_chunks(updates))
+
+
+def _slug(text: str, limit: int = 60) -> str:
+    s = re.sub(r"[^\w\s.,'()-]+", "", text, flags=re.UNICODE).strip()
+    return re.sub(r"\s+", " ", s)[:limit].strip() or "untitled"
+
+
+def chapter_file_name(index: int, title: str, fmt: str) -> str:
+    return f"{index + 1:02d} {_slug(title)}.{fmt}"
+
+
+def stitch_key(caches: Sequence[str], pauses: Sequence[str], st: Stitching, sample_rate: int) -> str:
+    ident = {"chunks": list(caches), "pauses": list(pauses), "sample_rate": sample_rate,
+             "stitching": {k: v for k, v in st.to_dict().items() if k not in ("format", "bitrate")}}
+    return hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class ChapterResult:
+    chapter: int
+    state: StitchOutcome
+    stitched: bool         # the master was built now (False: from the cache, or not built)
+    path: Path | None = None
+    duration: float | None = None
+
+
+def stitch_chapter(store: Store, job_id: str, chapter: int) -> ChapterResult:
+    """Join a chapter's chunks into its normalized master (cached by content) and encode its chapter file."""
+    if _cancelled(store, job_id):
+        return ChapterResult(chapter, StitchOutcome.CANCELLED, False)
+    st = store.spec(job_id).stitching
+    book = load_plan(store, job_id)
+    manifest = store.manifest(job_id)
+    entries = manifest.chapter_chunks(chapter)
+    failed = [e for e in entries if e.state == ChunkState.FAILED]
+    missing = [e for e in entries if e.state != ChunkState.FAILED and not store.chunk_path(e.cache).is_file()]
+    title = book.chapters[chapter].title
+    if failed:
+        _set_chapter(store, job_id, chapter, state=ChapterState.FAILED)
+        return ChapterResult(chapter, StitchOutcome.FAILED, False)
+    if missing:
+        return ChapterResult(chapter, StitchOutcome.WAITING, False)
+    if all(c.state == ChunkState.DONE for c in manifest.chunks):
+        store.update_state(job_id, state=JobState.STITCHING)
+    pauses = [str(c.pause) for c in book.chapters[chapter].chunks]
+    key = stitch_key([e.cache for e in entries], pauses, st, manifest.sample_rate)
+    master = ChapterMaster.load(store.chapter_cache_path(key))
+    built = master is None
+    if built:
+        master = stitch_master([store.chunk_path(e.cache) for e in entries],
+                               [st.pauses_ms[p] for p in pauses], st, store.chapter_cache_path(key))
+    out = store.job_dir(job_id) / "chapters" / chapter_file_name(chapter, title, st.format)
+    stamp = out.with_name(f".{out.name}.key")
+    if not (out.is_file() and stamp.is_file() and stamp.read_text() == key):
+        tags = {"title": title, "album": book.title, "artist": book.author, "album_artist": book.author,
+                "track": f"{chapter + 1}/{len(book.chapters)}", "genre": "Audiobook"}
+        if st.format == "wav":
+            atomic_copy(master.path, out, link=True)
+        else:
+            encode_chapter(master.path, out, st.format, st.bitrate, tags)
+        atomic_write(stamp, key)
+    _set_chapter(store, job_id, chapter, state=ChapterState.DONE, file=f"chapters/{out.name}",
+                 duration=master.duration, stitch_key=key, stitched=built)
+    log.info("%s: chapter %d (%s) %s, %.1f s", book.title, chapter, title, "stitched" if built else "from cache",
+             master.duration)
+    return ChapterResult(chapter, StitchOutcome.DONE, built, out, master.duration)
+
+
+def _set_chapter(store: Store, job_id: str, chapter: int, **fields) -> None:
+    store.update_manifest(job_id, lambda m: m.with_chapter(chapter, **fields))
+
+
+def assemble_book(store: Store, job_id: str) -> Path | None:
+    """The M4B from every chapter master, once all chapters are done; else the job is marked failed."""
+    if _cancelled(store, job_id):
+        return None
+    st, record = store.spec(job_id).stitching, store.state(job_id)
+    book = load_plan(store, job_id)
+    manifest = store.manifest(job_id)
+    not_done = [ch for ch in manifest.chapters if ch.state != ChapterState.DONE]
+    if not_done:
+        failed = manifest.count(ChunkState.FAILED)
+        msg = (f"{book.title}: {len(not_done)} of {len(manifest.chapters)} chapters not done, "
+               f"{failed} chunk{'s' if failed != 1 else ''} failed; run `tomecast retry {job_id}`")
+        store.update_state(job_id, state=JobState.FAILED, error=msg, finished=now_iso())
+        log.error(msg)
+        return None
+    store.update_state(job_id, state=JobState.ASSEMBLING)
+    masters = []
+    for ch in manifest.chapters:
+        m = ChapterMaster.load(store.chapter_cache_path(ch.stitch_key))
+        if m is None:
+            raise StoreError(f"job {job_id}: chapter {ch.index} master {ch.stitch_key} is missing")
+        masters.append(m)
+    folder = store.job_dir(job_id)
+    cover = folder / record.cover if record.cover else None
+    out = folder / f"{_slug(book.title, 80)}.m4b"
+    write_m4b(masters, [ch.title for ch in book.chapters], out, title=book.title, author=book.author,
+              language=book.language, cover=cover, bitrate=st.bitrate)
+    store.update_state(job_id, state=JobState.DONE, error=None, output=str(out), finished=now_iso())
+    log.info("%s: %s written (%d chapters, %.1f min)", book.title, out, len(masters),
+             sum(m.duration for m in masters) / 60)
+    return out
+
+
+def ensure_job_runnable(store: Store, job_id: str) -> None:
+    if _cancelled(store, job_id):
+        raise JobStateError(f"job {job_id} is cancelled")
+
+
+def run_all(store: Store, job_id: str, engine: SpeechEngine, batch_size: int,
+            on_batch: Callable[[int, float], None] | None = None,
+            on_plan: Callable[[Manifest], None] | None = None) -> Path | None:
+    """The whole pipeline in this process, in the same work units as the distributed canvas."""
+    ensure_job_runnable(store, job_id)
+    work = prepare_job(store, job_id, engine)
+    if on_plan is not None:
+        on_plan(store.manifest(job_id))
+    for chapter, units in work.items():
+        for unit in units:
+            synthesize_chunks(store, job_id, chapter, unit.positions, engine, batch_size, on_batch)
+        result = stitch_chapter(store, job_id, chapter)
+        if result.state == StitchOutcome.WAITING:
+            raise PipelineError(f"job {job_id}: chapter {chapter} still has chunks without audio")
+    return assemble_book(store, job_id)

@@ -1,5 +1,0 @@
-import sys
-
-from tasks.cli.main import main
-
-sys.exit(main())

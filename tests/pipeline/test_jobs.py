@@ -1,0 +1,200 @@
+"""Job life cycle without a model: submit (no torch, real Redis), priorities, cancel, retry of failed chunks."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import socket
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from model.errors import ParamsError
+from model.params import SynthesisParams
+from pipeline.errors import ClipError, JobStateError, PipelineError
+from pipeline.jobs import cancel_job, job_status, retry_job, submit_job
+from pipeline.manifest import Manifest
+from pipeline.spec import JobOptions
+from pipeline.states import ChapterState, ChunkState, JobState
+from pipeline.store import Store
+from text_prep.types import Book, Chapter, Chunk, Pause
+from worker.settings import Settings
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _book(chunks_per_chapter=(3, 2)) -> Book:
+    chapters = []
+    for ci, n in enumerate(chunks_per_chapter):
+        chunks = tuple(Chunk.make(i, f"Sentence {ci}.{i}.", f"Sentence {ci}.{i}.", (0, 0), Pause.SENTENCE)
+                       for i in range(n))
+        chapters.append(Chapter(ci, f"Chapter {ci + 1}", chunks, f"c{ci}.xhtml"))
+    return Book("A Book", "An Author", "en", tuple(chapters))
+
+
+@pytest.fixture
+def book_file(tmp_path):
+    path = tmp_path / "book.txt"
+    path.write_text("CHAPTER I.\n\nHello there.\n")
+    return path
+
+
+def test_submit_writes_a_self_contained_job_folder(data_dir, book_file, voice_clip):
+    store = Store(data_dir)
+    settings = Settings.from_env({}).override(seed=3, temperature=0.7, chunks_per_task=5)
+    options = settings.job_options(priority=8, prepare={"max_chars": 200})
+    job_id = submit_job(store, book_file, options, voice=voice_clip)
+    folder = store.job_dir(job_id)
+    spec = store.spec(job_id)
+    assert (folder / "input" / "book.txt").read_bytes() == book_file.read_bytes()
+    assert (folder / "input" / spec.voice_file).read_bytes() == voice_clip.read_bytes()
+    assert spec.priority == 8 and spec.seed == 3 and spec.sampling.temperature == 0.7
+    assert spec.chunks_per_task == 5 and spec.prepare == {"max_chars": 200}
+    assert store.state(job_id).state == "queued"
+    assert job_status(store, job_id[-6:]).state == "queued"
+    on_disk = json.loads((folder / "job.json").read_text())
+    assert on_disk["sampling"]["temperature"] == 0.7 and on_disk["priority"] == 8  # the same flat file as ever
+
+
+def test_submit_rejects_bad_input_with_one_line(data_dir, book_file, tmp_path):
+    store = Store(data_dir)
+    options = JobOptions()
+    with pytest.raises(PipelineError, match="book file '.*missing.txt' does not exist"):
+        submit_job(store, tmp_path / "missing.txt", options)
+    with pytest.raises(ClipError, match="voice clip '.*nope.wav' does not exist"):
+        submit_job(store, book_file, options, voice=tmp_path / "nope.wav")
+    noise = tmp_path / "noise.wav"
+    noise.write_bytes(b"RIFF not really")
+    with pytest.raises(ClipError, match="noise.wav"):
+        submit_job(store, book_file, options, voice=noise)
+    with pytest.raises(PipelineError, match="priority 12 is not in 0..9"):
+        submit_job(store, book_file, dataclasses.replace(options, priority=12))
+    with pytest.raises(ParamsError, match="max_new_tokens") as err:
+        submit_job(store, book_file, dataclasses.replace(options, sampling=SynthesisParams(max_new_tokens=5000)))
+    assert "\n" not in str(err.value)
+    assert store.job_ids() == []
+    assert not store.jobs_dir.exists() or not any(store.jobs_dir.iterdir())   # no job folder was made
+
+
+def _prepared_job(store, book_file, states):
+    """A submitted job with a manifest as if prepare had run and synthesis left chunks in ``states``."""
+    job_id = submit_job(store, book_file, JobOptions(chunks_per_task=2))
+    manifest = Manifest.build(job_id, _book(), model_id="m", voice_key="v", sample_rate=24000, sampling={},
+                              seed=0, cache_exists=lambda key: False)
+    manifest = manifest.with_chunks({c.id: {"state": s, "error": "RuntimeError: boom" if s == "failed" else None}
+                                     for c, s in zip(manifest.chunks, states, strict=True)})
+    for ch in manifest.chapters:
+        ch_states = [c.state for c in manifest.chapter_chunks(ch.index)]
+        manifest = manifest.with_chapter(ch.index, state=ChapterState.FAILED if ChunkState.FAILED in ch_states
+                                         else ChapterState.DONE if set(ch_states) == {ChunkState.DONE}
+                                         else ChapterState.PENDING)
+    store.write_manifest(manifest)
+    store.update_state(job_id, state=JobState.FAILED, error="1 of 2 chapters not done")
+    return job_id
+
+
+def test_retry_requeues_only_failed_chunks(data_dir, book_file):
+    store = Store(data_dir)
+    job_id = _prepared_job(store, book_file, ["done", "failed", "failed", "done", "done"])
+    status = job_status(store, job_id)
+    assert (status.chunks_done, status.chunks_failed, status.chapters_done) == (3, 2, 1)
+    assert any("chunk 0.1: RuntimeError: boom" in e for e in status.errors)
+    _, work = retry_job(store, job_id)
+    assert list(work) == [0] and [u.positions for u in work[0]] == [(1, 2)]
+    assert store.state(job_id).state == "synthesizing"
+    with pytest.raises(JobStateError, match="only failed or cancelled jobs can be retried"):
+        retry_job(store, job_id)
+
+
+def test_cancel_then_retry_resumes_what_is_left(data_dir, book_file):
+    store = Store(data_dir)
+    job_id = _prepared_job(store, book_file, ["done", "done", "done", "pending", "pending"])
+    store.update_state(job_id, state="synthesizing", force=True)
+    cancel_job(store, job_id)
+    assert store.state(job_id).state == "cancelled"
+    with pytest.raises(JobStateError, match="already cancelled"):
+        cancel_job(store, job_id)
+    _, work = retry_job(store, job_id)
+    assert [u.positions for u in work[1]] == [(0, 1)]
+
+
+def test_cli_submit_queues_by_priority_without_torch(redis_url, data_dir, book_file):
+    """`tomecast submit` in a process where importing torch fails: job ids printed, tasks on the broker."""
+    code = textwrap.dedent(f"""
+        import sys
+        class Block:
+            def find_spec(self, name, path=None, target=None):
+                if name == "torch" or name.startswith("torch."):
+                    raise ImportError("torch is blocked")
+        sys.meta_path.insert(0, Block())
+        from worker.cli.main import main
+        rc = main(["submit", {str(book_file)!r}, {str(book_file)!r}, "--priority", "8",
+                   "--data", {str(data_dir)!r}, "--broker", {redis_url!r}])
+        rc = rc or main(["submit", {str(book_file)!r}, "--priority", "1", "--data", {str(data_dir)!r},
+                         "--broker", {redis_url!r}])
+        assert "torch" not in sys.modules
+        sys.exit(rc)
+    """)
+    r = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    ids = r.stdout.split()
+    assert len(ids) == 3 and sorted(ids) == Store(data_dir).job_ids()
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    # Redis-backed Celery serves list "cpu:1" (priority 8) before "cpu:8" (priority 1)
+    urgent = [json.loads(m)["headers"]["argsrepr"] for m in client.lrange("cpu:1", 0, -1)]
+    later = [json.loads(m)["headers"]["argsrepr"] for m in client.lrange("cpu:8", 0, -1)]
+    assert sorted(urgent) == sorted(repr((i,)) for i in ids[:2]) and later == [repr((ids[2],))]
+    client.delete("cpu:1", "cpu:8")
+
+
+def test_cli_submit_refuses_a_bad_parameter_before_queueing(redis_url, data_dir, book_file, capsys):
+    """A sampling value the model cannot take: one line, exit 2, no job folder, nothing on the broker."""
+    import redis
+
+    from worker.cli.main import main
+
+    client = redis.Redis.from_url(redis_url)
+    before = set(client.keys())
+    rc = main(["submit", str(book_file), "--max-new-tokens", "5000", "--data", str(data_dir), "--broker", redis_url])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.startswith("tomecast: error: ") and "max_new_tokens=5000" in err, err
+    assert len(err.strip().splitlines()) == 1
+    assert Store(data_dir).job_ids() == [] and set(client.keys()) == before
+    rc = main(["submit", str(book_file), "--flow-steps", "200", "--data", str(data_dir), "--broker", redis_url])
+    assert rc == 2 and "n_flow_steps=200" in capsys.readouterr().err
+    assert Store(data_dir).job_ids() == []
+
+
+def test_cli_submit_reports_an_unreachable_broker(data_dir, book_file):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"redis://127.0.0.1:{port}/0"
+    r = subprocess.run([sys.executable, "-m", "worker", "submit", str(book_file), "--data", str(data_dir),
+                        "--broker", url], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and r.stderr.startswith("tomecast: error: cannot reach the broker at"), r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_status_and_jobs_commands_show_the_table(data_dir, book_file, capsys):
+    from worker.cli.main import main
+
+    store = Store(data_dir)
+    job_id = _prepared_job(store, book_file, ["done", "failed", "done", "done", "done"])
+    assert main(["status", "--data", str(data_dir)]) == 0
+    header, row = capsys.readouterr().out.splitlines()[:2]
+    assert header.split()[:4] == ["JOB", "TITLE", "STATE", "PRIO"]
+    assert row.startswith(job_id) and " failed " in row and " 1/2 " in row and " 4/5 " in row
+    assert main(["status", job_id[-6:], "--data", str(data_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "Chapter 1" in out and "error: chunk 0.1: RuntimeError: boom" in out
+    assert main(["jobs", "--json", "--data", str(data_dir)]) == 0
+    (listed,) = json.loads(capsys.readouterr().out)
+    assert listed["job_id"] == job_id and listed["chunks_failed"] == 1 and listed["chunks"] == 5
+    assert main(["cancel", "nope", "--data", str(data_dir)]) == 2
+    assert "no job 'nope'" in capsys.readouterr().err

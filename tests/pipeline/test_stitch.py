@@ -1,0 +1,134 @@
+"""Stitcher on real speech with real ffmpeg: exact chapter lengths, loudness target, formats, M4B chapters."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pydub import AudioSegment
+
+from pipeline.errors import StitchError
+from pipeline.files import read_wav, write_wav
+from pipeline.stitch import (
+    Stitching,
+    encode_chapter,
+    measure_loudness,
+    prepare_piece,
+    probe,
+    stitch_master,
+    write_m4b,
+)
+
+RATE = 24000
+
+
+@pytest.fixture(scope="module")
+def speech_chunks(tmp_path_factory, request):
+    """The two LJ Speech clips at 24 kHz, each with extra silence of different lengths at both ends."""
+    shared = request.getfixturevalue("shared_dir")
+    folder = tmp_path_factory.mktemp("chunks")
+    out = []
+    for i, name in enumerate(("LJ001-0001.wav", "LJ001-0003.wav")):
+        seg = AudioSegment.from_wav(str(shared / "voices" / name)).set_frame_rate(RATE).set_channels(1)
+        seg = AudioSegment.silent(200 + 300 * i, RATE) + seg + AudioSegment.silent(500 - 150 * i, RATE)
+        path = folder / f"c{i}.wav"
+        seg.export(str(path), format="wav")
+        out.append(path)
+    return out
+
+
+def test_prepare_piece_trims_edges_to_the_same_length(speech_chunks):
+    st = Stitching()
+    for path in speech_chunks:
+        seg = AudioSegment.from_wav(str(path))
+        piece = prepare_piece(seg, st)
+        samples = np.array(piece.get_array_of_samples())
+        edge = int(st.edge_ms * RATE / 1000)
+        assert not samples[:edge].any() and not samples[-edge:].any()
+        # right after the edge there is sound (the original leading silence is gone)
+        assert np.abs(samples[edge: edge + int(0.2 * RATE)]).max() > 300
+        assert len(piece) < len(seg) - 400
+
+
+def test_chapter_length_is_pieces_plus_pauses_and_loudness_meets_target(speech_chunks, tmp_path):
+    st = Stitching()
+    pauses = [st.pauses_ms["sentence"], st.pauses_ms["chapter"]]
+    master = stitch_master(speech_chunks, pauses, st, tmp_path / "m.wav")
+    pieces = [prepare_piece(AudioSegment.from_wav(str(p)), st) for p in speech_chunks]
+    expected = sum(int(p.frame_count()) for p in pieces) + sum(int(ms * RATE / 1000) for ms in pauses)
+    audio, rate = read_wav(master.path)
+    assert rate == RATE and len(audio) == expected == master.frames
+    assert master.offsets[1] == pytest.approx((int(pieces[0].frame_count()) + pauses[0] * 24 + st.edge_ms * 24)
+                                              / RATE)
+    lufs, peak = measure_loudness(master.path)
+    # either at the loudness target, or held down by the true-peak ceiling
+    assert peak <= st.true_peak_db + 0.3
+    assert abs(lufs - st.loudness_lufs) < 1.0 or abs(peak - st.true_peak_db) < 0.3
+    again = stitch_master(speech_chunks, pauses, st, tmp_path / "m2.wav")
+    assert (tmp_path / "m2.wav").read_bytes() == master.path.read_bytes() and again.gain_db == master.gain_db
+
+
+def test_quiet_chapter_is_brought_up_to_target(tmp_path):
+    st = Stitching()
+    t = np.arange(RATE * 4) / RATE
+    tone = 0.01 * np.sin(2 * np.pi * 220 * t) * (0.6 + 0.4 * np.sin(2 * np.pi * 1.5 * t))
+    path = write_wav(tmp_path / "quiet.wav", tone, RATE)
+    master = stitch_master([path], [350], st, tmp_path / "m.wav")
+    lufs, peak = measure_loudness(master.path)
+    assert master.gain_db > 10
+    assert abs(lufs - st.loudness_lufs) < 1.0 and peak <= st.true_peak_db + 0.3
+
+
+@pytest.mark.parametrize("fmt", ["mp3", "flac", "opus"])
+def test_encode_formats_keep_duration_and_tags(speech_chunks, tmp_path, fmt):
+    master = stitch_master(speech_chunks, [350, 800], Stitching(), tmp_path / "m.wav")
+    out = encode_chapter(master.path, tmp_path / f"ch.{fmt}", fmt, "64k", {"title": "Chapter One", "track": "1/3"})
+    info = probe(out)
+    assert abs(float(info["format"]["duration"]) - master.duration) < 0.08
+    tags = {k.lower(): v for k, v in info["format"].get("tags", {}).items()}
+    tags.update({k.lower(): v for k, v in info["streams"][0].get("tags", {}).items()})
+    assert tags["title"] == "Chapter One"
+
+
+def test_m4b_has_chapter_markers_tags_and_cover(speech_chunks, tmp_path):
+    st = Stitching()
+    masters = [stitch_master(speech_chunks[:1 + i % 2], [350, 2000][: 1 + i % 2], st, tmp_path / f"m{i}.wav")
+               for i in range(3)]
+    cover = tmp_path / "cover.png"
+    _write_png(cover)
+    titles = ["Chapter I. Her Twelfth Birthday", "Chapter II; = odd # title", "Chapter III"]
+    out = write_m4b(masters, titles, tmp_path / "book.m4b", title="A Book", author="An Author", language="en",
+                    cover=cover)
+    info = probe(out)
+    chapters = info["chapters"]
+    assert [c["tags"]["title"] for c in chapters] == titles
+    start = 0.0
+    for c, m in zip(chapters, masters, strict=True):
+        assert abs(float(c["start_time"]) - start) < 0.001
+        assert abs(float(c["end_time"]) - float(c["start_time"]) - m.duration) < 0.001
+        start += m.duration
+    assert abs(float(info["format"]["duration"]) - start) < 0.1
+    assert info["format"]["tags"]["title"] == "A Book" and info["format"]["tags"]["artist"] == "An Author"
+    audio = [s for s in info["streams"] if s["codec_type"] == "audio"][0]
+    assert audio["codec_name"] == "aac" and audio["tags"]["language"] == "eng"
+    assert any(s.get("disposition", {}).get("attached_pic") == 1 for s in info["streams"])
+
+
+def test_mismatched_inputs_are_errors(speech_chunks, tmp_path):
+    with pytest.raises(StitchError, match="2 chunks but 1 pauses"):
+        stitch_master(speech_chunks, [350], Stitching(), tmp_path / "x.wav")
+    with pytest.raises(StitchError, match="output format 'ogg'"):
+        encode_chapter(speech_chunks[0], tmp_path / "x.ogg", "ogg", "64k", {})
+
+
+def _write_png(path) -> None:
+    """A 2x2 red PNG (zlib + crc by hand, no imaging library needed)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    raw = b"".join(b"\x00" + b"\xff\x00\x00" * 2 for _ in range(2))
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0)) + \
+        chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+    path.write_bytes(png)

@@ -1,0 +1,310 @@
+"""Job commands: convert (embedded, one process), submit/status/cancel/retry/jobs (distributed), worker.
+
+submit, status, cancel, retry and jobs never import torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from worker.cli.options import (
+    add_batch_options,
+    add_broker_options,
+    add_data_options,
+    add_engine_options,
+    add_model_options,
+    add_output_options,
+    add_sampling_options,
+    add_task_options,
+    add_text_options,
+    add_voice_options,
+    add_watermark_options,
+    prepare_options,
+    settings_from,
+)
+
+__all__ = ["register"]
+
+log = logging.getLogger(__name__)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    fmt = argparse.RawDescriptionHelpFormatter
+    p = sub.add_parser("convert", formatter_class=fmt, help="turn a book into an audiobook in this process",
+                       description="Convert BOOK (txt, md, html, epub) into an M4B with chapter markers and one "
+                                   "audio file per chapter, in this process (no Redis, no workers).\n\n"
+                                   "Chunks already made (same model, voice, sampling, seed and text) come from the "
+                                   "cache in the data folder, so a rerun after an edit only makes what changed.",
+                       epilog="example: tomecast convert book.epub --voice narrator.wav -o audiobooks/")
+    p.add_argument("book", help="the manuscript: .txt, .md, .html or .epub")
+    p.add_argument("-o", "--output", default=".", help="output folder, or a .m4b file name (default: .)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_voice_options(p)
+    add_data_options(p)
+    add_model_options(p)
+    add_engine_options(p)
+    add_batch_options(p)
+    add_watermark_options(p)
+    add_sampling_options(p)
+    add_output_options(p)
+    add_text_options(p)
+    p.set_defaults(func=cmd_convert)
+
+    p = sub.add_parser("submit", formatter_class=fmt, help="queue books for the workers; prints job ids",
+                       description="Queue each BOOK as a job for the workers and print its id at once.\n"
+                                   "Higher --priority runs first (0..9, default 5); equal priorities run in order.",
+                       epilog="example: tomecast submit a.epub b.txt --voice narrator.wav --priority 7")
+    p.add_argument("books", nargs="+", metavar="BOOK")
+    p.add_argument("--priority", type=int, default=5, help="0..9, 9 runs first (default 5)")
+    add_voice_options(p)
+    add_data_options(p)
+    add_broker_options(p)
+    add_task_options(p)
+    add_model_options(p)
+    add_sampling_options(p)
+    add_output_options(p)
+    add_text_options(p)
+    p.set_defaults(func=cmd_submit)
+
+    p = sub.add_parser("status", help="progress of one job or of all jobs (table)",
+                       description="Show state, chapters done, chunks done/failed, audio made, ETA and errors.")
+    p.add_argument("job", nargs="?", help="job id (or a unique prefix/suffix); default: all jobs")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    add_data_options(p)
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("jobs", help="list jobs", description="List every job in the data folder, oldest first.")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    add_data_options(p)
+    p.set_defaults(func=cmd_jobs)
+
+    p = sub.add_parser("cancel", help="cancel a job", description="Cancel JOB: its queued tasks do nothing.")
+    p.add_argument("job")
+    add_data_options(p)
+    p.set_defaults(func=cmd_cancel)
+
+    p = sub.add_parser("retry", help="re-run the failed chunks of a job",
+                       description="Queue again only the failed chunks of a failed (or cancelled) JOB, then "
+                                   "re-stitch the chapters they belong to and assemble the book.")
+    p.add_argument("job")
+    add_data_options(p)
+    add_broker_options(p)
+    p.set_defaults(func=cmd_retry)
+
+    p = sub.add_parser("worker", formatter_class=fmt, help="run a worker (GPU synthesis or CPU stitching)",
+                       description="Run a Celery worker. GPU workers serve the 'gpu' queue with one process per "
+                                   "device; the model loads on the first task. A CPU worker serves 'cpu' "
+                                   "(prepare, stitch, assemble).",
+                       epilog="examples:\n  tomecast worker --queues gpu --device cuda:0\n"
+                              "  tomecast worker --queues cpu --concurrency 2")
+    p.add_argument("--queues", "-Q", default="gpu,cpu", help="comma-separated: gpu, cpu (default both)")
+    p.add_argument("--concurrency", "-c", type=int, help="processes (default 1 with gpu, 2 for cpu only)")
+    p.add_argument("--name", "-n", help="worker node name (default: queues-device@host)")
+    p.add_argument("--loglevel", "-l", default="info", help="debug, info, warning or error (default info)")
+    add_data_options(p)
+    add_broker_options(p)
+    add_model_options(p)
+    add_engine_options(p)
+    add_batch_options(p)
+    add_watermark_options(p)
+    p.set_defaults(func=cmd_worker)
+
+
+def _store(settings):
+    from pipeline.store import Store
+
+    return Store(settings.data_dir).ensure()
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.1f}"
+
+
+def cmd_convert(args: argparse.Namespace) -> int:
+    from pipeline import steps
+    from pipeline.jobs import submit_job
+    from worker.cli.progress import ChunkProgress
+    from worker.engine import current_engine
+
+    settings = settings_from(args)
+    store = _store(settings)
+    job_id = submit_job(store, args.book, settings.job_options(prepare=prepare_options(args)), voice=settings.voice)
+    progress = ChunkProgress(Path(args.book).name, enabled=False if args.quiet else None)
+    engine = current_engine(settings)   # loads nothing until the job's voice is prepared
+    try:
+        out = steps.run_all(store, job_id, engine, settings.batch_size, on_batch=progress.advance,
+                            on_plan=progress.start)
+    finally:
+        progress.close()
+    if out is None:
+        print(f"tomecast: failed: {store.state(job_id).error}", file=sys.stderr)
+        return 1
+    book, chapters = _deliver(store, job_id, out, Path(args.output))
+    print(book)
+    for c in chapters:
+        print(c)
+    return 0
+
+
+def _deliver(store, job_id: str, m4b: Path, output: Path) -> tuple[Path, list[Path]]:
+    """Copy the book and its chapter files out of the job folder to ``output`` (a folder or a .m4b name)."""
+    from pipeline.files import atomic_copy
+
+    if output.suffix.lower() == ".m4b":
+        book, chapter_dir = output, output.with_suffix("")
+    else:
+        book, chapter_dir = output / m4b.name, output / m4b.stem
+    atomic_copy(m4b, book)
+    chapter_dir.mkdir(parents=True, exist_ok=True)
+    chapters = []
+    for entry in store.manifest(job_id).chapters:
+        src = store.job_dir(job_id) / entry.file
+        chapters.append(atomic_copy(src, chapter_dir / src.name))
+    return book, chapters
+
+
+def _enqueue(store, job_id: str) -> None:
+    from kombu.exceptions import OperationalError
+
+    from pipeline.errors import PipelineError
+    from worker.app import app
+    from worker.tasks import enqueue
+
+    try:
+        enqueue(store, job_id)
+    except OperationalError as exc:
+        raise PipelineError(f"cannot reach the broker at {_safe_url(app.conf.broker_url)}: {exc}") from None
+
+
+def _use(settings) -> None:
+    """Point the Celery app at the settings' broker, and fail at once (one line) if it cannot be reached."""
+    import redis
+
+    from pipeline.errors import PipelineError
+    from worker.app import use_settings
+
+    use_settings(settings)
+    for url in dict.fromkeys((settings.broker_url, settings.backend_url)):
+        try:
+            redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5).ping()
+        except (redis.RedisError, ValueError) as exc:
+            raise PipelineError(f"cannot reach the broker at {_safe_url(url)}: {exc}") from None
+
+
+def _safe_url(url: str) -> str:
+    """The URL without its password."""
+    import re
+
+    return re.sub(r"//([^:/@]*):[^@/]*@", r"//\1:***@", url)
+
+
+def cmd_submit(args: argparse.Namespace) -> int:
+    from pipeline.jobs import submit_job, validate_request
+
+    settings = settings_from(args)
+    options = settings.job_options(priority=args.priority, prepare=prepare_options(args))
+    for book in args.books:   # every book checked before any is queued
+        validate_request(book, options, settings.voice)
+    _use(settings)
+    store = _store(settings)
+    for book in args.books:
+        job_id = submit_job(store, book, options, voice=settings.voice)
+        _enqueue(store, job_id)
+        print(job_id)
+    return 0
+
+
+def _table(rows: list[list[str]], headers: list[str]) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
+    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
+    body = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    return "\n".join([line, *body])
+
+
+def _status_rows(statuses) -> list[list[str]]:
+    from worker.cli.progress import format_duration
+
+    rows = []
+    for s in statuses:
+        rows.append([s.job_id, s.title[:32], s.state, str(s.priority),
+                     f"{s.chapters_done}/{s.chapters}", f"{s.chunks_done}/{s.chunks}", str(s.chunks_failed),
+                     _minutes(s.audio_seconds), format_duration(s.eta_seconds),
+                     (s.errors[0][:60] + (f" (+{len(s.errors) - 1})" if len(s.errors) > 1 else "")) if s.errors
+                     else ""])
+    return rows
+
+
+STATUS_HEADERS = ["JOB", "TITLE", "STATE", "PRIO", "CHAPTERS", "CHUNKS", "FAILED", "AUDIO MIN", "ETA", "ERRORS"]
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from pipeline.jobs import job_status, list_jobs
+
+    settings = settings_from(args)
+    store = _store(settings)
+    statuses = [job_status(store, args.job)] if args.job else list_jobs(store)
+    if args.json:
+        print(json.dumps([s.to_dict() for s in statuses], indent=1))
+        return 0
+    print(_table(_status_rows(statuses), STATUS_HEADERS))
+    if args.job:
+        s = statuses[0]
+        if store.has_manifest(s.job_id):
+            chapters = store.manifest(s.job_id).chapters
+            print()
+            print(_table([[str(c.index + 1), c.title[:40], c.state, str(c.chunks),
+                           _minutes(c.duration or 0.0), c.file or ""] for c in chapters],
+                         ["#", "CHAPTER", "STATE", "CHUNKS", "MIN", "FILE"]))
+        if s.output:
+            print(f"\nbook: {s.output}")
+        for e in s.errors:
+            print(f"error: {e}")
+    return 0
+
+
+def cmd_jobs(args: argparse.Namespace) -> int:
+    from pipeline.jobs import list_jobs
+
+    settings = settings_from(args)
+    statuses = list_jobs(_store(settings))
+    if args.json:
+        print(json.dumps([s.to_dict() for s in statuses], indent=1))
+        return 0
+    print(_table([[s.job_id, s.state, str(s.priority), s.created, s.title[:48]] for s in statuses],
+                 ["JOB", "STATE", "PRIO", "CREATED", "TITLE"]))
+    return 0
+
+
+def cmd_cancel(args: argparse.Namespace) -> int:
+    from pipeline.jobs import cancel_job
+
+    settings = settings_from(args)
+    print(f"{cancel_job(_store(settings), args.job)} cancelled")
+    return 0
+
+
+def cmd_retry(args: argparse.Namespace) -> int:
+    from pipeline.jobs import retry_job
+
+    settings = settings_from(args)
+    _use(settings)
+    store = _store(settings)
+    job_id, work = retry_job(store, args.job)
+    _enqueue(store, job_id)
+    n = 0 if work is None else sum(len(u.positions) for units in work.values() for u in units)
+    print(f"{job_id} queued again" + ("" if work is None else f": {n} chunks, {len(work)} chapters"))
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from worker.run import run_worker
+
+    settings = settings_from(args)
+    queues = [q.strip() for q in args.queues.split(",") if q.strip()]
+    return run_worker(settings, queues, concurrency=args.concurrency, name=args.name, loglevel=args.loglevel)
+
+

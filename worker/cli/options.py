@@ -1,0 +1,179 @@
+"""Command-line options, one definition per group; each command adds only the groups it acts on.
+
+    group        flags                                                     commands
+    data         --data                                                    every command with a data folder
+    broker       --broker                                                  submit, retry, worker
+    model        --model --revision                                        say, voice, convert, submit, worker
+    engine       --device --dtype --threads                                say, voice, convert, worker
+    batch        --batch-size                                              convert, worker
+    watermark    --no-watermark                                            say, convert, worker (voice: accepted)
+    voice        --voice                                                   say, convert, submit
+    sampling     --seed --temperature --top-p ... --tokens-per-char        say, convert, submit
+    tasks        --chunks-per-task                                         submit
+    output       --format --bitrate --loudness                             convert, submit
+    text         --max-chars --no-title --no-chapter-titles --front-matter --language   prepare, convert, submit
+
+Every flag overrides its ``TOMECAST_*`` variable (``worker.settings``); shown defaults are the built-in ones
+(sampling: ``model.params.SynthesisParams``, the one place they are defined).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from model.params import MAX_FLOW_STEPS, MAX_NEW_TOKENS, SynthesisParams
+from pipeline.stitch import FORMATS, Stitching
+from worker.settings import Settings
+
+__all__ = [
+    "CLIP_HELP",
+    "add_batch_options",
+    "add_broker_options",
+    "add_data_options",
+    "add_engine_options",
+    "add_model_options",
+    "add_output_options",
+    "add_sampling_options",
+    "add_task_options",
+    "add_text_options",
+    "add_voice_options",
+    "add_watermark_options",
+    "prepare_options",
+    "settings_from",
+]
+
+# One description of a good reference clip, for --voice and `tomecast voice` (README: "Choosing a reference clip").
+CLIP_HELP = ("10 s or more of one person reading calmly, no music or noise (the model uses the first 10 s; "
+             "under 3 s is refused); wav, flac, mp3, m4a, ogg")
+
+_P = SynthesisParams()
+_S = Stitching()
+
+
+def add_data_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", metavar="DIR", help="data folder shared by all workers (TOMECAST_DATA)")
+
+
+def add_broker_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--broker", metavar="URL", help="Redis broker URL (TOMECAST_BROKER_URL)")
+
+
+def add_model_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("model")
+    g.add_argument("--model", help="Hugging Face repo id or local checkpoint folder (TOMECAST_MODEL, "
+                                   f"default {Settings.model})")
+    g.add_argument("--revision", help="model revision (TOMECAST_MODEL_REVISION)")
+
+
+def add_engine_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("engine (this process)")
+    g.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (TOMECAST_DEVICE, default auto)")
+    g.add_argument("--dtype", help="float32, bfloat16 or float16 (TOMECAST_DTYPE, default: the model's choice)")
+    g.add_argument("--threads", type=int, help="torch CPU threads per process (TOMECAST_THREADS)")
+
+
+def add_batch_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--batch-size", type=int, dest="batch_size",
+                   help=f"texts per engine batch (TOMECAST_BATCH_SIZE, default {Settings.batch_size})")
+
+
+def add_watermark_options(p: argparse.ArgumentParser, *, help: str | None = None) -> None:
+    p.add_argument("--no-watermark", action="store_false", dest="watermark", default=None,
+                   help=help or "do not embed the Perth watermark (TOMECAST_WATERMARK=0)")
+
+
+def add_voice_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--voice", metavar="CLIP", help=f"voice clip ({CLIP_HELP}) or a .voice file made by "
+                                                   "`tomecast voice` (TOMECAST_VOICE); default: the built-in voice")
+
+
+def add_sampling_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("sampling (TOMECAST_<NAME> sets a default; shown: the built-in ones)")
+    g.add_argument("--seed", type=int, help="seed; each chunk's seed derives from it and its text (default 0)")
+    g.add_argument("--temperature", type=float,
+                   help=f"randomness of speech tokens, > 0; lower is flatter (default {_P.temperature})")
+    g.add_argument("--top-p", type=float, dest="top_p",
+                   help=f"nucleus sampling: keep the likeliest tokens up to this mass, (0, 1] (default {_P.top_p})")
+    g.add_argument("--min-p", type=float, dest="min_p",
+                   help="drop tokens less likely than this times the likeliest, [0, 1] "
+                        f"(default {_P.min_p})")
+    g.add_argument("--repetition-penalty", "--rep-penalty", type=float, dest="repetition_penalty",
+                   help=f"penalty on tokens already spoken, > 0; 1 is off (default {_P.repetition_penalty})")
+    g.add_argument("--cfg-weight", type=float, dest="cfg_weight",
+                   help="how closely delivery follows the reference clip, >= 0; lower for fast speakers "
+                        f"(default {_P.cfg_weight})")
+    g.add_argument("--exaggeration", type=float,
+                   help=f"emotion exaggeration, [0, 2]; 0.5 is neutral (default {_P.exaggeration})")
+    g.add_argument("--max-new-tokens", type=int, dest="max_new_tokens",
+                   help=f"cap on speech tokens per chunk, [1, {MAX_NEW_TOKENS}] (default {_P.max_new_tokens})")
+    g.add_argument("--flow-steps", type=int, dest="n_flow_steps",
+                   help=f"flow-matching solver steps, [1, {MAX_FLOW_STEPS}] (default {_P.n_flow_steps})")
+    g.add_argument("--flow-cfg-rate", type=float, dest="flow_cfg_rate",
+                   help=f"flow classifier-free guidance, >= 0 (default {_P.flow_cfg_rate})")
+    g.add_argument("--tokens-per-char", type=float, dest="tokens_per_char",
+                   help="runaway cap: at most 50 + this x characters speech tokens per chunk; 0: off "
+                        f"(default {_P.tokens_per_char:g})")
+
+
+def add_task_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--chunks-per-task", type=int, dest="chunks_per_task",
+                   help=f"chunks per synthesize task (TOMECAST_CHUNKS_PER_TASK, default {Settings.chunks_per_task})")
+
+
+def add_output_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("output")
+    g.add_argument("--format", choices=FORMATS, help=f"chapter file format (TOMECAST_FORMAT, default {_S.format})")
+    g.add_argument("--bitrate", help=f"mp3/opus/AAC bit rate (TOMECAST_BITRATE, default {_S.bitrate})")
+    g.add_argument("--loudness", type=float, dest="loudness_lufs",
+                   help=f"target integrated loudness, LUFS (TOMECAST_LOUDNESS, default {_S.loudness_lufs:g})")
+
+
+class _NoTitles(argparse.Action):
+    """``prepare --no-titles`` (old spelling): neither the opening nor chapter titles."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        namespace.speak_title = namespace.speak_chapter_titles = False
+
+
+def add_text_options(p: argparse.ArgumentParser) -> None:
+    """Text preparation flags; ``--no-titles``, ``--no-opening`` and ``--include-front-matter`` are the old
+    ``prepare`` spellings, still accepted and not shown."""
+    g = p.add_argument_group("text preparation")
+    g.add_argument("--max-chars", type=int, dest="max_chars", metavar="N",
+                   help="longest chunk in characters (40..600, default 300)")
+    g.add_argument("--no-title", action="store_false", dest="speak_title", default=None,
+                   help="do not open with a spoken 'Title, by Author'")
+    g.add_argument("--no-chapter-titles", action="store_false", dest="speak_chapter_titles", default=None,
+                   help="do not speak chapter titles")
+    g.add_argument("--front-matter", action="store_true", dest="include_front_matter", default=None,
+                   help="keep front and back matter (contents, imprint, colophon)")
+    g.add_argument("--language", help="override the book's language (BCP 47, e.g. en, en-GB, fr)")
+    g.add_argument("--no-opening", action="store_false", dest="speak_title", help=argparse.SUPPRESS)
+    g.add_argument("--no-titles", action=_NoTitles, help=argparse.SUPPRESS)
+    g.add_argument("--include-front-matter", action="store_true", dest="include_front_matter",
+                   help=argparse.SUPPRESS)
+
+
+def prepare_options(args: argparse.Namespace) -> dict:
+    """The text preparation flags given, as ``text_prep.PrepareOptions`` fields."""
+    keys = ("max_chars", "speak_title", "speak_chapter_titles", "include_front_matter", "language")
+    return {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
+
+
+_SETTING_FLAGS = ("model", "revision", "device", "dtype", "voice", "seed", "temperature", "top_p", "min_p",
+                  "repetition_penalty", "cfg_weight", "exaggeration", "max_new_tokens", "n_flow_steps", "flow_cfg_rate",
+                  "tokens_per_char", "batch_size", "threads", "chunks_per_task", "watermark", "format", "bitrate",
+                  "loudness_lufs")
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """Settings.from_env() with every flag given on the command line applied (validated: SettingsError)."""
+    flags = {k: getattr(args, k) for k in _SETTING_FLAGS if getattr(args, k, None) is not None}
+    if getattr(args, "data", None):
+        flags["data_dir"] = args.data
+    if getattr(args, "broker", None):
+        flags["broker_url"] = args.broker
+    return Settings.from_env().override(**flags)

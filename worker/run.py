@@ -1,0 +1,43 @@
+"""Start a Celery worker process on tomecast's queues (``tomecast worker`` and ``python -m worker``).
+
+GPU queues get one process (one model per device; the model loads in that process on its first task, after the
+pool forked); a CPU-only worker defaults to two.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+
+from worker.errors import SettingsError
+from worker.settings import Settings
+
+__all__ = ["QUEUES", "run_worker"]
+
+log = logging.getLogger(__name__)
+
+QUEUES = ("gpu", "cpu")
+
+
+def run_worker(settings: Settings, queues: list[str], *, concurrency: int | None = None, name: str | None = None,
+               loglevel: str = "info") -> int:
+    bad = [q for q in queues if q not in QUEUES]
+    if bad or not queues:
+        raise SettingsError(f"queues {','.join(queues)!r}: each must be one of {', '.join(QUEUES)}")
+    if concurrency is None:
+        concurrency = 1 if "gpu" in queues else 2
+    if concurrency < 1:
+        raise SettingsError(f"concurrency {concurrency} must be at least 1")
+    if "gpu" in queues and concurrency != 1:
+        log.warning("%d processes on the gpu queue load %d models on %s", concurrency, concurrency, settings.device)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    from worker.app import app, use_settings
+
+    use_settings(settings)
+    device = settings.device.replace(":", "")
+    node = name or f"{'-'.join(queues)}-{device}@{socket.gethostname()}"
+    argv = ["worker", "-Q", ",".join(queues), "-c", str(concurrency), "-n", node, "-l", loglevel,
+            "--pool", "prefork", "-E", "--without-gossip", "--without-mingle"]
+    log.info("worker %s: queues %s, device %s, data %s", node, queues, settings.device, settings.data_dir)
+    app.worker_main(argv)
+    return 0
