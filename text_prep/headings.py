@@ -95,7 +95,9 @@ def _number_words(num: str, language: str) -> str:
 
 def _finish(s: str) -> str:
     s = s.strip()
-    if s and s[-1] not in ".!?…":
+    if s and s[-1] in "\"”’'" and s[:-1] and s[-2] not in ".!?…":
+        s = s[:-1].rstrip(",;:—–-") + "." + s[-1]  # "Taps" -> "Taps."
+    elif s and s[-1] not in ".!?…\"”’'":
         s = s.rstrip(",;:—–-").rstrip() + "."
     return s if is_speakable(s) else ""
 

@@ -1,4 +1,5 @@
-"""Every book in ../shared/corpus: lossless chunk spans, chunk limits, and chapter titles checked by hand once."""
+"""Every book in ../shared/corpus: lossless chunk spans, chunk limits, chapter titles as written and as spoken,
+one-word chunk share and the back matter left out, all checked by hand once."""
 
 import pytest
 
@@ -35,11 +36,33 @@ EXPECTED = {
         ("Titlepage (titlepage)", "Imprint (imprint)", "Colophon (colophon)", "Uncopyright (copyright)")),
     "news-from-nowhere.html": (
         ("News from Nowhere", "William Morris", "en"), NOWHERE,
-        ("news-from-nowhere.html (front matter)", "FOOTNOTES: (notes)")),
+        ("CHAPTER XVI: DINNER IN THE HALL OF THE BLOOMSBURY MARKET: 1 note (notes)",
+         "CHAPTER XXX: THE JOURNEY\u2019S END: 1 note (notes)",
+         "CHAPTER XXXII: THE FEAST\u2019S BEGINNING\u2014THE END: 1 note (notes)",
+         "news-from-nowhere.html (front matter)", "FOOTNOTES: (notes)")),
     "little-colonels-hero.txt": (
         ("The Little Colonel's Hero", "Annie Fellows Johnston", "en"), COLONEL,
-        ("little-colonels-hero.txt (front matter)",)),
+        ('CHAPTER XVI. "TAPS": after the end (3082 words)', "little-colonels-hero.txt (front matter)")),
 }
+
+# Chapter titles as spoken (the title chunk of each chapter), and the most one-word chunks (share of non-title
+# chunks) a listener should hear.
+SPOKEN = {
+    "adventures-of-sherlock-holmes.epub": ([t + "." for t in SHERLOCK], 0.02),
+    "news-from-nowhere.html": (["Chapter one: Discussion and Bed.", "Chapter two: A Morning Bath."], 0.005),
+    "little-colonels-hero.txt": (["Chapter one: Her Twelfth Birthday.",
+                                  "Chapter two: The Wonder-Ball Begins to Unwind.",
+                                  "Chapter three: Lloyd Meets Hero.", "Chapter four: Hero's Story."], 0.01),
+}
+
+
+def spoken_titles(book) -> list[str]:
+    return [next(c.speech for c in ch.chunks if c.pause == Pause.TITLE and c.text == ch.title) for ch in book.chapters]
+
+
+def one_word_share(book) -> float:
+    body = [c for c in book.chunks if c.pause != Pause.TITLE]
+    return sum(1 for c in body if len(c.speech.split()) == 1) / len(body)
 
 
 @pytest.fixture(scope="module")
@@ -86,6 +109,27 @@ def test_gutenberg_boilerplate_is_gone(books):
     for name in ("news-from-nowhere.html", "little-colonels-hero.txt"):
         text = " ".join(c.text for c in books[name].chunks)
         assert "Project Gutenberg" not in text and "PROJECT GUTENBERG" not in text
+
+
+@pytest.mark.parametrize("name", sorted(SPOKEN))
+def test_spoken_titles_and_one_word_share(books, name):
+    titles, share = SPOKEN[name]
+    spoken = spoken_titles(books[name])
+    assert spoken[:len(titles)] == titles
+    assert all("Ii" not in t.split() and "hundred" not in t for t in spoken)
+    assert one_word_share(books[name]) <= share
+
+
+def test_back_matter_after_the_end_is_not_read(books):
+    last = books["little-colonels-hero.txt"].chapters[-1]
+    assert last.chunks[-1].text.strip() == "THE END." and last.chunks[-1].pause == Pause.CHAPTER
+    text = " ".join(c.text for c in books["little-colonels-hero.txt"].chunks)
+    assert "BLUE BONNET" not in text and "Selections from L.C. Page" not in text
+
+
+def test_html_footnotes_are_not_read_inline(books):
+    speech = " ".join(c.speech for c in books["news-from-nowhere.html"].chunks)
+    assert "[1]" not in speech and "Cirencester and Burford he must" not in speech
 
 
 def test_speech_samples(books):
