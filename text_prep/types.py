@@ -16,9 +16,11 @@ import hashlib
 import json
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import TextIO
 
 from text_prep.errors import TextPrepError
+from text_prep.lexicon import Lexicon
 
 __all__ = ["Book", "Chapter", "Chunk", "Cover", "DirectionsPolicy", "HeadingNumbers", "NotesPolicy", "Pause",
            "PrepareOptions", "SpeakersPolicy", "TablesPolicy", "speech_key"]
@@ -238,6 +240,9 @@ class PrepareOptions:
     stage_directions: ``DirectionsPolicy`` ("separate" or "skip").
     heading_numbers: ``HeadingNumbers`` ("label": "Chapter two: Title"; "bare": "Two. Title").
     verse_lines: end each verse line with a short pause (``Pause.LINE``) instead of running lines together.
+    lexicon: pronunciation lexicon files (paths, merged in order, later wins) or a parsed
+        ``text_prep.lexicon.Lexicon``; applied to speech text only, so it changes the keys of exactly the
+        chunks whose speech it changes. See ``text_prep.lexicon`` for the file format.
 
     Policy fields accept their enum or its string value; anything else raises ``TextPrepError``.
     """
@@ -253,8 +258,13 @@ class PrepareOptions:
     stage_directions: DirectionsPolicy = DirectionsPolicy.SEPARATE
     heading_numbers: HeadingNumbers = HeadingNumbers.LABEL
     verse_lines: bool = True
+    lexicon: tuple[str, ...] | Lexicon = ()
 
     def __post_init__(self) -> None:
+        if isinstance(self.lexicon, (str, Path)):
+            object.__setattr__(self, "lexicon", (str(self.lexicon),))
+        elif not isinstance(self.lexicon, Lexicon):
+            object.__setattr__(self, "lexicon", tuple(str(p) for p in self.lexicon))
         for name, kind in _POLICIES.items():
             value = getattr(self, name)
             try:
