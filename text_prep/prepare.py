@@ -15,6 +15,7 @@ from text_prep.document import Section
 from text_prep.errors import BookFormatError, TextPrepError
 from text_prep.headings import heading_speech, letter_sections
 from text_prep.layout import Part, section_pieces
+from text_prep.lexicon import load_lexicon
 from text_prep.normalize import is_speakable
 from text_prep.notes import apply_notes
 from text_prep.readers import read_document
@@ -90,6 +91,7 @@ def prepare(path: str | Path, options: PrepareOptions | None = None, *,
     lo, hi = MAX_CHARS_RANGE
     if not lo <= options.max_chars <= hi:
         raise TextPrepError(f"max_chars must be between {lo} and {hi}, got {options.max_chars}")
+    say = load_lexicon(options.lexicon).apply  # read and checked before any work; speech text only
     doc = read_document(path, options)
     language = options.language or doc.language or "en"
     skipped = list(doc.skipped)
@@ -113,14 +115,14 @@ def prepare(path: str | Path, options: PrepareOptions | None = None, *,
             opening = opening_text(doc.title, doc.author)
             speech = heading_speech(opening, language)
             if is_speakable(speech):
-                chunks.append(Chunk.make(0, opening, speech, (0, 0), Pause.TITLE))
+                chunks.append(Chunk.make(0, opening, say(speech), (0, 0), Pause.TITLE))
         if options.speak_chapter_titles and sec.title:
             speech = heading_speech(sec.title, language, numbers=options.heading_numbers, chapter_level=True,
                                     letters=letters)
             if speech:
-                chunks.append(Chunk.make(len(chunks), sec.title, speech, (0, 0), Pause.TITLE))
+                chunks.append(Chunk.make(len(chunks), sec.title, say(speech), (0, 0), Pause.TITLE))
         for p in pieces:
-            chunks.append(Chunk.make(len(chunks), sec.text[p.start:p.end], p.speech, (p.start, p.end), p.pause,
+            chunks.append(Chunk.make(len(chunks), sec.text[p.start:p.end], say(p.speech), (p.start, p.end), p.pause,
                                      p.pause_ms))
         title = sec.title or (doc.title if not chapters else f"Section {len(chapters) + 1}")
         chapters.append(Chapter(len(chapters), title, tuple(chunks), sec.source, sec.text))
