@@ -71,7 +71,7 @@ def title_case(s: str) -> str:
         if not w.isupper() or _ROMAN_KEEP.match(w) or re.fullmatch(r"(?:[A-Z]\.)+", w):
             return w
         before = s[:m.start()].rstrip()
-        first = not before or before[-1] in ":.—–-!?(\"“"
+        first = not before or before[-1] in ":.—–-!?(\"“" and not re.search(r"(?:^|\s)(?:[A-Z]\.)+$", before)
         if w.lower() in _SMALL and not first:
             return w.lower()
         parts = re.split(r"(-)", w)
