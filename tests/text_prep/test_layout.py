@@ -1,0 +1,162 @@
+"""Paragraph kinds of a section: scene breaks, pause marks, editorial brackets, verse lines, plain-text tables,
+all lossless, the same in plain text, markdown and HTML."""
+
+import pytest
+
+from text_prep import Pause, PrepareOptions, prepare
+from text_prep.layout import MAX_PAUSE_MS, pause_ms, section_pieces
+
+PROSE = "The night was dark and the wind was high over the hills, and nobody in the village slept that night."
+
+
+def _prepare(tmp_path, name: str, text: str, **options):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    book = prepare(path, PrepareOptions(**options))
+    for ch in book.chapters:
+        assert ch.lossless_violation() is None, ch.lossless_violation()
+    return book
+
+
+def _chunks(book):
+    return [(c.speech, c.pause, c.pause_ms) for c in book.chunks if c.pause != Pause.TITLE]
+
+
+TXT = f"""CHAPTER I
+
+{PROSE}
+
+* * *
+
+It was morning.
+
+[pause 2s]
+
+Roses are red,
+Violets are blue,
+Sugar is sweet,
+And so are you.
+
+[Illustration: A rose in a vase]
+
+[Music notation]
+
+The bells rang [Illustration] twice.
+
+CHAPTER II
+
+All quiet.
+"""
+
+MD = TXT.replace("CHAPTER I\n", "# Chapter I\n").replace("CHAPTER II\n", "# Chapter II\n").replace(
+    "[pause 2s]", '<break time="2s"/>').replace("Roses are red,\n", "Roses are red,  \n")
+
+HTML = f"""<html><head><title>Book</title></head><body>
+<h1>Chapter I</h1><p>{PROSE}</p><hr/><p>It was morning.</p><break time="2s"/>
+<p>Roses are red,<br/>Violets are blue,<br/>Sugar is sweet,<br/>And so are you.</p>
+<p>[Illustration: A rose in a vase]</p><p>[Music notation]</p><p>The bells rang [Illustration] twice.</p>
+<h1>Chapter II</h1><p>All quiet.</p></body></html>"""
+
+EXPECTED_FIRST_CHAPTER = [
+    (PROSE, Pause.SCENE, 0),
+    ("It was morning.", Pause.PARAGRAPH, 2000),
+    ("Roses are red,", Pause.LINE, 0),
+    ("Violets are blue,", Pause.LINE, 0),
+    ("Sugar is sweet,", Pause.LINE, 0),
+    ("And so are you.", Pause.PARAGRAPH, 0),
+    ("The bells rang twice.", Pause.CHAPTER, 0),
+]
+
+
+@pytest.mark.parametrize(("name", "text"), [("book.txt", TXT), ("book.md", MD), ("book.html", HTML)])
+def test_breaks_pauses_brackets_and_verse_alike_in_every_format(tmp_path, name, text):
+    book = _prepare(tmp_path, name, text)
+    first = book.chapters[0]
+    assert [(c.speech, c.pause, c.pause_ms) for c in first.chunks if c.pause != Pause.TITLE] == EXPECTED_FIRST_CHAPTER
+    assert [c.speech for c in first.chunks if c.pause == Pause.TITLE][-1] == "Chapter one."
+
+
+def test_verse_lines_option_off(tmp_path):
+    book = _prepare(tmp_path, "book.txt", TXT, verse_lines=False)
+    assert ("Roses are red, Violets are blue, Sugar is sweet, And so are you.", Pause.PARAGRAPH, 0) in _chunks(book)
+
+
+def test_wrapped_prose_is_not_verse(tmp_path):
+    para = ("It was the best of times, it was the worst of times, it was the age of\n"
+            "wisdom, it was the age of foolishness, it was the epoch of belief, it was\n"
+            "the epoch of incredulity, it was the season of Light, it was the season\n"
+            "of Darkness.")
+    text = "\n\n".join([para] * 12)
+    book = _prepare(tmp_path, "book.txt", text)
+    assert not any(c.pause == Pause.LINE for c in book.chunks)
+
+
+TABLE = """CHAPTER I
+
+{prose}
+
+Rank        Name          Score
+1           Ada           98
+2           Bob           87
+3           Cy            75
+
+The cast was:
+
+King              Rob Moore.
+Queen             Allison Walton.
+Knight            Malcolm MacIntyre.
+
+The end of it.
+""".format(prose=PROSE)
+
+
+def test_plain_text_tables_skipped_word_lists_read(tmp_path):
+    book = _prepare(tmp_path, "book.txt", TABLE)
+    said = [c.speech for c in book.chunks]
+    assert not any("Ada" in s or "ninety-eight" in s for s in said)
+    assert book.skipped == ("CHAPTER I: table (4 rows)",)
+    assert ["King, Rob Moore.", "Queen, Allison Walton.", "Knight, Malcolm MacIntyre."] == \
+        [s for s in said if s.split(",")[0] in ("King", "Queen", "Knight")]
+
+
+def test_plain_text_tables_by_rows_on_request(tmp_path):
+    book = _prepare(tmp_path, "book.txt", TABLE, tables="rows")
+    said = [c.speech for c in book.chunks]
+    assert "Rank, Name, Score." in said and "one, Ada, ninety-eight." in said
+    assert not book.skipped
+
+
+@pytest.mark.parametrize(("mark", "ms"), [
+    ("[pause 2s]", 2000), ("[pause 1.5s]", 1500), ("[pause 500ms]", 500), ("[Pause 3 seconds]", 3000),
+    ('<break time="2s"/>', 2000), ("<break time='750ms'/>", 750), ("[pause 999s]", MAX_PAUSE_MS),
+    ("[pause]", None), ("pause 2s", None), ("[pause 2s] and more", None),
+])
+def test_pause_marks(mark, ms):
+    assert pause_ms(mark) == ms
+
+
+def test_scene_break_kinds():
+    for mark in ("* * *", "*       *       *", "\u2042", "***", "----", "\u2014\u2014\u2014"):
+        text = f"{PROSE}\n\n{mark}\n\nIt was morning."
+        parts, _ = section_pieces(text, (), 300, "en", PrepareOptions())
+        assert [(p.pause, p.speech) for p in parts] == [(Pause.SCENE, PROSE), (Pause.CHAPTER, "It was morning.")]
+        assert text[parts[0].start:parts[0].end].endswith(mark)  # the mark is kept in the span, not spoken
+
+
+def test_unspoken_text_at_the_start_joins_the_first_piece():
+    text = "[Illustration: The harbour]\n\n* * *\n\nIt was morning."
+    parts, _ = section_pieces(text, (), 300, "en", PrepareOptions())
+    assert [(p.start, p.end, p.speech) for p in parts] == [(0, len(text), "It was morning.")]
+
+
+def test_a_section_with_nothing_to_say_has_no_pieces():
+    parts, _ = section_pieces("[Illustration]\n\n* * *", (), 300, "en", PrepareOptions())
+    assert parts == []
+
+
+def test_inner_headings_are_title_pieces():
+    text = "I.\n\nIt was morning.\n\nII.\n\nIt was night."
+    two = text.index("II.")
+    parts, _ = section_pieces(text, ((0, 2), (two, two + 3)), 300, "en", PrepareOptions())
+    assert [(p.speech, p.pause) for p in parts] == [("One.", Pause.TITLE), ("It was morning.", Pause.PARAGRAPH),
+                                                     ("Two.", Pause.TITLE), ("It was night.", Pause.CHAPTER)]
