@@ -1,11 +1,17 @@
-"""S3Gen speed and memory with random weights: tokens -> 24 kHz audio (flow + HiFT).
+"""S3Gen speed, memory and precision with random weights: tokens -> 24 kHz audio (flow + HiFT).
 
     python bench/bench_s3gen.py                           # CPU, full size: time + peak RSS for 500 tokens (20 s)
     python bench/bench_s3gen.py --calls 200 --preset tiny # memory flat across 200 calls (RSS per call)
-    python bench/bench_s3gen.py --device cuda             # audio s/s at batch 1 and the largest batch that fits
+    python bench/bench_s3gen.py --device cuda --runs fp32:1,16 bf16:1,64 bf16-compile:1,64,128,256 \\
+        --profile bf16-compile:64 --jsonl bench/results/h200-s3gen.jsonl
 
-The voice prompt is 250 tokens / 500 mel frames (a 10 s reference, the official maximum) unless
-``--prompt-tokens`` says otherwise. Prints figures as it goes; the last line is JSON.
+A run is ``VARIANT:BATCHES``. Variants (``S3GenRuntime``): fp32 (the official numerics; TF32 matmuls on CUDA,
+as ``model.device.configure_backends`` sets), bf16 (encoder + estimator under bf16 autocast, fp32 Euler
+state and HiFT), bf16-graphs (+ the Euler loop from CUDA graphs for calls of up to 16 rows), bf16-compile
+(+ torch.compile on the estimator), bf16-compile-voc (+ HiFT convolutions in bf16). Every batch-1 result
+is compared with fp32 on the same noise: mel relative L2 and waveform SNR. The voice prompt is 250 tokens /
+500 mel frames (a 10 s reference, the official maximum) unless ``--prompt-tokens`` says otherwise. One
+JSON object per figure (also appended to ``--jsonl``); the last line is the JSON summary.
 """
 
 from __future__ import annotations
@@ -21,8 +27,18 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from model.s3gen import S3Gen, S3GenRef  # noqa: E402
+from model.device import configure_backends  # noqa: E402
+from model.s3gen import S3Gen, S3GenRef, S3GenRuntime  # noqa: E402
 from model.testing.s3gen_checkpoint import s3gen_state_dict  # noqa: E402
+
+BF16 = torch.bfloat16
+VARIANTS = {
+    "fp32": S3GenRuntime(),
+    "bf16": S3GenRuntime(compute_dtype=BF16),
+    "bf16-graphs": S3GenRuntime(compute_dtype=BF16, cuda_graphs=True),
+    "bf16-compile": S3GenRuntime(compute_dtype=BF16, cuda_graphs=True, compile=True),
+    "bf16-compile-voc": S3GenRuntime(compute_dtype=BF16, vocoder_dtype=BF16, cuda_graphs=True, compile=True),
+}
 
 
 def rss_mib() -> float:
@@ -45,10 +61,11 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def run(model: S3Gen, ref: S3GenRef, batch: int, tokens: int, steps: int, seed: int) -> tuple[float, float]:
-    """One synthesize call of ``batch`` rows; returns (flow seconds, HiFT seconds)."""
+def run(model: S3Gen, ref: S3GenRef, batch: int, tokens: int, steps: int, seed: int
+        ) -> tuple[float, float, list[torch.Tensor], list[torch.Tensor]]:
+    """One call of ``batch`` rows (tokens on the device, as T3 leaves them); (flow s, HiFT s, mels, wavs)."""
     g = torch.Generator().manual_seed(seed)
-    toks = [torch.randint(0, 6561, (tokens,), generator=g) for _ in range(batch)]
+    toks = [torch.randint(0, 6561, (tokens,), generator=g).to(model.device) for _ in range(batch)]
     gens = [torch.Generator(device=model.device).manual_seed(seed + i) for i in range(batch)]
     sync(model.device)
     t0 = time.perf_counter()
@@ -59,73 +76,152 @@ def run(model: S3Gen, ref: S3GenRef, batch: int, tokens: int, steps: int, seed: 
     sync(model.device)
     t2 = time.perf_counter()
     assert all(w.numel() == 960 * tokens for w in wavs)
-    return t1 - t0, t2 - t1
+    return t1 - t0, t2 - t1, mels, wavs
+
+
+def rel_l2(a: torch.Tensor, b: torch.Tensor) -> float:
+    return float((a.float() - b.float()).norm() / b.float().norm())
+
+
+def snr_db(a: torch.Tensor, b: torch.Tensor) -> float:
+    return float(10 * torch.log10(b.float().pow(2).sum() / (a.float() - b.float()).pow(2).sum().clamp_min(1e-30)))
+
+
+class Out:
+    """Prints each figure as a JSON line and appends it to the jsonl file."""
+
+    def __init__(self, path: str | None, common: dict):
+        self.path, self.common = path, common
+
+    def __call__(self, **fig) -> dict:
+        row = {**self.common, **fig}
+        line = json.dumps(row)
+        print(line, flush=True)
+        if self.path:
+            with open(self.path, "a") as f:
+                f.write(line + "\n")
+        return row
+
+
+def profile(model: S3Gen, ref: S3GenRef, batch: int, tokens: int, steps: int, out_dir: str | None) -> dict:
+    """One call under torch.profiler: the top CUDA kernels, launch count, GPU busy time against wall time."""
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as prof
+    run(model, ref, batch, tokens, steps, seed=7)                     # warm
+    with prof(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as p:
+        t0 = time.perf_counter()
+        run(model, ref, batch, tokens, steps, seed=8)
+        wall = time.perf_counter() - t0
+    events = [e for e in p.key_averages() if e.device_type.name == "CUDA"]
+    gpu_us = sum(e.self_device_time_total for e in events)
+    launches = sum(e.count for e in events)
+    top = sorted(events, key=lambda e: -e.self_device_time_total)[:15]
+    table = p.key_averages().table(sort_by="self_cuda_time_total", row_limit=25, max_name_column_width=80)
+    print(table, flush=True)
+    if out_dir:
+        Path(out_dir, f"profile_b{batch}.txt").write_text(table)
+    return {"profile_batch": batch, "wall_s": round(wall, 3), "gpu_kernel_s": round(gpu_us / 1e6, 3),
+            "kernel_launches": launches,
+            "top_kernels": [{"name": e.key[:90], "s": round(e.self_device_time_total / 1e6, 4), "count": e.count}
+                            for e in top]}
+
+
+def cuda_runs(model: S3Gen, ref: S3GenRef, args, out: Out) -> dict:
+    audio_s = args.tokens / 25
+    summary: dict = {}
+    ref_mel = ref_wav = None
+    for spec in args.runs:
+        name, _, bs = spec.partition(":")
+        batches = [int(b) for b in bs.split(",")] if bs else [1]
+        model.use(VARIANTS[name])
+        t = time.perf_counter()
+        run(model, ref, 1, args.tokens, args.steps, seed=0)             # compile / capture / cuBLAS warm-up
+        first = time.perf_counter() - t
+        out(variant=name, figure="first_call_s", value=round(first, 2))
+        for b in batches:
+            torch.cuda.empty_cache()
+            torch.cuda.reset_peak_memory_stats(model.device)
+            try:
+                if b == 1:
+                    tries = [run(model, ref, 1, args.tokens, args.steps, seed=0) for _ in range(3)]
+                    f, h, mels, wavs = min(tries, key=lambda r: r[0] + r[1])
+                else:
+                    run(model, ref, b, 50, args.steps, seed=100)          # short warm-up at this batch size
+                    f, h, mels, wavs = run(model, ref, b, args.tokens, args.steps, seed=101)
+            except torch.OutOfMemoryError:
+                out(variant=name, batch=b, figure="out_of_memory")
+                break
+            peak = torch.cuda.max_memory_allocated(model.device) / 2**20
+            fig = {"variant": name, "batch": b, "audio_s_per_s": round(b * audio_s / (f + h), 1),
+                   "flow_s": round(f, 4), "hift_s": round(h, 4), "peak_gpu_mib": round(peak, 1)}
+            if b == 1:
+                if name == "fp32":
+                    ref_mel, ref_wav = mels[0], wavs[0]
+                elif ref_mel is not None:
+                    fig.update(mel_rel_l2_vs_fp32=round(rel_l2(mels[0], ref_mel), 5),
+                               wav_snr_db_vs_fp32=round(snr_db(wavs[0], ref_wav), 1))
+            summary[f"{name}:{b}"] = out(**fig)["audio_s_per_s"]
+            del mels, wavs
+    if args.profile:
+        name, _, b = args.profile.partition(":")
+        model.use(VARIANTS[name])
+        out(variant=name, figure="profile", **profile(model, ref, int(b or 1), args.tokens, args.steps, args.out_dir))
+    return summary
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--preset", default="full", choices=["full", "tiny"])
-    ap.add_argument("--dtype", default="float32", help="flow dtype: float32 (as model.tts loads it) or bfloat16")
+    ap.add_argument("--dtype", default="float32", help="CPU: compute dtype, float32 or bfloat16")
     ap.add_argument("--tokens", type=int, default=500, help="speech tokens per row (25 per second of audio)")
     ap.add_argument("--prompt-tokens", type=int, default=250)
     ap.add_argument("--steps", type=int, default=10)
-    ap.add_argument("--calls", type=int, default=3, help="consecutive calls (memory must stay flat)")
-    ap.add_argument("--max-batch", type=int, default=512, help="CUDA: stop doubling the batch here")
+    ap.add_argument("--calls", type=int, default=3, help="CPU: consecutive calls (memory must stay flat)")
+    ap.add_argument("--runs", nargs="*", default=["fp32:1,16", "bf16:1,64", "bf16-graphs:1",
+                                                   "bf16-compile:1,64,128,256"],
+                    help=f"CUDA: VARIANT:BATCHES, variants {', '.join(VARIANTS)}")
+    ap.add_argument("--profile", default=None, help="CUDA: VARIANT:BATCH to profile once")
+    ap.add_argument("--jsonl", default=None, help="append every figure to this file")
+    ap.add_argument("--out-dir", default=None, help="CUDA: where the profile table goes")
     ap.add_argument("--threads", type=int, default=None, help="CPU threads (default: torch's choice)")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     cuda = device.type == "cuda"
-    dtype = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[args.dtype]
+    configure_backends(device)
     t = time.perf_counter()
-    model = S3Gen.from_state_dict(s3gen_state_dict(args.preset, seed=0, voice=False), device, dtype)
+    model = S3Gen.from_state_dict(s3gen_state_dict(args.preset, seed=0, voice=False), device, S3GenRuntime())
     ref = make_ref(args.prompt_tokens).to(device)
-    print(f"loaded {args.preset} S3Gen on {device} ({dtype}) in {time.perf_counter() - t:.1f}s; "
-          f"RSS {rss_mib():.0f} MiB", flush=True)
+    print(f"loaded {args.preset} S3Gen on {device} in {time.perf_counter() - t:.1f}s; RSS {rss_mib():.0f} MiB",
+          flush=True)
     audio_s = args.tokens / 25
-    result: dict = {"bench": "s3gen", "device": str(device), "preset": args.preset, "dtype": str(dtype),
-                    "tokens": args.tokens, "prompt_tokens": args.prompt_tokens, "steps": args.steps,
-                    "audio_seconds_per_row": audio_s, "threads": torch.get_num_threads()}
-    rss = []
-    times = []
+    common = {"bench": "s3gen", "device": torch.cuda.get_device_name(device) if cuda else "cpu",
+              "torch": torch.__version__, "preset": args.preset, "tokens": args.tokens,
+              "prompt_tokens": args.prompt_tokens, "steps": args.steps}
+    out = Out(args.jsonl, common)
+    if cuda:
+        summary = cuda_runs(model, ref, args, out)
+        print(json.dumps({**common, "figure": "summary_audio_s_per_s", **summary}))
+        return
+    dtype = {"float32": torch.float32, "bfloat16": BF16}[args.dtype]
+    model.use(S3GenRuntime(compute_dtype=dtype))
+    rss, times = [], []
     for i in range(args.calls):
-        f, h = run(model, ref, 1, args.tokens, args.steps, seed=i)
+        f, h, _, _ = run(model, ref, 1, args.tokens, args.steps, seed=i)
         rss.append(rss_mib())
         times.append((f, h))
         print(f"call {i + 1}/{args.calls}: flow {f:.2f}s hift {h:.2f}s ({audio_s / (f + h):.2f}x real time) "
               f"RSS {rss[-1]:.0f} MiB", flush=True)
     best = min(times, key=sum)
-    result.update({"batch1_flow_s": round(best[0], 4), "batch1_hift_s": round(best[1], 4),
-                   "batch1_total_s": round(sum(best), 4), "batch1_audio_s_per_s": round(audio_s / sum(best), 2),
-                   "peak_rss_mib": round(peak_rss_mib(), 1), "rss_first_mib": round(rss[0], 1),
-                   "rss_last_mib": round(rss[-1], 1)})
+    result = {**common, "dtype": args.dtype, "threads": torch.get_num_threads(), "batch1_flow_s": round(best[0], 4),
+              "batch1_hift_s": round(best[1], 4), "batch1_total_s": round(sum(best), 4),
+              "batch1_audio_s_per_s": round(audio_s / sum(best), 2), "peak_rss_mib": round(peak_rss_mib(), 1),
+              "rss_first_mib": round(rss[0], 1), "rss_last_mib": round(rss[-1], 1)}
     if len(rss) >= 10:
         result["rss_growth_after_10_calls_mib"] = round(rss[-1] - rss[9], 1)
-    if cuda:
-        result["batch1_peak_gpu_mib"] = round(torch.cuda.max_memory_allocated(device) / 2**20, 1)
-        batches = {}
-        b = 2
-        while b <= args.max_batch:
-            torch.cuda.empty_cache()
-            torch.cuda.reset_peak_memory_stats(device)
-            try:
-                run(model, ref, b, args.tokens, args.steps, seed=100)          # warm-up for this shape
-                f, h = run(model, ref, b, args.tokens, args.steps, seed=101)
-            except torch.OutOfMemoryError:
-                print(f"batch {b}: out of memory", flush=True)
-                break
-            peak = torch.cuda.max_memory_allocated(device) / 2**20
-            batches[b] = {"audio_s_per_s": round(b * audio_s / (f + h), 1), "flow_s": round(f, 3),
-                          "hift_s": round(h, 3), "peak_gpu_mib": round(peak, 1)}
-            print(f"batch {b}: {batches[b]}", flush=True)
-            b *= 2
-        result["batches"] = batches
-        if batches:
-            top = max(batches)
-            result.update({"largest_batch": top, "largest_batch_audio_s_per_s": batches[top]["audio_s_per_s"],
-                           "largest_batch_peak_gpu_mib": batches[top]["peak_gpu_mib"]})
+    out(**{k: v for k, v in result.items() if k not in common})
     print(json.dumps(result))
 
 

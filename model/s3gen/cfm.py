@@ -1,7 +1,7 @@
 """Conditional flow matching: the Euler solver over the estimator (standard CFG and meanflow).
 
 Legend: B batch, M mel bins, T mel frames. The solver keeps only its current state ``x (B, M, T)``
-(float32 whatever the estimator's dtype); nothing per step is stored.
+(float32 whatever the compute dtype); nothing per step is stored.
 
 Standard (English): t_k = 1 - cos(π/2 · k/n), k = 0..n; each step runs the estimator on a batch of
 2B (conditional rows, then rows with mu, spks and cond zeroed) and moves along
@@ -11,11 +11,14 @@ Meanflow (turbo): t_k = k/n, no guidance, x += (t_{k+1} - t_k)·v(x, t_k, r = t_
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import nn
 
 from model.s3gen.config import EstimatorConfig
 from model.s3gen.estimator import Estimator
+from model.s3gen.runtime import autocast
 
 
 def time_grid(n_steps: int, cosine: bool, device: torch.device) -> torch.Tensor:
@@ -31,11 +34,17 @@ class FlowMatching(nn.Module):
         super().__init__()
         self.estimator = Estimator(cfg, mel_bins)
         self.meanflow = cfg.meanflow
+        self.compiled: Callable[..., torch.Tensor] | None = None     # torch.compile'd estimator.forward, if any
 
     def solve(self, z: torch.Tensor, mask: torch.Tensor, mu: torch.Tensor, spks: torch.Tensor,
-              cond: torch.Tensor, n_steps: int, cfg_rate: float) -> torch.Tensor:
-        """Integrate from noise ``z (B, M, T)`` at t=0 to the mel at t=1; returns float32 ``(B, M, T)``."""
-        dt_ = next(self.estimator.parameters()).dtype
+              cond: torch.Tensor, n_steps: int, cfg_rate: float, *, compute_dtype: torch.dtype = torch.float32,
+              padded: bool = True) -> torch.Tensor:
+        """Integrate from noise ``z (B, M, T)`` at t=0 to the mel at t=1; returns float32 ``(B, M, T)``.
+
+        The estimator runs under autocast to ``compute_dtype``; the state x, the time grid, the CFG combine
+        and the Euler update stay float32. ``padded=False`` promises that ``mask`` is all ones (no key
+        masking in attention: SDPA may pick its flash kernel). No host syncs: capturable in a CUDA graph.
+        """
         grid = time_grid(n_steps, not self.meanflow, z.device)
         x = z.float()
         B = x.shape[0]
@@ -48,14 +57,13 @@ class FlowMatching(nn.Module):
             mu_in = torch.cat([mu, torch.zeros_like(mu)])
             spks_in = torch.cat([spks, torch.zeros_like(spks)])
             cond_in = torch.cat([cond, torch.zeros_like(cond)])
-        mask_in, mu_in, spks_in, cond_in = (a.to(dt_) for a in (mask_in, mu_in, spks_in, cond_in))
         for k in range(n_steps):
             t, r = grid[k:k + 1], grid[k + 1:k + 2]
-            x_in = x.to(dt_)
-            if rows != B:
-                x_in = torch.cat([x_in, x_in])
-            v = self.estimator(x_in, mask_in, mu_in, t.expand(rows).to(dt_), spks_in, cond_in,
-                               r.expand(rows).to(dt_) if self.meanflow else None).float()
+            x_in = x if rows == B else torch.cat([x, x])
+            with autocast(x.device, compute_dtype):
+                v = (self.compiled or self.estimator)(x_in, mask_in, mu_in, t.expand(rows), spks_in, cond_in,
+                                   r.expand(rows) if self.meanflow else None, padded=padded)
+            v = v.float()
             if rows != B:
                 v_c, v_u = v.split(B)
                 v = (1.0 + cfg_rate) * v_c - cfg_rate * v_u

@@ -80,7 +80,7 @@ class SelfAttention(nn.Module):
         self.to_v = nn.Linear(c, inner, bias=False)
         self.to_out = nn.ModuleList([nn.Linear(inner, c)])
 
-    def forward(self, x: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
         B, T, _ = x.shape
         q = self.to_q(x).view(B, T, self.h, self.k).transpose(1, 2)             # (B, H, T, K)
         k = self.to_k(x).view(B, T, self.h, self.k).transpose(1, 2)
@@ -117,7 +117,7 @@ class TransformerBlock(nn.Module):
         self.norm3 = nn.LayerNorm(c)
         self.ff = FeedForward(c, ff)
 
-    def forward(self, x: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
         x = x + self.attn1(self.norm1(x), bias)
         return x + self.ff(self.norm3(x))
 
@@ -143,7 +143,7 @@ class Estimator(nn.Module):
         self.final_block = CausalBlock(c, c)
         self.final_proj = nn.Conv1d(c, mel_bins, 1)
 
-    def _stage(self, x: torch.Tensor, mask: torch.Tensor, bias: torch.Tensor, t_emb: torch.Tensor,
+    def _stage(self, x: torch.Tensor, mask: torch.Tensor, bias: torch.Tensor | None, t_emb: torch.Tensor,
                resnet: ResnetBlock, blocks: nn.ModuleList) -> torch.Tensor:
         x = resnet(x, mask, t_emb).transpose(1, 2)                        # (B, T, C)
         for blk in blocks:
@@ -151,14 +151,16 @@ class Estimator(nn.Module):
         return x.transpose(1, 2)                                          # (B, C, T)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor, mu: torch.Tensor, t: torch.Tensor,
-                spks: torch.Tensor, cond: torch.Tensor, r: torch.Tensor | None = None) -> torch.Tensor:
+                spks: torch.Tensor, cond: torch.Tensor, r: torch.Tensor | None = None, *,
+                padded: bool = True) -> torch.Tensor:
+        """Velocity ``(B, M, T)``; ``padded=False`` promises an all-ones mask (attention then needs no bias)."""
         t_emb = self.time_mlp(time_sinusoids(t, self.cfg.in_channels).to(t.dtype))      # (B, E)
         if self.time_embed_mixer is not None:
             r_emb = self.time_mlp(time_sinusoids(r, self.cfg.in_channels).to(t.dtype))
             t_emb = self.time_embed_mixer(torch.cat([t_emb, r_emb], dim=1))
         T = x.shape[-1]
         h = torch.cat([x, mu, spks[:, :, None].expand(-1, -1, T), cond], dim=1)      # (B, 4M, T)
-        bias = ((1.0 - mask) * -1.0e10).unsqueeze(1)                               # (B, 1, 1, T)
+        bias = ((1.0 - mask) * -1.0e10).unsqueeze(1) if padded else None          # (B, 1, 1, T)
         resnet, blocks, conv = self.down_blocks[0]
         h = self._stage(h, mask, bias, t_emb, resnet, blocks)
         skip = h

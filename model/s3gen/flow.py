@@ -6,9 +6,19 @@ frames (normally 2·Tp), M mel bins (80), D encoder width (512).
 Each row is ``[prompt tokens | row tokens | padding]`` (one shared voice). The encoder gives 2L
 frames; ``cond`` holds the prompt mel in its first F frames; the CFM mel is cut after the prompt:
 row i keeps frames ``F : 2(Tp + N_i)``.
+
+Precision and speed follow ``runtime`` (``S3GenRuntime``): the encoder runs under autocast to the compute
+dtype, mu/cond/spks enter the CFM as float32, and small calls replay the Euler loop from CUDA graphs.
+
+What the shared voice prompt allows to compute once per call (exactly): its token ids, the speaker projection
+``spks`` (one (1, M) row expanded) and the conditioning mel ``cond``. Everything the encoder's and the
+estimator's attention touches cannot be shared: both attend over prompt and new frames together, in both
+directions, so the prompt frames' activations depend on each row's tokens (and change at every Euler step).
 """
 
 from __future__ import annotations
+
+from functools import partial
 
 import torch
 import torch.nn.functional as F
@@ -17,7 +27,9 @@ from torch import nn
 from model.s3gen.cfm import FlowMatching
 from model.s3gen.config import MEL_BINS, TOKEN_MEL_RATIO, S3GenConfig
 from model.s3gen.encoder import UpsampleEncoder
+from model.s3gen.graphs import SolveGraphs
 from model.s3gen.ref import S3GenRef
+from model.s3gen.runtime import S3GenRuntime, autocast
 
 
 class Flow(nn.Module):
@@ -31,9 +43,11 @@ class Flow(nn.Module):
         self.encoder_proj = nn.Linear(d, MEL_BINS)
         self.decoder = FlowMatching(cfg.estimator, MEL_BINS)
         self.encoder_rows = 16
+        self.use(S3GenRuntime())
 
     @property
     def dtype(self) -> torch.dtype:
+        """The weights' dtype (float32; the compute precision is ``runtime.compute_dtype``)."""
         return self.input_embedding.weight.dtype
 
     def encode(self, tokens: torch.Tensor, lengths: torch.Tensor, ref: S3GenRef
@@ -58,15 +72,35 @@ class Flow(nn.Module):
         emb = ref.embedding.to(device=device, dtype=self.dtype).reshape(1, -1)
         return self.spk_embed_affine_layer(F.normalize(emb, dim=1)).expand(B, -1)   # (B, M)
 
-    def forward(self, tokens: torch.Tensor, lengths: torch.Tensor, ref: S3GenRef, noise: torch.Tensor,
+    def use(self, runtime: S3GenRuntime) -> None:
+        """Adopt ``runtime`` (precision, compiled estimator, CUDA graphs); drops captured graphs."""
+        self.runtime = runtime
+        self.graphs = SolveGraphs(runtime.frame_bucket, runtime.max_graphs)
+        est = self.decoder.estimator
+        # a function, not a module attribute: the compiled wrapper must not join the state dict
+        self.decoder.compiled = torch.compile(est.forward, dynamic=True) if runtime.compile else None
+
+    def forward(self, tokens: torch.Tensor, lengths: list[int], ref: S3GenRef, noise: torch.Tensor,
                 n_steps: int, cfg_rate: float) -> list[torch.Tensor]:
-        """Padded tokens and the padded noise ``(B, M, 2L)`` -> one float32 mel ``(M, 2·N_i)`` per row."""
+        """Padded tokens, host row lengths and the padded noise ``(B, M, 2L)`` -> float32 mels ``(M, 2·N_i)``."""
         B = tokens.shape[0]
-        mu, mask = self.encode(tokens, lengths, ref)
-        spks = self.speaker(ref, B, mu.device)
+        rt = self.runtime
+        lens = torch.tensor(lengths).to(tokens.device, non_blocking=True)
+        with autocast(tokens.device, rt.compute_dtype):
+            mu, mask = self.encode(tokens, lens, ref)
+        mu, mask = mu.float(), mask.float()
+        spks = self.speaker(ref, B, mu.device).float()
         n_prompt = ref.prompt_feat.shape[1]
         cond = torch.zeros_like(mu)
         cond[:, :, :n_prompt] = ref.prompt_feat.to(device=mu.device, dtype=mu.dtype).transpose(1, 2)
-        mel = self.decoder.solve(noise, mask, mu, spks, cond, n_steps, cfg_rate)
-        ends = (lengths + ref.prompt_token.shape[1]) * TOKEN_MEL_RATIO
-        return [mel[i, :, n_prompt:int(ends[i])] for i in range(B)]
+        padded = min(lengths) != max(lengths)
+        if rt.cuda_graphs and B <= rt.graph_rows:
+            padded = padded or self.graphs.bucketed(mu.shape[-1]) != mu.shape[-1]
+            solve = partial(self.decoder.solve, n_steps=n_steps, cfg_rate=cfg_rate, compute_dtype=rt.compute_dtype,
+                            padded=padded)
+            mel = self.graphs.run(solve, (n_steps, cfg_rate, rt.compute_dtype, padded), noise, mask, mu, spks, cond)
+        else:
+            mel = self.decoder.solve(noise, mask, mu, spks, cond, n_steps, cfg_rate, compute_dtype=rt.compute_dtype,
+                                     padded=padded)
+        Tp = ref.prompt_token.shape[1]
+        return [mel[i, :, n_prompt:TOKEN_MEL_RATIO * (Tp + n)] for i, n in enumerate(lengths)]

@@ -19,6 +19,7 @@ from torch.nn.utils.parametrizations import weight_norm
 
 from model.s3gen.config import SAMPLE_RATE, SAMPLES_PER_FRAME, HiFTConfig
 from model.s3gen.f0 import F0Predictor
+from model.s3gen.runtime import autocast
 
 
 class Snake(nn.Module):
@@ -152,10 +153,14 @@ class HiFT(nn.Module):
         x = F.leaky_relu(x)
         return self.conv_post(x * m)
 
-    def forward(self, mels: list[torch.Tensor], generators: list[torch.Generator | None]) -> list[torch.Tensor]:
-        """Mels ``(M, T_i)`` -> waveforms ``(480·T_i,)`` float32, one batch through the network."""
+    def forward(self, mels: list[torch.Tensor], generators: list[torch.Generator | None],
+                dtype: torch.dtype = torch.float32) -> list[torch.Tensor]:
+        """Mels ``(M, T_i)`` -> waveforms ``(480·T_i,)`` float32, one batch through the network.
+
+        ``dtype`` bf16/fp16 runs the decoder's convolutions under autocast; the F0 predictor, the source,
+        its STFT and the iSTFT stay float32 (the phase of the source integrates f0 over the whole row)."""
         device = self.conv_pre.weight.device
-        frames = torch.tensor([m.shape[-1] for m in mels], device=device)
+        frames = torch.tensor([m.shape[-1] for m in mels]).to(device, non_blocking=True)   # no host sync
         T = max(m.shape[-1] for m in mels)
         mel = torch.zeros(len(mels), mels[0].shape[0], T, device=device)
         for i, m in enumerate(mels):
@@ -168,7 +173,8 @@ class HiFT(nn.Module):
             s = self.m_source(f0[i, :m.shape[-1]], generators[i])
             sp = self.source_spectrum(s)
             spec[i, :, :sp.shape[-1]] = sp
-        head = self.decode(mel, spec, frames)
+        with autocast(device, dtype):
+            head = self.decode(mel, spec, frames).float()
         out = []
         for i, m in enumerate(mels):
             n_hop = m.shape[-1] * SAMPLES_PER_FRAME // self.cfg.hop + 1

@@ -17,6 +17,7 @@ import torch
 from torch.nn.utils import parametrize
 
 from model.s3gen.config import S3GenConfig
+from model.s3gen.runtime import S3GenRuntime
 from model.s3gen.s3gen import S3Gen
 from model.weights import load_strict, read_state_dict
 
@@ -55,9 +56,18 @@ def fold_weight_norm(module: torch.nn.Module) -> None:
             parametrize.remove_parametrizations(m, "weight", leave_parametrized=True)
 
 
-def load_s3gen_modules(sd: Mapping[str, torch.Tensor], device: torch.device, dtype: torch.dtype,
-                       source: str = "s3gen") -> S3Gen:
-    """Strict, shape-checked load of a flow/mel2wav state dict; flow in ``dtype``, HiFT kept in float32."""
+def as_runtime(runtime: S3GenRuntime | torch.dtype | None, device: torch.device) -> S3GenRuntime:
+    """None: ``S3GenRuntime.for_device``; a dtype: that compute dtype, no compile or graphs (older callers)."""
+    if runtime is None:
+        return S3GenRuntime.for_device(device)
+    if isinstance(runtime, torch.dtype):
+        return S3GenRuntime(compute_dtype=runtime)
+    return runtime
+
+
+def load_s3gen_modules(sd: Mapping[str, torch.Tensor], device: torch.device,
+                       runtime: S3GenRuntime | torch.dtype | None = None, source: str = "s3gen") -> S3Gen:
+    """Strict, shape-checked load of a flow/mel2wav state dict; weights float32, run as ``runtime`` says."""
     sd = {canonical_weight_norm_key(k): v for k, v in sd.items()}
     cfg = S3GenConfig.from_state_dict(sd, source)
     with torch.device("meta"):
@@ -65,11 +75,13 @@ def load_s3gen_modules(sd: Mapping[str, torch.Tensor], device: torch.device, dty
     model.to_empty(device=device)
     load_strict(model, sd, source=source)
     fold_weight_norm(model)
-    model.flow.to(dtype)
     model.eval().requires_grad_(False)
-    log.info("S3Gen loaded from %s: encoder %d+%d layers, estimator %d mid blocks%s, flow %s, HiFT float32, %s",
-             source, cfg.encoder.n_blocks, cfg.encoder.n_up_blocks, cfg.estimator.n_mid,
-             " (meanflow)" if cfg.estimator.meanflow else "", dtype, device)
+    rt = as_runtime(runtime, device)
+    model.use(rt)
+    log.info("S3Gen loaded from %s: encoder %d+%d layers, estimator %d mid blocks%s, on %s; compute %s, "
+             "vocoder %s, compile %s, CUDA graphs %s", source, cfg.encoder.n_blocks, cfg.encoder.n_up_blocks,
+             cfg.estimator.n_mid, " (meanflow)" if cfg.estimator.meanflow else "", device, rt.compute_dtype,
+             rt.vocoder_dtype, rt.compile, rt.cuda_graphs)
     return model
 
 
@@ -78,9 +90,14 @@ def read_s3gen_checkpoint(path: str | Path) -> dict[str, dict[str, torch.Tensor]
     return split_s3gen_state_dict(read_state_dict(path))
 
 
-def load_s3gen(path: str | Path, device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32
+def load_s3gen(path: str | Path, device: torch.device | str = "cpu",
+               runtime: S3GenRuntime | torch.dtype | None = None
                ) -> tuple[S3Gen, dict[str, dict[str, torch.Tensor]]]:
-    """Our S3Gen from ``path``, plus the voice parts ``{"tokenizer": sd, "speaker_encoder": sd}`` for model.voice."""
+    """Our S3Gen from ``path``, plus the voice parts ``{"tokenizer": sd, "speaker_encoder": sd}`` for model.voice.
+
+    ``runtime``: an ``S3GenRuntime``; None for ``S3GenRuntime.for_device(device)`` (CUDA: bf16 encoder and
+    estimator, fp32 Euler state and HiFT, CUDA graphs); a bare dtype for that compute dtype alone.
+    """
     parts = read_s3gen_checkpoint(path)
-    model = load_s3gen_modules(parts.pop("s3gen"), torch.device(device), dtype, source=str(path))
+    model = load_s3gen_modules(parts.pop("s3gen"), torch.device(device), runtime, source=str(path))
     return model, parts

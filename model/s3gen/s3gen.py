@@ -4,6 +4,9 @@
 and cuts each row to its true length: 960 samples per token. Each row's randomness comes from its
 own generator, in the official draw order (CFM noise, then the source phases and noise), so a row
 gives the same waveform alone or in any batch, and equals the official output for the same seed.
+
+``runtime`` (``S3GenRuntime``, set at load or by ``use``) chooses the compute precision, the compiled
+estimator and CUDA graphs; the default is float32 eager, the official numerics.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from model.s3gen.config import MEL_BINS, SAMPLE_RATE, TOKEN_MEL_RATIO, S3GenConf
 from model.s3gen.flow import Flow
 from model.s3gen.hift import HiFT
 from model.s3gen.ref import S3GenRef
+from model.s3gen.runtime import S3GenRuntime
 
 log = logging.getLogger(__name__)
 
@@ -46,17 +50,25 @@ class S3Gen(nn.Module):
         self.flow = Flow(cfg)
         self.mel2wav = HiFT(cfg.hift, MEL_BINS)
         self.vocoder_rows = 16       # rows per HiFT pass (~0.5 GB of activations per 20 s row)
+        self.runtime = S3GenRuntime()
+
+    def use(self, runtime: S3GenRuntime) -> S3Gen:
+        """Run with ``runtime`` from now on (precision, compile, CUDA graphs); ModelError if the device can't."""
+        runtime.validate(self.device)
+        self.runtime = runtime
+        self.flow.use(runtime)
+        return self
 
     @classmethod
     def from_state_dict(cls, sd: Mapping[str, torch.Tensor], device: torch.device | str = "cpu",
-                        dtype: torch.dtype = torch.float32, source: str = "s3gen") -> S3Gen:
-        """Build from an S3Gen state dict, strictly for ``flow.*``/``mel2wav.*``.
+                        runtime: S3GenRuntime | torch.dtype | None = None, source: str = "s3gen") -> S3Gen:
+        """Build from an S3Gen state dict, strictly for ``flow.*``/``mel2wav.*`` (``runtime`` as in ``load_s3gen``).
 
         ``tokenizer.*`` and ``speaker_encoder.*`` keys, if present, are left to ``model.voice``
         (``load.split_s3gen_state_dict`` hands them over); any other key is an error.
         """
         from model.s3gen.load import load_s3gen_modules, split_s3gen_state_dict
-        return load_s3gen_modules(split_s3gen_state_dict(sd)["s3gen"], torch.device(device), dtype, source)
+        return load_s3gen_modules(split_s3gen_state_dict(sd)["s3gen"], torch.device(device), runtime, source)
 
     @property
     def device(self) -> torch.device:
@@ -74,10 +86,12 @@ class S3Gen(nn.Module):
                 raise ModelError(f"token sequence {i} must be a non-empty 1-D tensor, got shape {tuple(t.shape)}")
             if t.dtype.is_floating_point:
                 raise ModelError(f"token sequence {i} has dtype {t.dtype}, expected integer ids")
-            lo, hi = int(t.min()), int(t.max())
-            if lo < 0 or hi >= self.cfg.vocab:
-                raise ModelError(f"token sequence {i} has id {hi if hi >= self.cfg.vocab else lo} "
-                                 f"outside the speech vocabulary 0..{self.cfg.vocab - 1}")
+        lo, hi = torch.aminmax(torch.cat([t.reshape(-1).to(tokens[0].device) for t in tokens]))
+        lo, hi = int(lo), int(hi)          # the call's one host sync: every row checked at once
+        if lo < 0 or hi >= self.cfg.vocab:
+            bad = next(i for i, t in enumerate(tokens) if int(t.min()) < 0 or int(t.max()) >= self.cfg.vocab)
+            raise ModelError(f"token sequence {bad} has id {hi if hi >= self.cfg.vocab else lo} "
+                             f"outside the speech vocabulary 0..{self.cfg.vocab - 1}")
         if ref.embedding.numel() != self.cfg.spk_dim:
             raise ModelError(f"voice x-vector has {ref.embedding.numel()} values, S3Gen expects {self.cfg.spk_dim}")
         if ref.prompt_feat.dim() != 3 or ref.prompt_feat.shape[-1] != MEL_BINS:
@@ -120,8 +134,7 @@ class S3Gen(nn.Module):
             padded[i, :lengths[i]] = t.to(self.device)
         if noise is None:
             noise = self.draw_noise(lengths, ref, generators)
-        lens = torch.tensor(lengths, device=self.device)
-        return self.flow(padded, lens, ref, noise.to(self.device), n_steps, cfg_rate)
+        return self.flow(padded, lengths, ref, noise.to(self.device), n_steps, cfg_rate)
 
     @torch.inference_mode()
     def vocode(self, mels: Sequence[torch.Tensor], generators: Sequence[torch.Generator | None] | None = None,
@@ -129,8 +142,9 @@ class S3Gen(nn.Module):
         """Mels ``(80, T_i)`` -> waveforms ``(480·T_i,)`` float32 at 24 kHz, with the official trim/fade."""
         generators = list(generators) if generators is not None else [None] * len(mels)
         n = self.vocoder_rows
+        dt = self.runtime.vocoder_dtype
         wavs = [w for i in range(0, len(mels), n)      # groups of rows bound HiFT's (B, C, 480T/4) activations
-                for w in self.mel2wav(list(mels[i:i + n]), generators[i:i + n])]
+                for w in self.mel2wav(list(mels[i:i + n]), generators[i:i + n], dt)]
         if fade:
             w = trim_fade(self.device)
             wavs = [torch.cat([x[:w.numel()] * w[:x.numel()], x[w.numel():]]) for x in wavs]

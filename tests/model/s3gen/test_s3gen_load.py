@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from model.errors import CheckpointError, KeyMismatchError
-from model.s3gen import S3Gen, S3GenConfig, S3GenRef, load_s3gen, split_s3gen_state_dict
+from model.errors import CheckpointError, KeyMismatchError, ModelError
+from model.s3gen import S3Gen, S3GenConfig, S3GenRef, S3GenRuntime, load_s3gen, split_s3gen_state_dict
 from model.s3gen.load import canonical_weight_norm_key
 from model.testing.s3gen_checkpoint import s3gen_config, s3gen_shapes, s3gen_state_dict, write_s3gen_file
 
@@ -100,10 +100,30 @@ def test_bfloat16_flow_runs_and_stays_close():
     sd = s3gen_state_dict("tiny", seed=4, voice=False)
     ref = _ref()
     m32 = S3Gen.from_state_dict(sd)
-    m16 = S3Gen.from_state_dict(sd, dtype=torch.bfloat16)
-    assert m16.flow.input_embedding.weight.dtype == torch.bfloat16
+    m16 = S3Gen.from_state_dict(sd, runtime=S3GenRuntime(compute_dtype=torch.bfloat16))
+    assert m32.runtime == S3GenRuntime() and m16.runtime.compute_dtype == torch.bfloat16
+    assert m16.flow.input_embedding.weight.dtype == torch.float32     # weights stay fp32: autocast computes
     assert m16.mel2wav.conv_pre.weight.dtype == torch.float32
     a = m32.tokens_to_mels([torch.arange(9)], ref, generators=[torch.Generator().manual_seed(0)])[0]
     b = m16.tokens_to_mels([torch.arange(9)], ref, generators=[torch.Generator().manual_seed(0)])[0]
     assert b.dtype == torch.float32 and torch.isfinite(b).all()
     assert (a - b).abs().mean() < 0.1 * a.abs().mean()
+
+
+def test_a_bare_dtype_and_none_choose_the_runtime():
+    sd = s3gen_state_dict("tiny", seed=4, voice=False)
+    assert S3Gen.from_state_dict(sd, "cpu", torch.bfloat16).runtime == S3GenRuntime(compute_dtype=torch.bfloat16)
+    assert S3Gen.from_state_dict(sd, "cpu", None).runtime == S3GenRuntime.for_device("cpu") == S3GenRuntime()
+    cuda_rt = S3GenRuntime.for_device("cuda")
+    assert cuda_rt.compute_dtype == torch.bfloat16 and cuda_rt.vocoder_dtype == torch.float32 and cuda_rt.cuda_graphs
+
+
+def test_cuda_only_settings_on_cpu_are_model_errors():
+    m = S3Gen.from_state_dict(s3gen_state_dict("tiny", seed=4, voice=False))
+    with pytest.raises(ModelError, match="CUDA"):
+        m.use(S3GenRuntime(cuda_graphs=True))
+    with pytest.raises(ModelError, match="CUDA"):
+        m.use(S3GenRuntime(compile=True))
+    with pytest.raises(ModelError, match="float32, bfloat16 or float16"):
+        m.use(S3GenRuntime(compute_dtype=torch.float64))
+    assert m.runtime == S3GenRuntime()

@@ -1,0 +1,69 @@
+"""How S3Gen runs (not what it is): compute precision, compiled estimator, CUDA graphs. Chosen once, at load.
+
+Precision: the weights stay float32 whatever is chosen. ``compute_dtype`` bfloat16 runs the encoder and the
+estimator under autocast (matmuls, convolutions and attention in bf16; LayerNorm, softmax, the residual stream
+of the estimator's LayerNorm/residual adds and every Mish/GELU input that autocast leaves alone stay float32),
+while the Euler state, the CFG combine, the time grid and the mel are float32 (``cfm.FlowMatching.solve``).
+Measured on the parity goldens (tests/model/s3gen/test_s3gen_bf16.py): the mel moves under 1% (relative L2).
+``vocoder_dtype`` does the same for HiFT's convolutions; its source, STFT and iSTFT stay float32.
+
+Speed (CUDA only): ``compile`` runs the estimator through ``torch.compile`` (inductor, dynamic shapes: one
+compile for every batch and length); ``cuda_graphs`` replays the whole Euler loop of a call of up to
+``graph_rows`` rows from a CUDA graph captured per (rows, frame bucket, steps, guidance) key. Frames are
+padded up to a multiple of ``frame_bucket`` (padded frames are masked: results are those of the unpadded
+call); at most ``max_graphs`` graphs are kept (least recently used dropped), sharing one memory pool.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import torch
+
+from model.errors import ModelError
+
+log = logging.getLogger(__name__)
+
+_COMPUTE = (torch.float32, torch.bfloat16, torch.float16)
+
+
+@dataclass(frozen=True)
+class S3GenRuntime:
+    compute_dtype: torch.dtype = torch.float32     # encoder + estimator (autocast); float32 = exact parity
+    vocoder_dtype: torch.dtype = torch.float32     # HiFT convolutions (autocast)
+    compile: bool = False                          # torch.compile the estimator (CUDA)
+    cuda_graphs: bool = False                      # Euler loop from CUDA graphs for small calls (CUDA)
+    graph_rows: int = 16                           # largest call (rows) replayed from a graph
+    frame_bucket: int = 64                         # graph keys round the frame count up to this (1.28 s)
+    max_graphs: int = 8
+
+    @classmethod
+    def for_device(cls, device: torch.device | str, *, compile: bool = False) -> S3GenRuntime:
+        """CUDA: bf16 encoder/estimator, fp32 HiFT, Euler loop from CUDA graphs; elsewhere float32 throughout."""
+        device = torch.device(device)
+        if device.type == "cuda":
+            rt = cls(compute_dtype=torch.bfloat16, compile=compile, cuda_graphs=True)
+        else:
+            rt = cls()
+        log.info("S3Gen runtime for %s: %s", device, rt)
+        return rt
+
+    @property
+    def autocast(self) -> bool:
+        return self.compute_dtype != torch.float32
+
+    def validate(self, device: torch.device) -> None:
+        """ModelError for settings the device cannot honour (asked-for CUDA features are never dropped silently)."""
+        for name, dt in (("compute_dtype", self.compute_dtype), ("vocoder_dtype", self.vocoder_dtype)):
+            if dt not in _COMPUTE:
+                raise ModelError(f"S3Gen {name} must be float32, bfloat16 or float16, got {dt}")
+        if (self.compile or self.cuda_graphs) and device.type != "cuda":
+            raise ModelError(f"S3Gen compile / cuda_graphs need a CUDA device, the model is on {device}")
+        if self.graph_rows < 1 or self.frame_bucket < 1 or self.max_graphs < 1:
+            raise ModelError(f"S3Gen graph_rows, frame_bucket and max_graphs must be >= 1, got {self}")
+
+
+def autocast(device: torch.device, dtype: torch.dtype):
+    """Autocast to ``dtype`` on ``device`` (a no-op context for float32)."""
+    return torch.autocast(device_type=device.type, dtype=dtype, enabled=dtype != torch.float32)
