@@ -223,6 +223,12 @@ def _strip_gutenberg(blocks: Blocks) -> tuple[Blocks, bool]:
     return Blocks(items, anchors), False
 
 
+def _note_key(path: str, folder: str, href: str) -> str:
+    """'path#id' of a note reference's target (a bare '#id' points into the same file)."""
+    target, frag = _resolve(folder, href)
+    return f"{target or path}#{frag}"
+
+
 def _body_types(root) -> set[str]:
     """epub:type tokens of the body and of its first sectioning elements."""
     out: set[str] = set()
@@ -306,7 +312,7 @@ def read_epub(path: Path, data: bytes | None = None, options: PrepareOptions | N
         skipped += [f"{nav_title or rel}: {what}" for what in extracted.skipped]
         folder = posixpath.dirname(item.href)
         for b in extracted.blocks:
-            b.refs = [(label, "#".join(_resolve(folder, href)) if href else "") for label, href in b.refs]
+            b.refs = [(label, _note_key(item.href, folder, href)) for label, href in b.refs]
         blocks, after_licence = _strip_gutenberg(extracted)
         if not blocks.blocks:
             skipped.append(f"{nav_title or rel} ({kind or 'no text'})")
