@@ -127,46 +127,56 @@ def profile(model: S3Gen, ref: S3GenRef, batch: int, tokens: int, steps: int, ou
 
 
 def cuda_runs(model: S3Gen, ref: S3GenRef, args, out: Out) -> dict:
-    audio_s = args.tokens / 25
     summary: dict = {}
     ref_mel = ref_wav = None
     for spec in args.runs:
         name, _, bs = spec.partition(":")
         batches = [int(b) for b in bs.split(",")] if bs else [1]
-        model.use(VARIANTS[name])
-        t = time.perf_counter()
-        run(model, ref, 1, args.tokens, args.steps, seed=0)             # compile / capture / cuBLAS warm-up
-        first = time.perf_counter() - t
-        out(variant=name, figure="first_call_s", value=round(first, 2))
-        for b in batches:
-            torch.cuda.empty_cache()
-            torch.cuda.reset_peak_memory_stats(model.device)
-            try:
-                if b == 1:
-                    tries = [run(model, ref, 1, args.tokens, args.steps, seed=0) for _ in range(3)]
-                    f, h, mels, wavs = min(tries, key=lambda r: r[0] + r[1])
-                else:
-                    run(model, ref, b, 50, args.steps, seed=100)          # short warm-up at this batch size
-                    f, h, mels, wavs = run(model, ref, b, args.tokens, args.steps, seed=101)
-            except torch.OutOfMemoryError:
-                out(variant=name, batch=b, figure="out_of_memory")
-                break
-            peak = torch.cuda.max_memory_allocated(model.device) / 2**20
-            fig = {"variant": name, "batch": b, "audio_s_per_s": round(b * audio_s / (f + h), 1),
-                   "flow_s": round(f, 4), "hift_s": round(h, 4), "peak_gpu_mib": round(peak, 1)}
-            if b == 1:
-                if name == "fp32":
-                    ref_mel, ref_wav = mels[0], wavs[0]
-                elif ref_mel is not None:
-                    fig.update(mel_rel_l2_vs_fp32=round(rel_l2(mels[0], ref_mel), 5),
-                               wav_snr_db_vs_fp32=round(snr_db(wavs[0], ref_wav), 1))
-            summary[f"{name}:{b}"] = out(**fig)["audio_s_per_s"]
-            del mels, wavs
+        try:
+            ref_mel, ref_wav = variant_runs(model, ref, args, out, summary, name, batches, ref_mel, ref_wav)
+        except Exception as exc:                      # one broken variant must not lose the others' figures
+            out(variant=name, figure="error", error=f"{type(exc).__name__}: {str(exc)[:400]}")
     if args.profile:
         name, _, b = args.profile.partition(":")
         model.use(VARIANTS[name])
         out(variant=name, figure="profile", **profile(model, ref, int(b or 1), args.tokens, args.steps, args.out_dir))
     return summary
+
+
+def variant_runs(model: S3Gen, ref: S3GenRef, args, out: Out, summary: dict, name: str, batches: list[int],
+                 ref_mel: torch.Tensor | None, ref_wav: torch.Tensor | None) -> tuple:
+    """One variant: first call (compile / capture), then each batch size; returns the fp32 reference."""
+    audio_s = args.tokens / 25
+    model.use(VARIANTS[name])
+    t = time.perf_counter()
+    run(model, ref, 1, args.tokens, args.steps, seed=0)             # compile / capture / cuBLAS warm-up
+    first = time.perf_counter() - t
+    out(variant=name, figure="first_call_s", value=round(first, 2))
+    for b in batches:
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats(model.device)
+        try:
+            if b == 1:
+                tries = [run(model, ref, 1, args.tokens, args.steps, seed=0) for _ in range(3)]
+                f, h, mels, wavs = min(tries, key=lambda r: r[0] + r[1])
+            else:
+                run(model, ref, b, 50, args.steps, seed=100)          # short warm-up at this batch size
+                f, h, mels, wavs = run(model, ref, b, args.tokens, args.steps, seed=101)
+        except torch.OutOfMemoryError:
+            out(variant=name, batch=b, figure="out_of_memory")
+            break
+        peak = torch.cuda.max_memory_allocated(model.device) / 2**20
+        fig = {"variant": name, "batch": b, "audio_s_per_s": round(b * audio_s / (f + h), 1),
+               "flow_s": round(f, 4), "hift_s": round(h, 4), "peak_gpu_mib": round(peak, 1)}
+        if b == 1:
+            if name == "fp32":
+                ref_mel, ref_wav = mels[0], wavs[0]
+            elif ref_mel is not None:
+                fig.update(mel_rel_l2_vs_fp32=round(rel_l2(mels[0], ref_mel), 5),
+                           wav_snr_db_vs_fp32=round(snr_db(wavs[0], ref_wav), 1))
+        summary[f"{name}:{b}"] = out(**fig)["audio_s_per_s"]
+        del mels, wavs
+    return ref_mel, ref_wav
 
 
 def main() -> None:
