@@ -79,8 +79,9 @@ class Lexicon:
         exact = {e.pattern: e.replacement for e in words if not e.pattern.islower()}
         folded = {e.pattern.casefold(): e.replacement for e in words if e.pattern.islower()}
         alternatives = sorted({e.pattern for e in words}, key=len, reverse=True)
-        rx = (re.compile(r"(?<![\w'’-])(?:" + "|".join(re.escape(w) for w in alternatives) + r")(?![\w-]|['’](?!s\b)\w)",
-                         re.IGNORECASE) if alternatives else None)
+        alternation = "|".join(re.escape(w) for w in alternatives)
+        rx = (re.compile(r"(?<![\w'’-])(?:" + alternation + r")(?![\w-]|['’](?!s\b)\w)", re.IGNORECASE)
+              if alternatives else None)
         patterns = tuple((re.compile(e.pattern), e.replacement) for e in self.entries if e.regex)
         object.__setattr__(self, "_words", (rx, exact, folded))
         object.__setattr__(self, "_patterns", patterns)

@@ -174,8 +174,9 @@ def _mid_sentence(book, max_chars):
 
 def _books(corpus):
     fetched = Path("/work/books")
-    return sorted(corpus.iterdir()) + (sorted(p for p in fetched.iterdir() if p.suffix in (".epub", ".txt", ".html", ".md")) if fetched.is_dir()
-                                       else [])
+    extra = sorted(p for p in fetched.iterdir() if p.suffix in (".epub", ".txt", ".html", ".md")) \
+        if fetched.is_dir() else []
+    return sorted(corpus.iterdir()) + extra
 
 
 @pytest.mark.slow

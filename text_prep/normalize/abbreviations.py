@@ -21,7 +21,8 @@ _SPOKEN = {
     "Vol": "Volume", "Vols": "Volumes", "pp": "pages", "p": "page", "fig": "figure", "figs": "figures",
     "Fig": "Figure", "Figs": "Figures", "chap": "chapter", "Chap": "Chapter", "ch": "chapter",
     "vs": "versus", "v": "versus", "etc": "et cetera", "viz": "namely", "cf": "compare", "et al": "and others",
-    "ibid": "ibidem", "ie": "that is", "eg": "for example", "am": "A M", "pm": "P M",
+    "ibid": "ibidem", "Ibid": "Ibidem", "MSS": "manuscripts", "MS": "manuscript", "ie": "that is",
+    "eg": "for example", "am": "A M", "pm": "P M",
     "inst": "instant", "ult": "ultimo", "prox": "proximo", "yrs": "years", "Yrs": "Yours", "mos": "months",
     "Jan": "January", "Feb": "February", "Mar": "March", "Apr": "April", "Jun": "June", "Jul": "July",
     "Aug": "August", "Sep": "September", "Sept": "September", "Oct": "October", "Nov": "November",
@@ -33,7 +34,7 @@ _BEFORE_NUMBER = {"No", "Nos", "no", "nos", "vol", "vols", "Vol", "Vols", "pp", 
                   "chap", "Chap", "ch", "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct",
                   "Nov", "Dec"}
 _MONTHS = {"Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec"}
-_CAN_END = {"am", "pm", "etc", "ibid", "Esq", "inst", "ult", "prox", "yrs", "Jr", "Sr"}
+_CAN_END = {"am", "pm", "etc", "ibid", "Ibid", "MSS", "MS", "Esq", "inst", "ult", "prox", "yrs", "Jr", "Sr"}
 
 _WORDS = sorted(set(_SPOKEN) | {"Dr", "St", "i.e", "i. e", "e.g", "e. g", "a.m", "p.m", "A.M", "P.M", "a. m",
                                 "p. m"}, key=len, reverse=True)
@@ -41,7 +42,7 @@ _WORDS = sorted(set(_SPOKEN) | {"Dr", "St", "i.e", "i. e", "e.g", "e. g", "a.m",
 ABBR = re.compile(r"\b(" + "|".join(re.escape(w) for w in _WORDS) + r")\b(\.?)(?=(\s*)(.?))")
 _CLOSING = re.compile(r"^[\"'”’)\]]*\s*$")
 _SENTENCE_NEXT = re.compile(r"\s*(?:$|[\"“”'’)]|[A-Z])")
-_NUMBER_NEXT = re.compile(r"\s*(?:\d|[IVXLC]+\b|[ivxlc]+\b)")
+_NUMBER_NEXT = re.compile(r"\s*(?:\d|[IVXLC]{2,}\b|[ivxlc]{2,}\b|[VXLCvxlc]\b)")
 _NUMBER_BEFORE = re.compile(r"(?:\d|\d(?:st|nd|rd|th|d)|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|"
                             r"eleven|twelve|twenty|thirty|forty|fifty|sixty|a few|several|many))\s*$", re.I)
 _CAP_WORD_NEXT = re.compile(r"\s+[\"“‘'(]?[A-Z][a-z]")

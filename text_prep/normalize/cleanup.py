@@ -26,7 +26,7 @@ _BREAK_CHARS = frozenset("*-_=~")
 _LINE_HYPHEN = re.compile(r"([^\W\d_]+)-[ \t]*\r?\n[ \t]*([^\W\d_]+)")
 # A blank standing for a suppressed name or word: "To ⸻", "your friend ⸻'s", "Mr. ——", "in ---- Lane".
 _BLANK = re.compile(r"(?:⸺|⸻|—{2,}|-{4,}|_{4,})(?:[ \t]*(?:⸺|⸻|—{2,}))*")
-_BLANK_BEFORE = re.compile(r"(?:^|[\s(“\"‘'])$")
+_BLANK_BEFORE = re.compile(r"(?:^|[\s(“\"‘']|(?<![\w.])[A-Z])$")  # "To ⸻", "Mrs. T⸺"
 _BLANK_AFTER = re.compile(r"(?:$|[\s,.;:!?)”\"’']|['’]s\b)")
 
 
@@ -44,14 +44,14 @@ def join_line_hyphens(text: str) -> str:
 def speak_blanks(text: str) -> str:
     """ "blank" for a dash run that stands where a word was left out; a dash after a word ("I—— I") stays."""
     def blank(m: re.Match) -> str:
-        before, after = m.string[max(0, m.start() - 1):m.start()], m.string[m.end():]
+        before, after = m.string[max(0, m.start() - 2):m.start()], m.string[m.end():]
         line_before = m.string[:m.start()].rsplit("\n", 1)[-1]
         line_after = after.split("\n", 1)[0]
         if not (_BLANK_BEFORE.search(before) and _BLANK_AFTER.match(after)):
             return m.group(0)
         if not re.search(r"\w", line_before) and not re.search(r"\w", line_after):
             return m.group(0)  # alone on its line: a section break
-        return "blank"
+        return " blank" if before[-1:].isalpha() else "blank"
 
     return _BLANK.sub(blank, text)
 

@@ -6,8 +6,8 @@ import re
 
 from text_prep.normalize.casing import mostly_caps, title_case_caps
 from text_prep.normalize.roman import LABEL_ROMAN, label_roman, roman_to_int
-from text_prep.normalize.spell import num_lang, words
 from text_prep.normalize.speech import is_speakable, speech_text
+from text_prep.normalize.spell import num_lang, words
 
 __all__ = ["heading_speech"]
 

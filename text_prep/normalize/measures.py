@@ -35,7 +35,7 @@ _UNIT = re.compile(
 _SINGULAR = frozenset({"1", "one", "a", "an", "per", "One", "A", "An", "Per"})
 _SENTENCE_END = re.compile(r"\s*(?:$|[\"”’)]*\s*$|\s[A-Z“\"])")
 _DITTO = re.compile(r"(?:(?<=\d )|(?<=\d\. )|(?<=\d, )|(?<=^)|(?<=\n))[Dd]o\.(?=\s|,|$)|"
-                    r"(?<=[\s,])do\.(?=\s*[\d£$]|\s+(?:of|ditto|do\.)\s)")
+                    r"(?<=[\s,])do\.(?=,|\s*[\d£$]|\s+(?:of|ditto|do\.)\s)")
 
 
 def expand_units(text: str) -> str:

@@ -25,9 +25,10 @@ _UNICODE_FRACTIONS = {"½": (1, 2), "⅓": (1, 3), "⅔": (2, 3), "¼": (1, 4), 
                       "⅝": (5, 8), "⅞": (7, 8), "⅑": (1, 9), "⅒": (1, 10)}
 _UNICODE_FRACTION = re.compile(r"(?:(\d+)[\s-]?)?([" + "".join(_UNICODE_FRACTIONS) + r"])")
 _SLASH = re.compile(r"(?<![\d/.,])(?:(\d+)[\s-])?(\d{1,7})/(\d{1,7})(?![\d/]|\.\d)")
-_COMMON_DENOMINATORS = frozenset(range(2, 13)) | {16, 20, 32, 64, 100, 1000}
-_RANGE = re.compile(r"(?<![\d.,/])(\d{1,4})(\s?[–—]\s?|-)(\d{1,4})(?![\d.,/]|\s?%)")
+_COMMON_DENOMINATORS = frozenset(range(2, 13)) | {16, 32, 64}
+_RANGE = re.compile(r"(?<![\d.,/])(\d{1,4})(\s?[–—]\s?|-)(\d{1,4})(?!\d|[.,/]\d|\s?%)")
 _DECADE = re.compile(r"(?<![\w])['’](\d)0['’]?s\b")
+_SHORT_YEAR = re.compile(r"(?<![\w'’])['’](\d\d)\b(?!['’]?s\b|[.,:]\d)")  # "in ’84" -> "in eighty-four"
 _DECADES = {1: "tens", 2: "twenties", 3: "thirties", 4: "forties", 5: "fifties", 6: "sixties", 7: "seventies",
             8: "eighties", 9: "nineties", 0: "noughties"}
 _MONTHS = r"January|February|March|April|May|June|July|August|September|October|November|December"
@@ -128,6 +129,7 @@ def spell_numbers(text: str, lang: str) -> str:
     if english:
         if "'" in text or "’" in text:
             text = _DECADE.sub(lambda m: _DECADES[int(m.group(1))], text)
+            text = _SHORT_YEAR.sub(lambda m: _short_year(m.group(1), lang), text)
         text = _MONTH_DAY.sub(lambda m: f"{m.group(1)} {words(int(m.group(2)), lang, 'ordinal')}"
                               if 1 <= int(m.group(2)) <= 31 else m.group(0), text)
         text = _DAY_MONTH.sub(lambda m: _day_month(m, lang), text)
@@ -143,6 +145,11 @@ def spell_numbers(text: str, lang: str) -> str:
         return spoken + " " if after.isalpha() else spoken  # "221B" -> "two hundred and twenty-one B"
 
     return _INTEGER.sub(integer, text)
+
+
+def _short_year(digits: str, lang: str) -> str:
+    n = int(digits)
+    return f"oh {words(n, lang)}" if digits[0] == "0" else words(n, lang)
 
 
 def _day_month(m: re.Match, lang: str) -> str:

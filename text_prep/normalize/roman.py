@@ -14,14 +14,16 @@ _VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100, "D": 500, "M": 1000}
 
 LABEL_ROMAN = re.compile(
     r"\b(CHAPTER|BOOK|PART|VOLUME|VOL\.|ACT|SCENE|STAVE|CANTO|SECTION|LETTER|Chapter|Book|Part|Volume|Vol\.|Act|"
-    r"Scene|Stave|Canto|Section|Letter|vol\.|vols\.|Vols\.|chap\.|Chap\.|ch\.|Ch\.)(\s+)([IVXLCDM]+|[ivxlc]+)\b\.?"
+    r"Scene|Stave|Canto|Section|Letter|vol\.|vols\.|Vols\.|chap\.|Chap\.|ch\.|Ch\.|No\.|Nos\.|page|pages|p\.|pp\.)(\s+)([IVXLCDM]+|[ivxlc]+)\b\.?"
 )
 REGNAL = re.compile(
     r"\b(King|Queen|Pope|Emperor|Henry|Edward|George|Louis|Charles|William|Richard|James|Elizabeth|Napoleon|Pius|"
     r"Philip|Frederick|Alexander|Peter|Catherine|Leo|Gregory|Innocent|Benedict|Clement)\s+([IVX]{1,5})\b"
     r"(\.(?=\s*[,;:a-z]))?"
 )
-_LABELS = {"Vol": "Volume", "Vols": "Volumes", "Chap": "Chapter", "Ch": "Chapter"}
+_LABELS = {"Vol": "Volume", "Vols": "Volumes", "Chap": "Chapter", "Ch": "Chapter", "No": "number", "Nos": "numbers",
+           "P": "page", "Pp": "pages"}
+_ONE_LETTER_OK = frozenset("VXLC")  # "No. I" may be "No. I am not"; "No. V" is a number
 
 
 def roman_to_int(s: str) -> int | None:
@@ -49,7 +51,7 @@ def regnal(m: re.Match) -> str:
 def label_roman(m: re.Match, lang: str) -> str:
     numeral = m.group(3)
     n = roman_to_int(numeral.upper()) if numeral.islower() and m.group(1)[0].islower() else roman_to_int(numeral)
-    if n is None:
+    if n is None or len(numeral) == 1 and numeral.upper() not in _ONE_LETTER_OK and m.group(1) in ("No.", "Nos."):
         return m.group(0)
     label = m.group(1).rstrip(".")
     label = label.capitalize() if label.isupper() else label
