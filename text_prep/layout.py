@@ -14,6 +14,10 @@ Paragraph kinds (the first that fits):
   reported, as ``tables.read_rows`` decides.
 - verse: lines kept apart: in markup every line break (``<br/>``, Standard Ebooks poems and verse); in plain
   text a paragraph of short lines. Each line is a piece ending in ``Pause.LINE``, the last in PARAGRAPH.
+- speaker (a play in plain text): a paragraph that is only a name in capitals (``HAMLET.``), when names
+  repeat; it joins the speech after it ("Hamlet: A little more than kin"), or is dropped
+  (``SpeakersPolicy.DROP``), never a chunk of its own. In such a play a paragraph that is a stage direction
+  (``[_Exit._]``, ``Enter Horatio.``) is its own chunk, or silent (``DirectionsPolicy.SKIP``).
 - prose: everything else, packed by ``chunking.chunk_section``.
 
 Non-prose paragraphs are blanked (same length, newlines kept) before the prose is chunked, so spans stay
@@ -33,7 +37,7 @@ from text_prep.chunking import chunk_section, split_long
 from text_prep.headings import heading_speech
 from text_prep.normalize import speech_text
 from text_prep.tables import read_rows, row_speech
-from text_prep.types import HeadingNumbers, Pause, PrepareOptions
+from text_prep.types import DirectionsPolicy, HeadingNumbers, Pause, PrepareOptions, SpeakersPolicy
 
 __all__ = ["EDITORIAL", "MAX_PAUSE_MS", "Part", "pause_ms", "section_pieces", "strip_editorial"]
 
@@ -55,6 +59,10 @@ _EDITORIAL_WORDS = (
 # An editor's bracket: "[Illustration]", "[Illustration: A boy]", "[Music notation]", "[Greek: ...]".
 EDITORIAL = re.compile(rf"\[\s*_?(?:{_EDITORIAL_WORDS})_?\s*(?:[:.—–-][^\]]*|\s[^\]]*)?\]", re.I)
 _EDITORIAL_PAR = re.compile(rf"^\s*{EDITORIAL.pattern}\s*\.?\s*$", re.I)
+_SPEAKER = re.compile(r"^\s*([A-Z][A-Z'’-]*(?: [A-Z][A-Z'’-]*){0,3})\s*[.:]?\s*$")
+# A stage direction paragraph in a plain-text play: "[_Exit._]", "_Aside._", "Enter Horatio.", "Exeunt."
+_DIRECTION = re.compile(r"^\s*(?:\[[^\]]+\]?|_[^_]+_\.?|\((?:[^)]+)\)|(?:Enter|Exit|Exeunt|Re-enter|Manet|Flourish)\b.*)\s*$",
+                        re.S)
 _COLUMNS = re.compile(r"\S(?: {3,}|\t+)\S")
 _CELLS = re.compile(r"(?: {2,}|\t+)")
 
@@ -155,7 +163,17 @@ def section_pieces(text: str, headings: tuple[tuple[int, int], ...], max_chars: 
             silent.append((ha, hb, None, 0))
     wrap = -1
     covered = 0  # end of the last heading span
-    for a, b in paragraph_spans(text):
+    pars = paragraph_spans(text)
+    speakers = _speakers(text, pars, head_ends)
+    skip_directions = bool(speakers) and options.stage_directions == DirectionsPolicy.SKIP
+    for a, b in pars:
+        if a in speakers:
+            masked.append((a, b))
+            continue
+        if skip_directions and a not in head_ends and _DIRECTION.fullmatch(text[a:b]):
+            masked.append((a, b))
+            silent.append((a, b, None, 0))
+            continue
         if a in head_ends:
             covered = head_ends[a]
         if a < covered:
@@ -209,10 +227,45 @@ def section_pieces(text: str, headings: tuple[tuple[int, int], ...], max_chars: 
                 silent.append((p.start, p.end, None, 0))
     parts = [p for p in parts if p.speech] + own
     parts.sort(key=lambda p: p.start)
+    _attach_speakers(parts, speakers, options.speakers, silent)
     _absorb(parts, silent)
     if parts:
         parts[-1].pause = Pause.CHAPTER
     return parts, notes
+
+
+def _speakers(text: str, pars: list[tuple[int, int]], head_ends: dict[int, int]) -> dict[int, tuple[int, str]]:
+    """Paragraphs that are only a speaker's name in capitals, when at least three are and names repeat:
+    start -> (end, name in title case)."""
+    found: dict[int, tuple[int, str]] = {}
+    for a, b in pars:
+        if b - a <= 40 and a not in head_ends and text[a].isupper():
+            m = _SPEAKER.fullmatch(text[a:b])
+            if m and m.group(1) not in ("I", "A", "O"):
+                found[a] = (b, m.group(1).title())
+    names = [n for _, n in found.values()]
+    repeated = {n for n in names if names.count(n) >= 2}
+    if len(found) < 3 or not repeated:
+        return {}
+    return {a: v for a, v in found.items() if v[1] in repeated}
+
+
+def _attach_speakers(parts: list[Part], speakers: dict[int, tuple[int, str]], policy: SpeakersPolicy,
+                     silent: list[tuple[int, int, Pause | None, int]]) -> None:
+    """Each speaker paragraph joins the first part after it (its span, and its name before the speech); a name
+    with no speech of its own before the next name or heading is silent."""
+    starts = [p.start for p in parts]
+    order = sorted(speakers.items())
+    for n, (a, (b, name)) in enumerate(order):
+        k = bisect.bisect_left(starts, b)
+        nxt = order[n + 1][0] if n + 1 < len(order) else None
+        if k >= len(parts) or parts[k].pause == Pause.TITLE or (nxt is not None and nxt < parts[k].start):
+            silent.append((a, b, None, 0))
+            continue
+        p = parts[k]
+        p.start = starts[k] = a
+        if policy == SpeakersPolicy.ATTACH:
+            p.speech = f"{name}: {p.speech}"
 
 
 def _absorb(parts: list[Part], silent: list[tuple[int, int, Pause | None, int]]) -> None:
