@@ -235,7 +235,7 @@ def section_pieces(text: str, headings: tuple[tuple[int, int], ...], max_chars: 
 
 
 def _speakers(text: str, pars: list[tuple[int, int]], head_ends: dict[int, int]) -> dict[int, tuple[int, str]]:
-    """Paragraphs that are only a speaker's name in capitals, when at least three are and names repeat:
+    """Paragraphs that are only a speaker's name in capitals, when at least three are and a name repeats:
     start -> (end, name in title case)."""
     found: dict[int, tuple[int, str]] = {}
     for a, b in pars:
@@ -244,10 +244,9 @@ def _speakers(text: str, pars: list[tuple[int, int]], head_ends: dict[int, int])
             if m and m.group(1) not in ("I", "A", "O"):
                 found[a] = (b, m.group(1).title())
     names = [n for _, n in found.values()]
-    repeated = {n for n in names if names.count(n) >= 2}
-    if len(found) < 3 or not repeated:
+    if len(found) < 3 or len(set(names)) == len(names):
         return {}
-    return {a: v for a, v in found.items() if v[1] in repeated}
+    return found
 
 
 def _attach_speakers(parts: list[Part], speakers: dict[int, tuple[int, str]], policy: SpeakersPolicy,

@@ -122,3 +122,68 @@ def test_new_style_gutenberg_html(tmp_path):
     assert (book.title, book.author) == ("Moby Dick", "Herman Melville")
     assert [c.title for c in book.chapters] == ["CHAPTER 1", "CHAPTER 2"]
     assert "License" not in " ".join(c.text for c in book.chapters)
+
+
+PLAY = """<html><head><title>Play</title></head><body>
+<h2>Act I</h2><p>Elsinore. A platform.</p>
+<table><tr><td></td><td><i class="stage">Enter Bernardo.</i></td></tr>
+<tr><td epub:type="z3998:persona">BERNARDO.</td><td>Who's there?</td></tr>
+<tr><td epub:type="z3998:persona">Francisco</td><td><i epub:type="z3998:stage-direction">Aside.</i> Stand,
+and unfold yourself. <i epub:type="z3998:stage-direction">Exit.</i></td></tr>
+<tr><td epub:type="z3998:persona">Bernardo</td><td><p>Well, good night.<br/>If you do meet Horatio,<br/>Bid him
+make haste.</p></td></tr></table>
+<h2>Act II</h2><p>A room.</p></body></html>"""
+
+
+def _speech(path, **options):
+    from text_prep import PrepareOptions
+
+    book = prepare(path, PrepareOptions(**options))
+    return [(c.speech, str(c.pause)) for c in book.chapters[0].chunks if c.pause != "title"]
+
+
+def test_play_lines_carry_their_speaker_and_directions_stand_apart(tmp_path):
+    p = tmp_path / "play.html"
+    p.write_text(PLAY, encoding="utf-8")
+    assert _speech(p) == [
+        ("Elsinore. A platform.", "paragraph"), ("Enter Bernardo.", "paragraph"),
+        ("Bernardo: Who's there?", "paragraph"), ("Aside.", "paragraph"),
+        ("Francisco: Stand, and unfold yourself.", "paragraph"), ("Exit.", "paragraph"),
+        ("Bernardo: Well, good night.", "line"), ("If you do meet Horatio,", "line"), ("Bid him make haste.", "chapter")]
+    assert _speech(p, speakers="drop", stage_directions="skip") == [
+        ("Elsinore. A platform.", "paragraph"), ("Who's there?", "paragraph"),
+        ("Stand, and unfold yourself.", "paragraph"), ("Well, good night.", "line"),
+        ("If you do meet Horatio,", "line"), ("Bid him make haste.", "chapter")]
+
+
+DICTIONARY = """<html><body><h2>C</h2><dl>
+<dt><dfn>Cabbage</dfn></dt><dd><p>A familiar kitchen-garden vegetable.</p><p>More about it.</p></dd>
+<dt>CALAMITY, n.</dt><dd><p>A plain reminder.</p></dd></dl>
+<h2>D</h2><dl><dt>Dance</dt><dd><p>To leap about.</p></dd></dl>
+<h2>E</h2><dl><dt>Eat</dt><dd><p>To perform the functions of mastication.</p></dd></dl></body></html>"""
+
+
+def test_dictionary_terms_join_their_definitions_and_letters_are_letters(tmp_path):
+    p = tmp_path / "dict.html"
+    p.write_text(DICTIONARY, encoding="utf-8")
+    book = prepare(p)
+    assert [c.speech for c in book.chapters[0].chunks[1:]] == [
+        "C.", "Cabbage: A familiar kitchen-garden vegetable.", "More about it.", "Calamity, n. A plain reminder."]
+    assert [ch.chunks[0 if ch.index else 1].speech for ch in book.chapters] == ["C.", "D.", "E."]
+
+
+def test_tables_skipped_or_read_by_rows(tmp_path):
+    from text_prep import PrepareOptions
+
+    table = ("<table><caption>Virtues</caption><tr><td></td><td>S.</td><td>M.</td><td>T.</td></tr>"
+             "<tr><td>Temperance</td><td>*</td><td></td><td>*</td></tr></table>")
+    p = tmp_path / "t.html"
+    p.write_text(f"<html><body><h1>One</h1><p>Before.</p>{table}<p>After.</p>"
+                 f"<h1>Two</h1><p>Goods:</p><table><tr><td>6 lbs. loaf sugar.</td><td>1 Gloucester cheese.</td></tr>"
+                 f"<tr><td>1 lb. green tea.</td><td>2 doz. old Madeira wine.</td></tr></table></body></html>")
+    book = prepare(p)
+    assert [c.speech for c in book.chapters[0].chunks[2:]] == ["Before.", "After."]
+    assert book.skipped == ("table 'Virtues' (2 rows)",)
+    assert len(book.chapters[1].chunks) == 4  # title, "Goods:", two rows read (a list of words, not figures)
+    rows = prepare(p, PrepareOptions(tables="rows"))
+    assert [c.speech for c in rows.chapters[0].chunks[2:5]] == ["Before.", "Virtues.", "S., M., T."]

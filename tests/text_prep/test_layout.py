@@ -160,3 +160,39 @@ def test_inner_headings_are_title_pieces():
     parts, _ = section_pieces(text, ((0, 2), (two, two + 3)), 300, "en", PrepareOptions())
     assert [(p.speech, p.pause) for p in parts] == [("One.", Pause.TITLE), ("It was morning.", Pause.PARAGRAPH),
                                                      ("Two.", Pause.TITLE), ("It was night.", Pause.CHAPTER)]
+
+
+PLAY_TXT = """ACT I
+
+Enter Francisco and Barnardo, two sentinels.
+
+BARNARDO.
+
+Who's there?
+
+FRANCISCO.
+
+Nay, answer me. Stand and unfold yourself.
+
+BARNARDO.
+
+Long live the King!
+
+[_Exit._]
+"""
+
+
+def test_plain_text_play_speakers_join_their_lines(tmp_path):
+    book = _prepare(tmp_path, "play.txt", PLAY_TXT)
+    assert [c.speech for c in book.chunks[2:]] == [
+        "Enter Francisco and Barnardo, two sentinels.", "Barnardo: Who's there?",
+        "Francisco: Nay, answer me. Stand and unfold yourself.", "Barnardo: Long live the King!", "Exit."]
+    quiet = _prepare(tmp_path, "play.txt", PLAY_TXT, speakers="drop", stage_directions="skip")
+    assert [c.speech for c in quiet.chunks[2:]] == [
+        "Who's there?", "Nay, answer me. Stand and unfold yourself.", "Long live the King!"]
+
+
+def test_capital_words_in_a_novel_are_not_speakers(tmp_path):
+    text = f"CHAPTER I\n\n{PROSE}\n\nHELP!\n\n{PROSE}\n\nSTOP.\n\n{PROSE}\n\nNO.\n\nThe end."
+    book = _prepare(tmp_path, "book.txt", text)
+    assert "Help!" in [c.speech for c in book.chunks] or "HELP!" in [c.speech for c in book.chunks]

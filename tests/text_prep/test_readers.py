@@ -76,3 +76,18 @@ def test_declared_utf16_without_bom_is_ignored():
 def test_declared_legacy_charset_is_used():
     data = '<html><head><meta charset="iso-8859-7"></head><body><p>\u03b1\u03b2</p></body></html>'.encode("iso-8859-7")
     assert "\u03b1\u03b2" in decode_text(data, "x.html", sniff_declared=True)
+
+
+@pytest.mark.parametrize("body", [
+    "CHAPTER I\n\nThe lamp was lit at dusk. It burned all night.\n\nCHAPTER II\n\nMorning came.\n",
+    "The lamp was lit at dusk. It burned all night.\n\nMorning came. The keeper slept.\n",
+])
+def test_title_and_by_line_on_consecutive_lines_are_front_matter(tmp_path, body):
+    p = tmp_path / "lantern.txt"
+    p.write_text(f"The Lantern Keeper\nby A. N. Example\n\n{body}", encoding="utf-8")
+    book = prepare(p)
+    assert (book.title, book.author) == ("The Lantern Keeper", "A. N. Example")
+    said = [c.speech for c in book.chunks]
+    assert said[0] == "The Lantern Keeper, by A. N. Example."
+    assert sum("Lantern Keeper" in s for s in said) == 1  # spoken once
+    assert book.skipped == ("lantern.txt (titlepage)",)
