@@ -79,7 +79,8 @@ class TurboConfig:
             raise CheckpointError(f"{source}: width {dim} is not a multiple of the head width {HEAD_DIM}")
         gpt2 = GPT2Config(dim=dim, n_layers=n_layers, n_heads=dim // HEAD_DIM,
                           intermediate=shape("tfmr.h.0.mlp.c_fc.weight")[1], positions=shape("tfmr.wpe.weight")[0],
-                          token_vocab=shape("tfmr.wte.weight")[0])
+                          # the unused table may be absent here: the loader names it as a missing key
+                          token_vocab=tuple(shapes.get("tfmr.wte.weight", shape("text_emb.weight")))[0])
         return cls(gpt2=gpt2, text_vocab=shape("text_emb.weight")[0], speech_vocab=shape("speech_emb.weight")[0],
                    speaker_dim=shape("cond_enc.spkr_enc.weight")[1])
 
