@@ -7,7 +7,7 @@ from text_prep.normalize import heading_speech, is_speakable, roman_to_int, spee
 
 @pytest.mark.parametrize("text,speech", [
     ("He had 3 dogs and 21 cats.", "He had three dogs and twenty-one cats."),
-    ("It was 1,234 miles.", "It was one thousand, two hundred and thirty-four miles."),
+    ("It was 1,234 miles.", "It was one thousand two hundred and thirty-four miles."),
     ("Pi is 3.14 or so.", "Pi is three point one four or so."),
     ("On the 21st and the 2nd of May.", "On the twenty-first and the second of May."),
     ("In 1891 and in 2005 and in the 1890s.", "In eighteen ninety-one and in two thousand and five and in the "

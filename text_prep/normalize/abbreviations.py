@@ -41,11 +41,11 @@ _WORDS = sorted(set(_SPOKEN) | {"Dr", "St", "i.e", "i. e", "e.g", "e. g", "a.m",
 # Longest alternatives first and a word boundary after: "viz" must never be read as "v" + "iz".
 ABBR = re.compile(r"\b(" + "|".join(re.escape(w) for w in _WORDS) + r")\b(\.?)(?=(\s*)(.?))")
 _CLOSING = re.compile(r"^[\"'”’)\]]*\s*$")
-_SENTENCE_NEXT = re.compile(r"\s*(?:$|[\"“”'’)]|[A-Z])")
+_SENTENCE_NEXT = re.compile(r"\s*[\"”’)\]]*(?:\s*$|\s+[\"“‘(]?[A-Z])")
 _NUMBER_NEXT = re.compile(r"\s*(?:\d|[IVXLC]{2,}\b|[ivxlc]{2,}\b|[VXLCvxlc]\b)")
 _NUMBER_BEFORE = re.compile(r"(?:\d|\d(?:st|nd|rd|th|d)|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|"
                             r"eleven|twelve|twenty|thirty|forty|fifty|sixty|a few|several|many))\s*$", re.I)
-_CAP_WORD_NEXT = re.compile(r"\s+[\"“‘'(]?[A-Z][a-z]")
+_CAP_WORD_NEXT = re.compile(r"\s+[\"“‘'(]?[A-Z](?:[a-z]|\.\s)")  # a name or an initial ("Dr. W. C. Wells")
 _SENTENCE_STARTERS = frozenset(
     "The Then He She It I We They You A An But And So Now There This That His Her My Our Their In On At When "
     "What Who Why How If As After Before".split())
@@ -116,10 +116,18 @@ def _expand(m: re.Match) -> str:
         spoken = _SPOKEN.get(key) or _SPOKEN.get(key.lower())
         if spoken is None:
             return m.group(0)
-    if period and (_CLOSING.match(after) or key in _CAN_END and _SENTENCE_NEXT.match(after)
-                   or spoken in ("Street", "Drive") and _SENTENCE_NEXT.match(after) and after.strip()[:1].isupper()):
+    if period and _ends_sentence(word, key, spoken, after):
         spoken += "."
     return spoken
+
+
+def _ends_sentence(word: str, key: str, spoken: str, after: str) -> bool:
+    """Whether the abbreviation's period also ends the sentence (so the spoken form keeps it)."""
+    if word in _TITLES or spoken in ("Saint", "Doctor"):
+        return False  # "Mr." never ends a sentence
+    if _CLOSING.match(after):
+        return True
+    return (key in _CAN_END or spoken in ("Street", "Drive")) and _SENTENCE_NEXT.match(after) is not None
 
 
 def expand_abbreviations(text: str) -> str:

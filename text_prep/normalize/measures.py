@@ -22,9 +22,9 @@ _UNITS = {
     "secs": ("second", "seconds"), "wk": ("week", "weeks"), "wks": ("week", "weeks"), "mi": ("mile", "miles"),
     "cm": ("centimetre", "centimetres"), "mm": ("millimetre", "millimetres"), "km": ("kilometre", "kilometres"),
     "kg": ("kilogram", "kilograms"), "mg": ("milligram", "milligrams"), "ml": ("millilitre", "millilitres"),
-    "sq": ("square", "square"), "cu": ("cubic", "cubic"),
+    "sq": ("square", "square"), "cu": ("cubic", "cubic"), "pp": ("page", "pages"),
 }
-_NEED_PERIOD = {"in", "st", "pt", "qt", "bu", "min", "sec", "mi", "sq", "cu", "qr", "wk"}
+_NEED_PERIOD = {"pp", "in", "st", "pt", "qt", "bu", "min", "sec", "mi", "sq", "cu", "qr", "wk"}
 _NUMBER_WORD = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
                 r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
                 r"hundred|thousand|a|an|per|half|a half|few|several")

@@ -54,7 +54,7 @@ def _fraction_or_ratio(m: re.Match, lang: str) -> str:
     of_follows = m.string[m.end():m.end() + 4].startswith(" of")
     if whole is not None:
         return f"{words(int(whole), lang)} and {fraction_words(num, den, lang)}"
-    if num == 1 or den in _COMMON_DENOMINATORS and num < den * 4 or of_follows:
+    if num == 1 or den in _COMMON_DENOMINATORS and num < den * 4 or of_follows and den <= 100 and num < 10:
         return fraction_words(num, den, lang)
     if num < den:
         return f"{words(num, lang)} out of {words(den, lang)}"  # "18/94 distinct species"

@@ -21,8 +21,10 @@ def num_lang(language: str) -> str:
 
 
 def words(n: int | Decimal, lang: str = "en", to: str = "cardinal") -> str:
+    """``n`` in words; English without num2words' commas ("one thousand four hundred"): a comma is a pause."""
     try:
-        return num2words(n, lang=lang, to=to)
+        spoken = num2words(n, lang=lang, to=to)
+        return spoken.replace(",", "") if lang.startswith("en") else spoken
     except (NotImplementedError, OverflowError, InvalidOperation, ValueError, TypeError, KeyError, IndexError):
         return " ".join(num2words(int(d), lang=lang) for d in str(n) if d.isdigit())
 
