@@ -3,7 +3,8 @@
     .venv/bin/python bench/bench_text_prep.py [--words 1000000] [--format txt|md|html]
 
 The manuscript is seeded: chapters of ~5,000 words, paragraphs of 2-8 sentences, with dialogue, numbers,
-abbreviations and an occasional very long sentence. Goal on a 2-core machine: < 20 s and < 1 GB RSS.
+abbreviations and an occasional very long sentence; now and then a stanza of verse, a scene break, an editorial
+bracket or a pause mark; "THE END" and a publisher's catalogue close it. Goal on a 2-core machine: < 20 s and < 1 GB RSS.
 Last line: JSON with the figures.
 """
 
@@ -17,6 +18,7 @@ import resource
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -66,6 +68,19 @@ def manuscript(n_words: int, fmt: str, seed: int = 0) -> str:
                 count += n
             par = " ".join(sents)
             parts.append(f"<p>{par}</p>" if fmt == "html" else par)
+            extra = rng.random()
+            if extra < 0.02:  # a stanza: lines kept apart with short pauses
+                lines = [sentence(rng, rng.randint(4, 7)).rstrip(".!?") + "," for _ in range(4)]
+                parts.append("<p>" + "<br/>".join(lines) + "</p>" if fmt == "html" else "\n".join(lines))
+            elif extra < 0.03:
+                parts.append("<hr/>" if fmt == "html" else "* * *")
+            elif extra < 0.035:
+                parts.append("<p>[Illustration: A view of the river]</p>" if fmt == "html"
+                             else "[Illustration: A view of the river]")
+            elif extra < 0.037:
+                parts.append("<p>[pause 2s]</p>" if fmt == "html" else "[pause 2s]")
+    ending = ["THE END.", "Books by the same author", "The River. Cloth, $1.50.", "The Garden. Cloth, $1.25."]
+    parts += [f"<p>{e}</p>" for e in ending] if fmt == "html" else ending
     body = "\n\n".join(parts)
     if fmt == "html":
         return f"<html><head><title>Bench</title></head><body>{body}</body></html>"
@@ -104,6 +119,8 @@ def main() -> int:
     print(json.dumps({"bench": "text_prep", "format": args.format, "words": words, "mb": round(size_mb, 2),
                       "prepare_s": round(prep_s, 2), "prepare_cpu_s": round(prep_cpu_s, 2),
                       "to_json_s": round(json_s, 2), "chapters": len(book.chapters), "chunks": chunks,
+                      "pauses": dict(sorted(Counter(str(c.pause) for c in book.chunks).items())),
+                      "timed_pauses": sum(1 for c in book.chunks if c.pause_ms), "skipped": list(book.skipped),
                       "peak_rss_mb": round(rss_mb), "worker_rss_mb": round(child_rss_mb),
                       "load_avg": round(os.getloadavg()[0], 1), "ok": prep_s < 20 and rss_mb < 1024}))
     return 0
