@@ -87,3 +87,78 @@ def test_roman_numerals():
 def test_other_language_numbers():
     assert speech_text("Il avait 3 chiens.", "fr") == "Il avait trois chiens."
     assert speech_text("Mr. X", "fr") == "Mr. X"  # English abbreviations only for English
+
+
+@pytest.mark.parametrize("text,speech", [
+    ("It came to £88 10s., in all.", "It came to eighty-eight pounds ten shillings, in all."),
+    ("Lunch 2s. 6d. and sherry 8d.", "Lunch two shillings and sixpence and sherry eightpence."),
+    ("A loaf at 8½d. and a bun at 1½d.", "A loaf at eightpence halfpenny and a bun at three halfpence."),
+    ("He paid £3 3s. 6d. for it.", "He paid three pounds three shillings and sixpence for it."),
+    ("Rent was 5l. a year, and ¼d. a day.", "Rent was five pounds a year, and a farthing a day."),
+    ("A 5/- note.", "A five shillings note."),
+    ("He paid 12s.", "He paid twelve shillings."),
+    ("In the 60s. we went.", "In the sixties. we went."),
+    ("About five ft. seven in. in height.", "About five feet seven inches in height."),
+    ("Take 6 lbs. of rice and 1 lb. of tea.", "Take six pounds of rice and one pound of tea."),
+    ("A 2 ft. 6 in. bed, 3 oz. of snuff.", "A two feet six inches bed, three ounces of snuff."),
+    ("1 lb. tea, 2 lb. coffee do., 3 lb. sugar do.",
+     "one pound tea, two pounds coffee ditto, three pounds sugar ditto."),
+    ("He had 3 dogs and I do.", "He had three dogs and I do."),
+    ("No one in. The door shut.", "No one in. The door shut."),
+    ("I do. Do you?", "I do. Do you?"),
+    ("It was $0.75 or $1.", "It was seventy-five cents or one dollar."),
+])
+def test_pre_decimal_money_units_and_ditto(text, speech):
+    assert speech_text(text) == speech
+
+
+@pytest.mark.parametrize("text,speech", [
+    ("Four sons, viz. Thomas and John.", "Four sons, namely Thomas and John."),
+    ("To Sherlock Holmes, Esq.", "To Sherlock Holmes, Esquire."),
+    ("Written Aug. 3rd and Oct. 4th.", "Written August third and October fourth."),
+    ("See vol. XIV, pp. 3\u20135, and Vol. 2.", "See volume fourteen, pages three to five, and Volume two."),
+    ("He was 20 yrs. 4 mos. old. Yrs. truly, J.", "He was twenty years four months old. Yours truly, J."),
+    ("Your letter of the 3rd inst. and the 2nd ult.", "Your letter of the third instant and the second ultimo."),
+    ("A 4to volume and two 8vo ones.", "A quarto volume and two octavo ones."),
+    ("Mr. Neville St. Clair of Lee.", "Mister Neville Saint Clair of Lee."),
+    ("It was Mr. Neville St.\u2014", "It was Mister Neville St.\u2014"),
+    ("He lived in Baker St., near the park.", "He lived in Baker Street, near the park."),
+    ("An Eley\u2019s No. 2 is good, above No. VI.", "An Eley\u2019s number two is good, above number six."),
+    ("No. I will not.", "No. I will not."),
+])
+def test_abbreviations_in_context(text, speech):
+    assert speech_text(text) == speech
+
+
+@pytest.mark.parametrize("text,speech", [
+    ("It was 1/352 of an inch.", "It was one three-hundred-fifty-second of an inch."),
+    ("Add 3/4 of a cup.", "Add three quarters of a cup."),
+    ("As 18/94 distinct species.", "As eighteen out of ninety-four distinct species."),
+    ("In February, 1726/7, I left.", "In February, seventeen twenty-six to seventeen twenty-seven, I left."),
+    ("In the \u201960s and the '90s.", "In the sixties and the nineties."),
+    ("We met in \u201984.", "We met in eighty-four."),
+    ("(1749\u20131753) and 1844\u201346.", "(seventeen forty-nine to seventeen fifty-three) and eighteen forty-four to "
+                                       "eighteen forty-six."),
+    ("On January 6, 1702, and 6 January.", "On January sixth, seventeen oh-two, and the sixth of January."),
+    ("Radius \u00d7 \u221a2.", "Radius times the square root of two."),
+    ("A \u00bd mile.", "A one half mile."),
+    ("Pages 10\u201312.", "Pages ten to twelve."),
+])
+def test_numbers_in_context(text, speech):
+    assert speech_text(text) == speech
+
+
+@pytest.mark.parametrize("text,speech", [
+    ("Your loving JOYCE.", "Your loving Joyce."),
+    ("I did NOT say it.", "I did Not say it."),
+    ("The BBC, the USSR and HTML.", "The BBC, the USSR and HTML."),
+    ("King George III. and CHAPTER II", "King George the Third and Chapter two"),
+    ("To \u2e3b, Esq.", "To blank, Esquire."),
+    ("Your friend \u2e3b's house in \u2014\u2014 Lane.", "Your friend blank's house in blank Lane."),
+    ("\u201cI\u2014\u2014 I mean,\u201d he said.", "\u201cI\u2014\u2014 I mean,\u201d he said."),
+    ("the after-\nlecture talk", "the after-lecture talk"),
+    ("they pro-\nceeded slowly", "they proceeded slowly"),
+    ("a well-\nknown man", "a well-known man"),
+])
+def test_capitals_blanks_and_line_end_hyphens(text, speech):
+    assert speech_text(text) == speech

@@ -26,7 +26,7 @@ _BREAK_CHARS = frozenset("*-_=~")
 _LINE_HYPHEN = re.compile(r"([^\W\d_]+)-[ \t]*\r?\n[ \t]*([^\W\d_]+)")
 # A blank standing for a suppressed name or word: "To ⸻", "your friend ⸻'s", "Mr. ——", "in ---- Lane".
 _BLANK = re.compile(r"(?:⸺|⸻|—{2,}|-{4,}|_{4,})(?:[ \t]*(?:⸺|⸻|—{2,}))*")
-_BLANK_BEFORE = re.compile(r"(?:^|[\s(“\"‘']|(?<![\w.])[A-Z])$")  # "To ⸻", "Mrs. T⸺"
+_BLANK_BEFORE = re.compile(r"(?:^|[\s(“\"‘']|(?<![\w.])[B-HJ-Z])$")  # "To ⸻", "Mrs. T⸺"
 _BLANK_AFTER = re.compile(r"(?:$|[\s,.;:!?)”\"’']|['’]s\b)")
 
 

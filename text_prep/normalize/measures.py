@@ -34,8 +34,9 @@ _UNIT = re.compile(
 )
 _SINGULAR = frozenset({"1", "one", "a", "an", "per", "One", "A", "An", "Per"})
 _SENTENCE_END = re.compile(r"\s*(?:$|[\"”’)]*\s*$|\s[A-Z“\"])")
-_DITTO = re.compile(r"(?:(?<=\d )|(?<=\d\. )|(?<=\d, )|(?<=^)|(?<=\n))[Dd]o\.(?=\s|,|$)|"
-                    r"(?<=[\s,])do\.(?=,|\s*[\d£$]|\s+(?:of|ditto|do\.)\s)")
+_DITTO = re.compile(r"\b[Dd]o\.(?=[\s,;]|$)")
+_ITEM_START = re.compile(r"[,;\n]\s*[^,;\n]*$")
+_DITTO_AFTER = re.compile(r",|\s*[\d£$]|\s+(?:of|ditto|do\.)\s")
 
 
 def expand_units(text: str) -> str:
@@ -58,4 +59,16 @@ def expand_units(text: str) -> str:
 
 
 def expand_ditto(text: str) -> str:
-    return _DITTO.sub("ditto", text)
+    """ "do." is "ditto" in a list or an account: right after a number, before a comma, a number or "of", or
+    in a list item (the text since the last comma) that starts with a number ("3 lb. sugar do.")."""
+    def ditto(m: re.Match) -> str:
+        before = m.string[:m.start()]
+        item = before[before.rfind(",") + 1:] if "," in before else before
+        if m.group(0)[0] == "D" and before.strip() and not before.rstrip().endswith(("\n", ",")) and \
+                not before[-3:].strip()[-1:].isdigit():
+            return m.group(0)  # "Do." starting a sentence
+        if _DITTO_AFTER.match(m.string, m.end()) or item.strip()[:1].isdigit():
+            return "ditto." if _SENTENCE_END.match(m.string, m.end()) else "ditto"
+        return m.group(0)
+
+    return _DITTO.sub(ditto, text)

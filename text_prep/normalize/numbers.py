@@ -27,7 +27,7 @@ _UNICODE_FRACTION = re.compile(r"(?:(\d+)[\s-]?)?([" + "".join(_UNICODE_FRACTION
 _SLASH = re.compile(r"(?<![\d/.,])(?:(\d+)[\s-])?(\d{1,7})/(\d{1,7})(?![\d/]|\.\d)")
 _COMMON_DENOMINATORS = frozenset(range(2, 13)) | {16, 32, 64}
 _RANGE = re.compile(r"(?<![\d.,/])(\d{1,4})(\s?[–—]\s?|-)(\d{1,4})(?!\d|[.,/]\d|\s?%)")
-_DECADE = re.compile(r"(?<![\w])['’](\d)0['’]?s\b")
+_DECADE = re.compile(r"(?<![\w'’])['’]?([1-9])0['’]?s\b")
 _SHORT_YEAR = re.compile(r"(?<![\w'’])['’](\d\d)\b(?!['’]?s\b|[.,:]\d)")  # "in ’84" -> "in eighty-four"
 _DECADES = {1: "tens", 2: "twenties", 3: "thirties", 4: "forties", 5: "fifties", 6: "sixties", 7: "seventies",
             8: "eighties", 9: "nineties", 0: "noughties"}
@@ -127,8 +127,8 @@ def spell_numbers(text: str, lang: str) -> str:
     if "–" in text or "—" in text or "-" in text:
         text = _RANGE.sub(lambda m: _range(m, lang), text)
     if english:
+        text = _DECADE.sub(lambda m: _DECADES[int(m.group(1))], text)
         if "'" in text or "’" in text:
-            text = _DECADE.sub(lambda m: _DECADES[int(m.group(1))], text)
             text = _SHORT_YEAR.sub(lambda m: _short_year(m.group(1), lang), text)
         text = _MONTH_DAY.sub(lambda m: f"{m.group(1)} {words(int(m.group(2)), lang, 'ordinal')}"
                               if 1 <= int(m.group(2)) <= 31 else m.group(0), text)
