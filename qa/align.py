@@ -8,11 +8,13 @@ The mishearing rule. Where the lists differ, ASR either heard the word wrong or 
 A word that is *not in the audio* leaves no word in its place: it shows up as a deletion between matched words
 (missing) and is always an error. A word that *is* in the audio but was heard wrong leaves another word in its
 place; that replacement is a mishearing, not an error, when it sounds or is spelt like the text:
-  1. a whole stretch of differing words is compared first, spaces removed ("to day" ~ "today", "wood blocks" ~
-     "woodblocks", "Holmes's" ~ "homes"): if the joined stretches are similar, every word in it is misheard;
-  2. otherwise words inside the stretch are paired in order to maximize total similarity (a small dynamic
-     programme); a pair at least ``similarity`` alike is misheard; the remaining text words are missing, the
-     remaining heard words extra, and where both remain they count as wrong words, one per position;
+  1. inside a stretch of differing words, words are grouped in order, one to one, or two to one where ASR
+     joined or split words ("to day" ~ "today", "wood blocks" ~ "woodblocks"), to explain as many words as
+     possible (a small dynamic programme); a group at least ``similarity`` alike is misheard;
+  2. between two groups, text words with no heard words are missing and heard words with no text words are
+     extra; where both remain and have about as many letters (half to twice), ASR heard something that long
+     in the text's place: they are wrong words, one per position ("chagrined" -> "shut in");
+     otherwise pairs are wrong and the rest missing or extra;
   3. two short words (three letters or fewer: "as"/"and", "of"/"on") are always a mishearing.
 The ASR check then counts holes (missing and extra words) as one error and wrong words as half of one
 (``weighted_errors``): a wrong word still shows that a word was said in its place.
@@ -79,7 +81,7 @@ class Op(StrEnum):
     MISHEARD = "misheard"
     MISSING = "missing"   # a text word with no word heard in its place
     EXTRA = "extra"       # a heard word with no text word in its place
-    WRONG = "wrong"       # a text word heard as a dissimilar word
+    WRONG = "wrong"       # a text word heard as a dissimilar word (one side may be None: one word heard as two)
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,7 @@ class Alignment:
         return n
 
     def words_of(self, op: Op) -> list[str]:
+        """Text words of ``op`` (heard words for extra ones, and for wrong ones with no text word)."""
         return [self.ref[o.ref] if o.ref is not None else self.hyp[o.hyp] for o in self.ops if o.op == op]
 
     def accuracy(self, wrong_weight: float = 0.5) -> float:
@@ -165,7 +168,7 @@ def allowed_errors(n_words: int, rate: float, minimum: int) -> int:
     return max(minimum, math.ceil(n_words * rate))
 
 
-def align(ref: list[str], hyp: list[str], threshold: float = 0.6) -> Alignment:
+def align(ref: list[str], hyp: list[str], threshold: float = 0.5) -> Alignment:
     """Align normalized text words ``ref`` with heard words ``hyp`` (see the module docstring for the rule)."""
     ops: list[WordOp] = []
     blocks: list[tuple[int, int, int, int]] = []  # merged runs of differing words: (r0, r1, h0, h1)
@@ -194,40 +197,66 @@ def _block(ref, hyp, r0, r1, h0, h1, threshold) -> list[WordOp]:
         return [WordOp(Op.MISSING, i, None) for i in rs]
     if not rs:
         return [WordOp(Op.EXTRA, None, j) for j in hs]
-    if similarity("".join(ref[r0:r1]), "".join(hyp[h0:h1])) >= threshold:
-        last = len(rs) - 1  # spread the heard words over the text words; the last text word gets the last heard one
-        return [WordOp(Op.MISHEARD, i, hs[round(k * (len(hs) - 1) / last) if last else -1]) for k, i in enumerate(rs)]
-    pairs = _pair(ref, hyp, rs, hs, threshold)
     out: list[WordOp] = []
     ri = hi = 0
-    for pi, pj in pairs + [(len(rs), len(hs))]:
-        lone_r, lone_h = rs[ri:pi], hs[hi:pj]
-        k = min(len(lone_r), len(lone_h))
-        out += [WordOp(Op.WRONG, lone_r[t], lone_h[t]) for t in range(k)]
-        out += [WordOp(Op.MISSING, i, None) for i in lone_r[k:]]
-        out += [WordOp(Op.EXTRA, None, j) for j in lone_h[k:]]
-        if pi < len(rs):
-            out.append(WordOp(Op.MISHEARD, rs[pi], hs[pj]))
-        ri, hi = pi + 1, pj + 1
+    for pa, pb, qa, qb in _pair(ref, hyp, rs, hs, threshold) + [(len(rs), len(rs), len(hs), len(hs))]:
+        out += _gap(ref, hyp, rs[ri:pa], hs[hi:qa])
+        # a pair is 1:1, 2:1 (text words heard joined) or 1:2 (a text word heard split); the last text word of
+        # the pair gets the last heard word, so word times find where the text ends
+        for t in range(pa, pb):
+            out.append(WordOp(Op.MISHEARD, rs[t], hs[qb - 1] if t == pb - 1 else hs[qa]))
+        ri, hi = pb, qb
     return out
 
 
-def _pair(ref, hyp, rs, hs, threshold) -> list[tuple[int, int]]:
-    """Order-preserving pairs (positions in rs, hs) of similar words with the largest total similarity."""
+def _gap(ref, hyp, lone_r: list[int], lone_h: list[int]) -> list[WordOp]:
+    """Unpaired text and heard words between two groups. When both sides have words and about as many letters
+    (half to twice), ASR heard *something that long* where the text is: all of it is wrong words (a rare word
+    heard as two short ones, "chagrined" -> "shut in"). Otherwise pairs are wrong, the rest missing or extra."""
+    if lone_r and lone_h:
+        lr, lh = sum(len(ref[i]) for i in lone_r), sum(len(hyp[j]) for j in lone_h)
+        if 0.5 <= lh / lr <= 2.0:
+            k = max(len(lone_r), len(lone_h))
+            return [WordOp(Op.WRONG, lone_r[t] if t < len(lone_r) else None, lone_h[t] if t < len(lone_h) else None)
+                    for t in range(k)]
+    k = min(len(lone_r), len(lone_h))
+    return ([WordOp(Op.WRONG, lone_r[t], lone_h[t]) for t in range(k)]
+            + [WordOp(Op.MISSING, i, None) for i in lone_r[k:]] + [WordOp(Op.EXTRA, None, j) for j in lone_h[k:]])
+
+
+_SHAPES = ((1, 1), (2, 1), (1, 2))
+MERGE_SIMILARITY = 0.85  # joined or split words must be nearly the same letters ("to day"/"today")
+
+
+def _pair(ref, hyp, rs, hs, threshold) -> list[tuple[int, int, int, int]]:
+    """Order-preserving groups (text span, heard span; positions in rs, hs) of alike words, 1:1, 2:1 or 1:2,
+    maximizing the words they explain (weighted by similarity): a small dynamic programme."""
     n, m = len(rs), len(hs)
-    sim = [[similarity(ref[i], hyp[j]) for j in hs] for i in rs]
+
+    def sim(a, da, b, db) -> float:
+        return similarity("".join(ref[i] for i in rs[a:a + da]), "".join(hyp[j] for j in hs[b:b + db]))
+
     best = [[0.0] * (m + 1) for _ in range(n + 1)]
-    for a in range(n - 1, -1, -1):
-        for b in range(m - 1, -1, -1):
-            take = sim[a][b] + best[a + 1][b + 1] if sim[a][b] >= threshold else -1.0
-            best[a][b] = max(best[a + 1][b], best[a][b + 1], take)
+    move: dict[tuple[int, int], tuple[int, int]] = {}
+    for a in range(n, -1, -1):
+        for b in range(m, -1, -1):
+            if a == n and b == m:
+                continue
+            cands = []
+            if a < n:
+                cands.append((best[a + 1][b], (1, 0)))
+            if b < m:
+                cands.append((best[a][b + 1], (0, 1)))
+            for da, db in _SHAPES:
+                if a + da <= n and b + db <= m:
+                    s = sim(a, da, b, db)
+                    if s >= (threshold if da == db else max(threshold, MERGE_SIMILARITY)):
+                        cands.append((s * (da + db) + best[a + da][b + db], (da, db)))
+            best[a][b], move[a, b] = max(cands, key=lambda c: c[0])
     pairs, a, b = [], 0, 0
-    while a < n and b < m:
-        if sim[a][b] >= threshold and best[a][b] == sim[a][b] + best[a + 1][b + 1]:
-            pairs.append((a, b))
-            a, b = a + 1, b + 1
-        elif best[a][b] == best[a + 1][b]:
-            a += 1
-        else:
-            b += 1
+    while (a, b) in move:
+        da, db = move[a, b]
+        if da and db:
+            pairs.append((a, a + da, b, b + db))
+        a, b = a + da, b + db
     return pairs

@@ -55,7 +55,7 @@ class QASettings:
     asr_error_rate: float = 0.1        # word errors allowed: ceil(words x rate), at least asr_min_errors
     asr_min_errors: int = 1
     asr_wrong_weight: float = 0.5      # a wrong (dissimilar) word counts this much; a missing or extra word 1
-    asr_similarity: float = 0.6        # a substituted word this similar (sound or spelling) is a mishearing
+    asr_similarity: float = 0.5        # a substituted word this similar (sound or spelling) is a mishearing
     asr_max_trailing_missing: int = 2  # this many text words unheard at the end: truncated
     asr_max_missing_run: int = 2       # more consecutive text words unheard than this: a skipped phrase
     # repair
