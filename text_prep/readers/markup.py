@@ -187,6 +187,34 @@ def note_at(root, ident: str) -> str:
     return ""
 
 
+def _join_heading(segments: list[str]) -> str:
+    out = ""
+    for seg in segments:
+        if seg:
+            out = seg if not out else out + (": " if out[-1].isalnum() else " ") + seg
+    return out
+
+
+def _heading_group(el) -> tuple[str, int] | None:
+    """An ``hgroup`` (numeral and title, Standard Ebooks style), or a heading whose title is a child marked
+    epub:type="title" after a numeral, as one heading: ("II: Beginning Life as a Printer", level)."""
+    name = localname(el)
+    if name == "hgroup":
+        kids = [c for c in el if isinstance(c.tag, str) and not _skipped(c)]
+        levels = [HEADING_TAGS[localname(c)] for c in kids if localname(c) in HEADING_TAGS]
+        if not levels:
+            return None
+        return _join_heading([_plain(c) for c in kids]), min(levels)
+    if name in HEADING_TAGS:
+        kids = [c for c in el if isinstance(c.tag, str)]
+        k = next((i for i, c in enumerate(kids) if "title" in tokens(c, "type")), None)
+        if not k:
+            return None
+        before = " ".join([(el.text or "").strip()] + [_plain(c) for c in kids[:k]])
+        return _join_heading([before.strip(), " ".join(_plain(c) for c in kids[k:])]), HEADING_TAGS[name]
+    return None
+
+
 def _speaker(el) -> str:
     name = _plain(el).rstrip(".:").strip()
     return name.title() if name.isupper() and len(name) > 1 else name
@@ -211,6 +239,7 @@ def extract_blocks(root, options: PrepareOptions | None = None, *, _nested: bool
     refs: list[tuple[str, str]] = []
     level_stack: list[int] = [0]
     term: list[str] = []  # a dictionary term (dt) waiting for its definition
+    items: list[bool] = []  # open list items: True until the item's first paragraph is out
 
     def add(text: str, level: int, block_refs: list[tuple[str, str]] | None = None, direction: bool = False) -> None:
         if term and not level and not direction:
@@ -227,6 +256,10 @@ def extract_blocks(root, options: PrepareOptions | None = None, *, _nested: bool
         parts.clear()
         lines = [_WS.sub(" ", line).strip() for line in raw.split("\n")]
         text = "\n".join(line for line in lines if line)
+        if text and items and items[-1] and not level_stack[-1] and "\n" not in text and len(text.split()) <= 3:
+            is_term = True  # a list item's short first paragraph ("Temperance.") is said with the next
+        if text and items:
+            items[-1] = False
         if text and is_term:
             if term:
                 out.blocks.append(Block(term.pop(), 0))
@@ -234,6 +267,10 @@ def extract_blocks(root, options: PrepareOptions | None = None, *, _nested: bool
         elif text:
             add(text, level_stack[-1], refs)
         refs.clear()
+
+    def end_term() -> None:
+        if term:
+            out.blocks.append(Block(term.pop(), 0))
 
     walker = etree.iterwalk(body, events=("start", "end"))
     skipping: set = set()
@@ -269,6 +306,16 @@ def extract_blocks(root, options: PrepareOptions | None = None, *, _nested: bool
                 skipping.add(el)
                 walker.skip_subtree()
                 continue
+            group = _heading_group(el) if name in ("hgroup", "h1", "h2", "h3", "h4", "h5", "h6") else None
+            if group is not None and group[0]:
+                flush()
+                for sub in el.iter():
+                    if sub.get("id"):
+                        out.anchors.setdefault(sub.get("id"), len(out.blocks))
+                add(group[0], group[1])
+                skipping.add(el)
+                walker.skip_subtree()
+                continue
             if name == "table" and el is not body:
                 flush()
                 if ident:
@@ -283,6 +330,8 @@ def extract_blocks(root, options: PrepareOptions | None = None, *, _nested: bool
             if name in BLOCK_TAGS:
                 flush()
                 level_stack.append(HEADING_TAGS.get(name, level_stack[-1]))
+                if name == "li":
+                    items.append(True)
             elif name == "br":
                 parts.append("\n")
             if ident:
@@ -297,6 +346,11 @@ def extract_blocks(root, options: PrepareOptions | None = None, *, _nested: bool
             elif name in BLOCK_TAGS:
                 flush(is_term=name == "dt")
                 level_stack.pop()
+                if name == "li":
+                    items.pop()
+                    end_term()
+                elif name == "dl":
+                    end_term()
                 if name == "pre":
                     pre_depth -= 1
             if el is not body and el.tail:
