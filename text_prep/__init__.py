@@ -8,14 +8,28 @@ Never imports torch (checked by tests/test_layers.py).
         for chunk in chapter.chunks:
             chunk.text, chunk.speech, chunk.span, chunk.pause, chunk.key
 
-Readers (``readers/``) turn .txt/.md/.html/.xhtml/.epub into sections; ``chapters`` finds headings in plain
-text; ``sentences`` splits with Punkt (offline); ``normalize`` makes speech text; ``chunking`` packs sentences;
-``prepare`` ties them together. Errors: ``errors.TextPrepError`` and subclasses, one-line messages.
+Readers (``readers/``) turn .txt/.md/.html/.xhtml/.epub into sections (plays, dictionaries, tables and notes
+read as a narrator would); ``chapters`` finds headings in plain text; ``backmatter`` ends the text at THE END;
+``notes`` applies the footnote policy; ``layout`` gives each paragraph kind its pieces (headings via
+``headings``, verse lines, scene breaks, pause marks, editorial brackets); ``sentences`` splits with Punkt
+(offline); ``normalize`` makes speech text; ``chunking`` packs prose sentences; ``prepare`` ties them together. Errors: ``errors.TextPrepError`` and subclasses, one-line messages.
 """
 
 from text_prep.errors import BookFormatError, InputFileError, TextPrepError
 from text_prep.prepare import prepare
-from text_prep.types import Book, Chapter, Chunk, Cover, Pause, PrepareOptions
+from text_prep.types import (
+    Book,
+    Chapter,
+    Chunk,
+    Cover,
+    DirectionsPolicy,
+    HeadingNumbers,
+    NotesPolicy,
+    Pause,
+    PrepareOptions,
+    SpeakersPolicy,
+    TablesPolicy,
+)
 
 __all__ = [
     "Book",
@@ -23,9 +37,14 @@ __all__ = [
     "Chapter",
     "Chunk",
     "Cover",
+    "DirectionsPolicy",
+    "HeadingNumbers",
     "InputFileError",
+    "NotesPolicy",
     "Pause",
     "PrepareOptions",
+    "SpeakersPolicy",
+    "TablesPolicy",
     "TextPrepError",
     "prepare",
 ]
