@@ -96,8 +96,8 @@ class ClipReport:
         return {r.check for r in self.results if not r.passed}
 
     def to_dict(self) -> dict:
-        return {"text": self.text, "duration": round(self.duration, 3), "sample_rate": self.sample_rate,
-                "passed": self.passed, "score": round(self.score, 4), "asr_ran": self.asr_ran,
+        return {"text": self.text, "duration": self.duration, "sample_rate": self.sample_rate,
+                "passed": self.passed, "score": self.score, "asr_ran": self.asr_ran,
                 "transcript": self.transcript, "trim_at": self.trim_at,
                 "results": [r.to_dict() for r in self.results]}
 

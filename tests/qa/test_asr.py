@@ -24,7 +24,7 @@ def test_packed_chunks_get_their_own_words(lj_clips, tiny_asr):
     for t, (_, audio, sr, text) in zip(packed, lj_clips, strict=True):
         a = align(words(text), words(t.text))
         assert a.errors <= 2, (text, t.text)
-        assert t.words[-1].end <= len(audio) / sr + 1e-6
+        assert t.words[-1].end <= len(audio) / sr + 0.01
 
 
 def test_silence_gives_no_words(tiny_asr):
