@@ -4,7 +4,7 @@ import zipfile
 
 import pytest
 
-from text_prep import BookFormatError, Cover, PrepareOptions, prepare
+from text_prep import BookFormatError, Cover, Pause, PrepareOptions, prepare
 
 P1 = "The night was dark and the wind was high over the hills."
 P2 = "Nobody in the village slept, and the dogs barked until dawn."
@@ -222,3 +222,21 @@ def test_gutenberg_epub_boilerplate_is_dropped(epub):
     text = " ".join(c.text for c in book.chapters)
     assert "Gutenberg" not in text and "Terms" not in text and "Produced by" not in text
     assert book.skipped == ("c.xhtml (licence)",)
+
+
+def test_standard_ebooks_headings_poems_and_scene_breaks(epub):
+    c1 = epub.xhtml('<section epub:type="chapter"><hgroup><h2 epub:type="ordinal z3998:roman">II</h2>'
+                    '<p epub:type="title">Beginning Life as a Printer</p></hgroup>'
+                    f'<p>{P1}</p><hr/><p>{P2}</p>'
+                    '<blockquote epub:type="z3998:poem"><p><span>In winter I get up at night</span><br/>'
+                    '<span>And dress by yellow candle-light.</span></p></blockquote></section>')
+    c2 = epub.xhtml('<section epub:type="chapter"><h2><span epub:type="z3998:roman">III</span> '
+                    f'<span epub:type="title">Arrival</span></h2><p>{P1}</p></section>')
+    book = prepare(epub.write(items=[("c1", "c1.xhtml", c1), ("c2", "c2.xhtml", c2)]))
+    assert [(c.speech, c.pause) for c in book.chapters[0].chunks[1:]] == [
+        ("Chapter two: Beginning Life as a Printer.", Pause.TITLE), (P1, Pause.SCENE), (P2, Pause.PARAGRAPH),
+        ("In winter I get up at night", Pause.LINE), ("And dress by yellow candle-light.", Pause.CHAPTER)]
+    assert book.chapters[0].title == "II: Beginning Life as a Printer"
+    assert book.chapters[1].chunks[0].speech == "Chapter three: Arrival."
+    for ch in book.chapters:
+        assert ch.lossless_violation() is None

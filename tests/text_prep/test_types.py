@@ -59,3 +59,25 @@ def test_lossless_check_finds_drops_overlaps_and_mismatches():
     assert "out of order" in overlap.lossless_violation()
     wrong = Chapter(0, "x", (c1, Chunk(2, "other", "x", c2.span, Pause.CHAPTER, "k")), "a", ch.text)
     assert "differs" in wrong.lossless_violation()
+
+
+def test_pause_ms_round_trips_and_is_absent_when_zero():
+    text = "Wait.\n\n[pause 2s]"
+    chunks = (Chunk.make(0, text, "Wait.", (0, len(text)), Pause.SCENE, 2000),)
+    book = Book("T", "A", "en", (Chapter(0, "One", chunks, "a.txt", text),))
+    d = json.loads(book.to_json())
+    assert d["chapters"][0]["chunks"][0]["pause_ms"] == 2000 and d["chapters"][0]["chunks"][0]["pause"] == "scene"
+    assert Book.from_json(book.to_json()) == book
+    assert "pause_ms" not in _book().to_json()
+
+
+def test_policy_options_take_strings_and_refuse_unknown_values():
+    import pytest
+
+    from text_prep import NotesPolicy, PrepareOptions, TablesPolicy, TextPrepError
+
+    o = PrepareOptions(notes="chapter-end", tables="rows")
+    assert o.notes is NotesPolicy.CHAPTER_END and o.tables is TablesPolicy.ROWS
+    assert PrepareOptions().replace(speakers="drop").speakers == "drop"
+    with pytest.raises(TextPrepError, match="tables must be one of skip, rows, got 'cells'"):
+        PrepareOptions(tables="cells")
