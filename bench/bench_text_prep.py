@@ -4,7 +4,8 @@
 
 The manuscript is seeded: chapters of ~5,000 words, paragraphs of 2-8 sentences, with dialogue, numbers,
 abbreviations and an occasional very long sentence; now and then a stanza of verse, a scene break, an editorial
-bracket or a pause mark; "THE END" and a publisher's catalogue close it. Goal on a 2-core machine: < 20 s and < 1 GB RSS.
+bracket or a pause mark; "THE END" and a publisher's catalogue close it.
+Goal on a 2-core machine: < 20 s and < 1 GB RSS.
 Last line: JSON with the figures.
 """
 

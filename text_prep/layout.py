@@ -61,8 +61,8 @@ EDITORIAL = re.compile(rf"\[\s*_?(?:{_EDITORIAL_WORDS})_?\s*(?:[:.—–-][^\]]*
 _EDITORIAL_PAR = re.compile(rf"^\s*{EDITORIAL.pattern}\s*\.?\s*$", re.I)
 _SPEAKER = re.compile(r"^\s*([A-Z][A-Z'’-]*(?: [A-Z][A-Z'’-]*){0,3})\s*[.:]?\s*$")
 # A stage direction paragraph in a plain-text play: "[_Exit._]", "_Aside._", "Enter Horatio.", "Exeunt."
-_DIRECTION = re.compile(r"^\s*(?:\[[^\]]+\]?|_[^_]+_\.?|\((?:[^)]+)\)|(?:Enter|Exit|Exeunt|Re-enter|Manet|Flourish)\b.*)\s*$",
-                        re.S)
+_DIRECTION = re.compile(
+    r"^\s*(?:\[[^\]]+\]?|_[^_]+_\.?|\((?:[^)]+)\)|(?:Enter|Exit|Exeunt|Re-enter|Manet|Flourish)\b.*)\s*$", re.S)
 _COLUMNS = re.compile(r"\S(?: {3,}|\t+)\S")
 _CELLS = re.compile(r"(?: {2,}|\t+)")
 

@@ -1,9 +1,10 @@
 """One policy for footnotes and endnotes in every format: never read inline where they are cited.
 
-Readers leave notes out of the running text (plain text: ``[Footnote 1: ...]`` paragraphs stay in the text
-and are silent, see ``layout``; a trailing ``FOOTNOTES:`` block is cut off) and hand each section the notes it cites (``Section.notes``, in
-order). ``NotesPolicy.SKIP`` (the default) lists them in ``Book.skipped``; ``NotesPolicy.CHAPTER_END`` reads
-them after the chapter's text under a "Notes" heading, each introduced by its label ("Note 3. ...").
+Readers leave notes out of the running text and hand each section the notes it cites (``Section.notes``, in
+order); in plain text, ``[Footnote 1: ...]`` paragraphs stay in the text but are silent (see ``layout``) and a
+trailing ``FOOTNOTES:`` block is cut off. ``NotesPolicy.SKIP`` (the default) lists them in ``Book.skipped``;
+``NotesPolicy.CHAPTER_END`` reads them after the chapter's text under a "Notes" heading, each introduced by its
+label ("Note 3. ...").
 """
 
 from __future__ import annotations

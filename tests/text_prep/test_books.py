@@ -73,7 +73,8 @@ EXPECTED = {
     "north-of-boston": (["Dedication.", "The Pasture.", "Mending Wall.", "The Death of the Hired Man."], 0.005, []),
     "origin-of-species": (["Epigraphs.", "An Historical Sketch of the Progress of Opinion on the Origin of Species, "
                            "Previously to the Publication of the First Edition of This Work.", "Introduction.",
-                           "Chapter one: Variation Under Domestication.", "Chapter two: Variation Under Nature."], 0.005,
+                           "Chapter one: Variation Under Domestication.", "Chapter two: Variation Under Nature."],
+                          0.005,
                           ["X: On the Imperfection of the Geological Record: table (4 rows)", "Endnotes (notes)"]),
 }
 

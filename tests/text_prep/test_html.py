@@ -149,7 +149,8 @@ def test_play_lines_carry_their_speaker_and_directions_stand_apart(tmp_path):
         ("Elsinore. A platform.", "paragraph"), ("Enter Bernardo.", "paragraph"),
         ("Bernardo: Who's there?", "paragraph"), ("Aside.", "paragraph"),
         ("Francisco: Stand, and unfold yourself.", "paragraph"), ("Exit.", "paragraph"),
-        ("Bernardo: Well, good night.", "line"), ("If you do meet Horatio,", "line"), ("Bid him make haste.", "chapter")]
+        ("Bernardo: Well, good night.", "line"), ("If you do meet Horatio,", "line"),
+        ("Bid him make haste.", "chapter")]
     assert _speech(p, speakers="drop", stage_directions="skip") == [
         ("Elsinore. A platform.", "paragraph"), ("Who's there?", "paragraph"),
         ("Stand, and unfold yourself.", "paragraph"), ("Well, good night.", "line"),

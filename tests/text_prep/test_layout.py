@@ -91,9 +91,9 @@ def test_wrapped_prose_is_not_verse(tmp_path):
     assert not any(c.pause == Pause.LINE for c in book.chunks)
 
 
-TABLE = """CHAPTER I
+TABLE = f"""CHAPTER I
 
-{prose}
+{PROSE}
 
 Rank        Name          Score
 1           Ada           98
@@ -107,7 +107,7 @@ Queen             Allison Walton.
 Knight            Malcolm MacIntyre.
 
 The end of it.
-""".format(prose=PROSE)
+"""
 
 
 def test_plain_text_tables_skipped_word_lists_read(tmp_path):

@@ -63,7 +63,8 @@ OLD_HTML = f"""<html><head><title>Ships</title></head><body>
 
 def _epub(epub):
     c1 = epub.xhtml(f'<h2>Chapter I</h2><p>{P1}<a href="endnotes.xhtml#note-1" id="noteref-1" '
-                    f'epub:type="noteref">1</a></p><p>{P2}<a href="endnotes.xhtml#note-2" epub:type="noteref">2</a></p>')
+                    f'epub:type="noteref">1</a></p>'
+                    f'<p>{P2}<a href="endnotes.xhtml#note-2" epub:type="noteref">2</a></p>')
     c2 = epub.xhtml(f"<h2>Chapter II</h2><p>{P3}</p>")
     notes = epub.xhtml(f'<section epub:type="endnotes"><h2>Endnotes</h2><ol>'
                        f'<li id="note-1" epub:type="endnote"><p>{N1} <a href="c1.xhtml#noteref-1" '

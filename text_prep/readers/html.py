@@ -10,8 +10,8 @@ from text_prep.gutenberg import header_metadata, language_code
 from text_prep.readers.files import decode_text
 from text_prep.readers.markup import Block, extract_blocks, localname, note_at, parse_markup
 from text_prep.readers.sections import resolve_notes, sections_from_blocks
-from text_prep.types import PrepareOptions
 from text_prep.readers.txt import guess_author, title_from_path
+from text_prep.types import PrepareOptions
 
 __all__ = ["GUTENBERG_END", "GUTENBERG_START", "read_html", "strip_gutenberg_blocks"]
 

@@ -10,10 +10,10 @@ from markdown_it import MarkdownIt
 from text_prep.document import Document
 from text_prep.errors import InputFileError
 from text_prep.readers.files import decode_text
-from text_prep.types import PrepareOptions
 from text_prep.readers.markup import Block
 from text_prep.readers.sections import sections_from_blocks
 from text_prep.readers.txt import guess_author, title_from_path
+from text_prep.types import PrepareOptions
 
 __all__ = ["read_markdown"]
 
