@@ -20,7 +20,7 @@ from text_prep.normalize import is_speakable
 from text_prep.notes import apply_notes
 from text_prep.readers import read_document
 from text_prep.sentences import sentence_spans
-from text_prep.types import Book, Chapter, Chunk, Pause, PrepareOptions
+from text_prep.types import Book, Chapter, Chunk, HeadingNumbers, Pause, PrepareOptions
 
 __all__ = ["MAX_CHARS_RANGE", "opening_text", "prepare"]
 
@@ -33,6 +33,7 @@ MAX_CHARS_RANGE = (40, 600)
 # Books with more text than this are chunked by several processes (when the process may fork safely).
 PARALLEL_MIN_CHARS = 2_000_000
 MAX_WORKERS = 4
+VERSE_BOOK = 0.5  # share of verse-line chunks above which a book is poetry (numbered headings read bare)
 
 
 def _workers(sections: list[Section]) -> int:
@@ -99,7 +100,12 @@ def prepare(path: str | Path, options: PrepareOptions | None = None, *,
     kept = [s for s in doc.sections if options.include_front_matter or not s.matter]
     skipped += apply_notes(kept, options.notes)
     letters = letter_sections([s.title for s in kept])
-    all_pieces = iter(_chunk_sections(kept, options, language, letters, progress))
+    results = _chunk_sections(kept, options, language, letters, progress)
+    numbers = options.heading_numbers
+    lines = [p.pause == Pause.LINE for parts, _ in results for p in parts]
+    if lines and sum(lines) > VERSE_BOOK * len(lines):
+        numbers = HeadingNumbers.BARE  # a book of poems: "II." is poem two, not "Chapter two"
+    all_pieces = iter(results)
     for sec in doc.sections:
         label = sec.title or sec.source
         if sec.matter and not options.include_front_matter:
@@ -117,8 +123,7 @@ def prepare(path: str | Path, options: PrepareOptions | None = None, *,
             if is_speakable(speech):
                 chunks.append(Chunk.make(0, opening, say(speech), (0, 0), Pause.TITLE))
         if options.speak_chapter_titles and sec.title:
-            speech = heading_speech(sec.title, language, numbers=options.heading_numbers, chapter_level=True,
-                                    letters=letters)
+            speech = heading_speech(sec.title, language, numbers=numbers, chapter_level=True, letters=letters)
             if speech:
                 chunks.append(Chunk.make(len(chunks), sec.title, say(speech), (0, 0), Pause.TITLE))
         for p in pieces:

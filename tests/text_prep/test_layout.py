@@ -196,3 +196,14 @@ def test_capital_words_in_a_novel_are_not_speakers(tmp_path):
     text = f"CHAPTER I\n\n{PROSE}\n\nHELP!\n\n{PROSE}\n\nSTOP.\n\n{PROSE}\n\nNO.\n\nThe end."
     book = _prepare(tmp_path, "book.txt", text)
     assert "Help!" in [c.speech for c in book.chunks] or "HELP!" in [c.speech for c in book.chunks]
+
+
+def test_numbered_poems_are_read_bare(tmp_path):
+    stanza = "Loveliest of trees, the cherry now\nIs hung with bloom along the bough,\nAnd stands about the woodland ride\n" \
+             "Wearing white for Eastertide."
+    text = "\n\n".join(f"{r}\n\n{stanza}\n\n{stanza}" for r in ("I", "II", "III"))
+    book = _prepare(tmp_path, "poems.txt", text)
+    assert [ch.chunks[0 if ch.index else 1].speech for ch in book.chapters] == ["One.", "Two.", "Three."]
+    prose = _prepare(tmp_path, "novel.txt", "\n\n".join(f"{r}\n\n{PROSE}" for r in ("I", "II", "III")))
+    assert [ch.chunks[0 if ch.index else 1].speech for ch in prose.chapters] == [
+        "Chapter one.", "Chapter two.", "Chapter three."]
