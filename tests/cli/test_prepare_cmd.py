@@ -28,7 +28,7 @@ The storm came in 1891. Nobody slept.
 
 
 def tomecast(*args, timeout=120):
-    return subprocess.run([sys.executable, "-m", "worker", "prepare", *map(str, args)], cwd=REPO,
+    return subprocess.run([sys.executable, "-m", "worker.cli", "prepare", *map(str, args)], cwd=REPO,
                           capture_output=True, text=True, timeout=timeout)
 
 

@@ -175,7 +175,7 @@ def test_cli_submit_reports_an_unreachable_broker(data_dir, book_file):
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     url = f"redis://127.0.0.1:{port}/0"
-    r = subprocess.run([sys.executable, "-m", "worker", "submit", str(book_file), "--data", str(data_dir),
+    r = subprocess.run([sys.executable, "-m", "worker.cli", "submit", str(book_file), "--data", str(data_dir),
                         "--broker", url], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and r.stderr.startswith("tomecast: error: cannot reach the broker at"), r.stderr
     assert len(r.stderr.strip().splitlines()) == 1

@@ -26,7 +26,7 @@ JOB_TIMEOUT_S = 150
 
 
 def submit(env: dict[str, str], book: Path, voice: Path) -> str:
-    r = subprocess.run([sys.executable, "-m", "worker", "submit", str(book), "--voice", str(voice)], cwd=REPO,
+    r = subprocess.run([sys.executable, "-m", "worker.cli", "submit", str(book), "--voice", str(voice)], cwd=REPO,
                        env=env, capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     return r.stdout.strip()
