@@ -1,7 +1,9 @@
 """Train the Punkt parameters shipped in text_prep/resources/punkt_en.json, reproducibly (byte for byte).
 
-Training text: the bodies of the public-domain books in ../shared/corpus (Gutenberg boilerplate and front/back
-matter removed by text_prep's own readers), in sorted file order. Learned abbreviations are kept only when they
+Training text: the public-domain books in ../shared/corpus, in sorted file order, as plain text extracted by
+this script alone (Gutenberg header and licence cut at the START/END markers; HTML and EPUB spine documents
+stripped of tags), so the shipped file depends only on the corpus and this script, not on how text_prep's
+readers evolve. Learned abbreviations are kept only when they
 are letters with inner periods ("u.s", "n.y"), since single-book training also "learns" ordinary words; the
 hand-made list in text_prep/sentences.py is added at load time. The orthographic context is kept for words seen at least
 twice, which keeps the file small.
@@ -13,9 +15,13 @@ twice, which keeps the file small.
 from __future__ import annotations
 
 import argparse
+import posixpath
 import re
 import sys
+import xml.etree.ElementTree as ET
+import zipfile
 from collections import Counter
+from html.parser import HTMLParser
 from pathlib import Path
 
 from nltk.tokenize.punkt import PunktParameters, PunktTrainer
@@ -23,12 +29,61 @@ from nltk.tokenize.punkt import PunktParameters, PunktTrainer
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from text_prep.readers import read_document  # noqa: E402
 from text_prep.sentences import PARAMS_RESOURCE, params_to_json  # noqa: E402
 
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus"
 OUTPUT = ROOT / "text_prep" / "resources" / PARAMS_RESOURCE
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
+
+
+_BLOCK_TAGS = frozenset("p div h1 h2 h3 h4 h5 h6 li br tr blockquote section article header footer hr".split())
+
+
+class _TextOf(HTMLParser):
+    """The text of an HTML or XHTML document, a blank line after each block; scripts and styles dropped."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        self._skip += tag in ("script", "style", "head")
+        if tag in _BLOCK_TAGS:
+            self.parts.append("\n\n")
+
+    def handle_endtag(self, tag):
+        self._skip -= tag in ("script", "style", "head") and self._skip > 0
+        if tag in _BLOCK_TAGS:
+            self.parts.append("\n\n")
+
+    def handle_data(self, data):
+        if not self._skip:
+            self.parts.append(data)
+
+
+def _html_text(markup: str) -> str:
+    parser = _TextOf()
+    parser.feed(markup)
+    return re.sub(r"\n\s*\n\s*", "\n\n", "".join(parser.parts)).strip()
+
+
+def _epub_text(path: Path) -> str:
+    with zipfile.ZipFile(path) as z:
+        container = ET.fromstring(z.read("META-INF/container.xml"))
+        opf_path = next(e.get("full-path") for e in container.iter() if e.tag.endswith("rootfile"))
+        opf = ET.fromstring(z.read(opf_path))
+        base = posixpath.dirname(opf_path)
+        hrefs = {e.get("id"): e.get("href") for e in opf.iter() if e.tag.endswith("}item")}
+        spine = [e.get("idref") for e in opf.iter() if e.tag.endswith("}itemref")]
+        return "\n\n".join(_html_text(z.read(posixpath.join(base, hrefs[i])).decode("utf-8")) for i in spine)
+
+
+def _between_markers(text: str) -> str:
+    """Text between Project Gutenberg's "*** START OF" and "*** END OF" lines (all of it without them)."""
+    start = re.search(r"^\*\*\* ?START OF.*$", text, re.M)
+    end = re.search(r"^\*\*\* ?END OF.*$", text, re.M)
+    return text[start.end() if start else 0:end.start() if end else len(text)].strip()
 
 
 def training_text(corpus: Path) -> str:
@@ -37,8 +92,14 @@ def training_text(corpus: Path) -> str:
         raise SystemExit(f"no books in {corpus}")
     parts = []
     for path in books:
-        doc = read_document(path)
-        parts += [s.text for s in doc.sections if not s.matter]
+        suffix = path.suffix.lower()
+        if suffix == ".epub":
+            text = _epub_text(path)
+        elif suffix == ".txt":
+            text = path.read_text(encoding="utf-8-sig")
+        else:
+            text = _html_text(path.read_text(encoding="utf-8"))
+        parts.append(_between_markers(text))
     return "\n\n".join(parts)
 
 
