@@ -129,6 +129,14 @@ def _classes(el) -> set[str]:
     return set((el.get("class") or "").lower().split())
 
 
+_LINE_CLASS = re.compile(r"^(?:line|l|vl|verse-line|verseline|i\d{1,2}|indent\d{0,2})$")
+
+
+def _verse_line(el) -> bool:
+    """A line of verse written as its own block (``<div class="line">``, Gutenberg ``<p class="i2">``)."""
+    return localname(el) in ("div", "p", "span") and any(_LINE_CLASS.match(c) for c in _classes(el))
+
+
 def _is_note(el) -> bool:
     if localname(el) in ("a", "span", "sup"):
         return False
@@ -274,6 +282,7 @@ def extract_blocks(root, options: PrepareOptions | None = None, *, _nested: bool
 
     walker = etree.iterwalk(body, events=("start", "end"))
     skipping: set = set()
+    lines_open: set = set()
     pre_depth = 0
     for event, el in walker:
         name = localname(el)
@@ -327,7 +336,10 @@ def extract_blocks(root, options: PrepareOptions | None = None, *, _nested: bool
             if name == "hr":
                 flush()
                 add("* * *", 0)
-            if name in BLOCK_TAGS:
+            if name in BLOCK_TAGS and _verse_line(el):
+                parts.append("\n")  # a line of a stanza, not a paragraph: the stanza is the block
+                lines_open.add(el)
+            elif name in BLOCK_TAGS:
                 flush()
                 level_stack.append(HEADING_TAGS.get(name, level_stack[-1]))
                 if name == "li":
@@ -343,6 +355,9 @@ def extract_blocks(root, options: PrepareOptions | None = None, *, _nested: bool
         else:
             if el in skipping:
                 skipping.discard(el)
+            elif el in lines_open:
+                lines_open.discard(el)
+                parts.append("\n")
             elif name in BLOCK_TAGS:
                 flush(is_term=name == "dt")
                 level_stack.pop()
