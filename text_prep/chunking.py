@@ -1,10 +1,13 @@
 """Chunks of a section: whole sentences packed up to ``max_chars``, never across a paragraph.
 
-A sentence longer than ``max_chars`` is cut at clause punctuation, then at a word boundary, then (a single
-"word" longer than the limit) at the limit. A chunk whose speech text outgrows ``SPEECH_MAX`` (numbers
-spelled out) is halved at word boundaries until it fits. A piece with nothing to say (a lone quote, ``* * *``) is merged
-into the chunk before it (or after it, at the start of a section), so no chunk is empty or punctuation-only.
-Spans are offsets into the section text; everything between consecutive spans is whitespace.
+A sentence longer than ``max_chars`` is split by ``split_long`` into the fewest pieces that fit, cut where a
+narrator would pause (semicolon, colon, dash, closing bracket, comma, before a conjunction, then any space) and
+balanced in length: a search over the cut points weighs the strength of each cut against how far the pieces
+are from equal, and a piece under a third of the limit costs more than any weaker cut that avoids it (no
+orphan tails). A single "word" longer than the limit is cut at the limit. A chunk whose speech text outgrows
+``SPEECH_MAX`` (numbers spelled out) is halved until it fits. A piece with nothing to say (a lone quote,
+``* * *``) is merged into the chunk before it (or after it, at the start of a section), so no chunk is empty or
+punctuation-only. Spans are offsets into the section text; everything between consecutive spans is whitespace.
 """
 
 from __future__ import annotations
