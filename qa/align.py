@@ -71,8 +71,16 @@ def sound_key(word: str) -> str:
 def similarity(a: str, b: str) -> float:
     """In [0, 1]: the better of spelling and sound-key similarity; two short words (function words, which ASR
     confuses most: "as"/"and", "of"/"on") count as alike."""
-    if a == b or (len(a) <= SHORT and len(b) <= SHORT):
+    if a == b or _both_short(a, b):
         return 1.0
+    return _sound_alike(a, b)
+
+
+def _both_short(a: str, b: str) -> bool:
+    return len(a) <= SHORT and len(b) <= SHORT
+
+
+def _sound_alike(a: str, b: str) -> float:
     return max(fuzz.ratio(a, b), fuzz.ratio(sound_key(a), sound_key(b))) / 100.0
 
 
@@ -89,6 +97,7 @@ class WordOp:
     op: Op
     ref: int | None       # index into the text words
     hyp: int | None       # index into the heard words
+    weak: bool = False    # misheard only by the short-word rule: no evidence of where the text is on its own
 
 
 @dataclass(frozen=True)
@@ -115,9 +124,25 @@ class Alignment:
 
     @property
     def last_heard_hyp(self) -> int | None:
-        """Index of the heard word that matches the last text word heard (where the text ends in the audio)."""
-        h = self.heard
-        return h[-1].hyp if h else None
+        """Index of the last heard word standing in a text word's place (matched, misheard or wrong), where the
+        text ends in the audio; trailing extra words are after it. A weak mishearing (two short words) counts
+        only next to another heard word: alone among extra words it is more likely a murmur's "of" than the
+        text's "to"."""
+        ops = self.ops
+
+        def placed(o: WordOp) -> bool:
+            return o.hyp is not None and (o.op in (Op.MATCH, Op.MISHEARD, Op.WRONG))
+
+        for k in range(len(ops) - 1, -1, -1):
+            o = ops[k]
+            if not placed(o):
+                continue
+            if not o.weak:
+                return o.hyp
+            near = [ops[j] for j in (k - 1, k + 1) if 0 <= j < len(ops)]
+            if any(placed(n) and not n.weak for n in near):
+                return o.hyp
+        return None
 
     @property
     def trailing_missing(self) -> int:
@@ -203,8 +228,9 @@ def _block(ref, hyp, r0, r1, h0, h1, threshold) -> list[WordOp]:
         out += _gap(ref, hyp, rs[ri:pa], hs[hi:qa])
         # a pair is 1:1, 2:1 (text words heard joined) or 1:2 (a text word heard split); the last text word of
         # the pair gets the last heard word, so word times find where the text ends
+        weak = pb - pa == 1 and qb - qa == 1 and _both_short(ref[rs[pa]], hyp[hs[qa]])
         for t in range(pa, pb):
-            out.append(WordOp(Op.MISHEARD, rs[t], hs[qb - 1] if t == pb - 1 else hs[qa]))
+            out.append(WordOp(Op.MISHEARD, rs[t], hs[qb - 1] if t == pb - 1 else hs[qa], weak))
         ri, hi = pb, qb
     return out
 

@@ -63,15 +63,22 @@ def _clip(s: str, n: int = 60) -> str:
 
 
 def trim_point(frames: Frames, speech_end: float) -> float:
-    """Where to cut a tail: the start of the first pause (>= 60 ms) after the last heard word's end, less 0.1 s
-    because word ends run early; the word end plus 50 ms when no pause follows."""
+    """Where to cut a tail: the longest pause (>= 100 ms) starting within 0.8 s before to 0.2 s after the last
+    heard word's end (Whisper's word ends drift late when sound follows, early otherwise), else the first pause
+    after it; 50 ms into the pause. The repair policy keeps a trimmed take only if ASR still hears the last word."""
     gaps = runs(~frames.active)
-    start = max(0, int((speech_end - 0.1) / frames.hop))
-    long_enough = max(1, int(round(0.06 / frames.hop)))
-    for a, b in gaps:
-        if a >= start and b - a >= long_enough:
-            return round(min(frames.duration, frames.time(int(a)) + 0.05), 3)
-    return round(min(frames.duration, speech_end + 0.05), 3)
+    min_len = max(1, int(round(0.1 / frames.hop)))
+    gaps = gaps[(gaps[:, 1] - gaps[:, 0]) >= min_len]
+    lo, hi = (speech_end - 0.8) / frames.hop, (speech_end + 0.2) / frames.hop
+    near = gaps[(gaps[:, 0] >= lo) & (gaps[:, 0] <= hi)]
+    if len(near):
+        a = near[np.argmax(near[:, 1] - near[:, 0]), 0]
+    else:
+        later = gaps[gaps[:, 0] >= hi]
+        if not len(later):
+            return round(min(frames.duration, speech_end + 0.05), 3)
+        a = later[0, 0]
+    return round(min(frames.duration, frames.time(int(a)) + 0.05), 3)
 
 
 def score(results: Sequence[CheckResult]) -> float:

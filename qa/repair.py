@@ -15,12 +15,12 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 import numpy as np
 
-from qa.types import Check, ClipReport, Take
+from qa.types import Check, CheckResult, ClipReport, Take
 
 __all__ = ["Attempt", "ChunkState", "RepairOutcome", "join_halves", "repair_chunk", "repair_seeds", "split_clause"]
 
@@ -115,8 +115,18 @@ def _try(take: Take, text: str, seed: int | None, check: CheckTake, sample_rate:
         return take, rep
     trimmed = _trim(take, rep.trim_at, sample_rate)
     trep = check(trimmed, text)
+    if trep.passed and _last_word_cut(trep):
+        trep = replace(trep, results=trep.results + (CheckResult(Check.TAIL, False, {"trim_at": rep.trim_at},
+                                                                  "the trim cut the last word"),))
     attempts.append(Attempt("trim", seed, trep.score, trep.passed, tuple(trep.reasons)))
     return (trimmed, trep) if (trep.passed, trep.score) >= (rep.passed, rep.score) else (take, rep)
+
+
+def _last_word_cut(rep: ClipReport) -> bool:
+    for r in rep.results:
+        if r.check == Check.ASR:
+            return r.figures.get("trailing_missing", 0) > 0
+    return False
 
 
 def repair_chunk(text: str, key: str, first: Take, first_seed: int | None, *, synthesize: Synthesize,

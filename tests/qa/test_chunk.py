@@ -21,11 +21,13 @@ def test_murmur_tail_is_trimmed_at_the_last_word(lj_clips, tiny_asr, settings):
     assert again.passed, again.reasons
 
 
-def test_trim_point_is_the_first_pause_after_the_word():
+def test_trim_point_is_the_longest_pause_near_the_word_end():
     sr = 16000
-    x = np.concatenate([np.full(sr, 0.1, np.float32), np.zeros(sr // 2, np.float32), np.full(sr, 0.1, np.float32)])
+    on, off = np.full(sr // 2, 0.1, np.float32), np.zeros(sr // 5, np.float32)
+    x = np.concatenate([on, on, off, on, off, off, on])  # pauses at 1.0 s (0.2 s) and 1.7 s (0.4 s)
     fr = analyze(x, sr, QASettings())
-    assert trim_point(fr, 0.95) == 1.05
+    assert trim_point(fr, 1.9) == 1.75   # word end drifted late into the tail: the longer, earlier pause
+    assert trim_point(fr, 0.3) == 1.05   # no pause near: the first one after
 
 
 def test_score_is_asr_accuracy_halved_per_failed_signal_check():
