@@ -193,7 +193,8 @@ def test_tables_skipped_or_read_by_rows(tmp_path):
 def test_gutenberg_poem_lines_as_blocks_are_one_stanza(tmp_path):
     p = tmp_path / "poem.html"
     p.write_text('<html><body><h1>One</h1><div class="poem"><div class="stanza">'
-                 '<div class="i0">In winter I get up at night</div><div class="i2">And dress by yellow candle-light.</div>'
+                 '<div class="i0">In winter I get up at night</div>'
+                 '<div class="i2">And dress by yellow candle-light.</div>'
                  '</div><div class="stanza"><p class="line">In summer, quite the other way,</p>'
                  '<p class="line">I have to go to bed by day.</p></div></div><p>After.</p></body></html>')
     assert _speech(p) == [
