@@ -20,23 +20,27 @@ _VOWELS = frozenset("AEIOUY")
 _CONSONANT_RUN = re.compile(r"[B-DF-HJ-NP-TV-XZ]{4,}")
 
 
+_ROMAN_WORDS = frozenset({"MIX", "MI", "DI", "LI", "CID"})  # valid numerals that are (also) words
+
+
 def _is_acronym(w: str) -> bool:
-    """True when a word in capitals is spelled out letter by letter rather than read as a word."""
+    """True when a word in capitals is spelled out letter by letter (or is a numeral) rather than read as a
+    word: "BBC", "USSR", "HTML", "XIV"; not "JOYCE", "NASA", "HAMPTON"."""
     letters = w.replace("'", "").replace("’", "")
-    if is_roman(letters) and not (len(letters) > 2 and is_word(letters)):
-        return True
+    if is_roman(letters):
+        return letters not in _ROMAN_WORDS
     if len(letters) == 2:
         return letters not in _TWO_LETTER_WORDS
     if is_word(letters):
         return False
-    vowels = sum(c in _VOWELS for c in letters)
-    return len(letters) <= 3 or vowels / len(letters) < 0.3 or bool(_CONSONANT_RUN.search(letters))
+    vowels = sum(c in _VOWELS for c in letters) / len(letters)
+    return len(letters) <= 3 or vowels < (0.3 if len(letters) <= 5 else 0.2) or bool(_CONSONANT_RUN.search(letters))
 
 
 def title_case_caps(s: str) -> str:
     """ALL-CAPS words in title case (a narrator should not spell them out); small words in lower case."""
     def word(m: re.Match) -> str:
-        if is_roman(m.group(0)) and len(m.group(0)) > 1 and not is_word(m.group(0)):
+        if len(m.group(0)) > 1 and is_roman(m.group(0)) and m.group(0) not in _ROMAN_WORDS:
             return m.group(0)
         w = m.group(0).capitalize()
         return w.lower() if w in _SMALL_WORDS and m.start() > 0 and s[m.start() - 2:m.start()] not in (". ", ": ")\
