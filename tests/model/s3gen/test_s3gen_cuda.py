@@ -53,7 +53,8 @@ def test_graph_replay_equals_eager_and_is_reused(model, ref, dtype):
         model.use(S3GenRuntime())
     for e, a, b in zip(eager, first, again, strict=True):
         assert a.shape == e.shape and torch.equal(a, b)
-        assert rel(a, e) < (1e-5 if dtype == torch.float32 else 1e-2)
+        # padding to the bucket changes GEMM shapes: fp32 rounding only (3.3e-5 measured on an H200)
+        assert rel(a, e) < (1e-4 if dtype == torch.float32 else 1e-2)
 
 
 def test_graphs_keep_batched_equal_to_one_by_one(model, ref):
@@ -65,7 +66,7 @@ def test_graphs_keep_batched_equal_to_one_by_one(model, ref):
         batched = model.tokens_to_mels(toks, ref, noise=noise)
         for i, t in enumerate(toks):
             one = model.tokens_to_mels([t], ref, noise=noise[i:i + 1, :, :2 * (12 + t.numel())])[0]
-            assert (one - batched[i]).abs().max() < 1e-4, i
+            assert rel(one, batched[i]) < 1e-4, i
     finally:
         model.use(S3GenRuntime())
 
