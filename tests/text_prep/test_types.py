@@ -81,3 +81,17 @@ def test_policy_options_take_strings_and_refuse_unknown_values():
     assert PrepareOptions().replace(speakers="drop").speakers == "drop"
     with pytest.raises(TextPrepError, match="tables must be one of skip, rows, got 'cells'"):
         PrepareOptions(tables="cells")
+
+
+def test_lexicon_option_is_a_tuple_of_paths_or_a_lexicon():
+    from pathlib import Path
+
+    from text_prep import PrepareOptions
+    from text_prep.lexicon import Lexicon
+
+    assert PrepareOptions().lexicon == ()
+    assert PrepareOptions(lexicon=Path("a.tsv")).lexicon == ("a.tsv",)
+    assert PrepareOptions(lexicon=["user.tsv", Path("book.tsv")]).lexicon == ("user.tsv", "book.tsv")
+    lex = Lexicon.parse("a\tb\n")
+    assert PrepareOptions(lexicon=lex).lexicon is lex
+    assert hash(PrepareOptions(lexicon=("a.tsv",))) == hash(PrepareOptions(lexicon="a.tsv"))  # frozen, hashable
