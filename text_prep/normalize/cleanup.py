@@ -32,6 +32,8 @@ _BLANK_AFTER = re.compile(r"(?:$|[\s,.;:!?)”\"’']|['’]s\b)")
 
 def _joined(m: re.Match) -> str:
     a, b = m.group(1), m.group(2)
+    if b[0].isupper() and a[0].islower():
+        return m.group(0)  # "and then-\nWe went": a dash at the end of a verse line, not a broken word
     if b[0].isupper() or is_word(a + "-" + b) or not is_word(a + b):
         return f"{a}-{b}"  # a real compound ("after-lecture", "well-known", "Anglo-Saxon")
     return a + b
