@@ -242,6 +242,10 @@ def voice_part(out: dict, voices: Path) -> None:
     tts = ChatterboxTurboTTS.__new__(ChatterboxTurboTTS)
     tts.t3 = types.SimpleNamespace(hp=types.SimpleNamespace(speech_cond_prompt_len=PROMPT_LEN))
     tts.s3gen, tts.ve, tts.device, tts.conds = s3gen, ve, "cpu", None
+    # Under NumPy 2 the official gain (a float64 scalar) promotes the float32 clip to float64, and the S3
+    # tokenizer then fails on float64 audio; NumPy 1.x kept float32. Reproduce the float32 behaviour.
+    official_norm = tts.norm_loudness
+    tts.norm_loudness = lambda wav, sr, target_lufs=-27: official_norm(wav, sr, target_lufs).astype("float32")
     for path in sorted(p for p in voices.iterdir() if p.suffix == ".wav"):
         name = path.stem
         with torch.inference_mode():
