@@ -11,7 +11,8 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
-RUN pip install --no-cache-dir --index-url "$TORCH_INDEX" "torch==$TORCH_VERSION"
+# torchaudio of the same release: Perth (the watermark) uses its STFT modules (model/watermark.py)
+RUN pip install --no-cache-dir --index-url "$TORCH_INDEX" "torch==$TORCH_VERSION" "torchaudio==$TORCH_VERSION"
 COPY pyproject.toml README.md ./
 COPY text_prep text_prep
 COPY model model

@@ -29,3 +29,12 @@ spec="."
 [ -n "$extras" ] && spec=".[$extras]"
 .venv/bin/python -m pip install -q -e "$spec" "torch==$torch_ver"
 echo "installed: $(.venv/bin/tomecast --help >/dev/null && echo tomecast) (torch $torch_ver) in .venv" >&2
+# Perth's own check: what is missing for the watermark, said plainly (the extra or not).
+if ! why=$(.venv/bin/python -c 'from model.watermark import Watermarker as W; w = W.available(); print(w or "")'); then
+  echo "install.sh: could not check the watermark" >&2
+elif [ -n "$why" ]; then
+  echo "install.sh: NOTE: audio will NOT be watermarked: $why" >&2
+else
+  ta=$(.venv/bin/python -c 'from model.watermark import _torchaudio_loads as t; print("torchaudio" if t() else "tomecast'"'"'s torch.stft stand-in for torchaudio")' 2>/dev/null)
+  echo "install.sh: Perth watermark available (with $ta)" >&2
+fi

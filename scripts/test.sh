@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs everything the tests need (system tools, .venv with the dev extra) and runs the whole suite.
+# Installs everything the tests need (system tools, .venv with the dev and watermark extras) and runs the whole suite.
 # Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install.sh dev
+scripts/install.sh dev,watermark   # the watermark test applies and reads back a real Perth mark
 exec .venv/bin/python -m pytest "$@"
