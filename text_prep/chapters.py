@@ -2,9 +2,10 @@
 
 Recognised headings (each a paragraph of its own, at most two short lines): ``CHAPTER I.``, ``Chapter 12``,
 ``PART TWO``, ``Book the First``-style number words, ``PROLOGUE``/``EPILOGUE``/..., a roman numeral alone on a
-line (``IV.``), and markdown ``#`` headings. A short all-capitals or title-like line right after a heading is
-its subtitle. Runs of headings with (almost) no text between them are a table of contents and are ignored;
-a heading with no text at all before the next one (``PART ONE`` then ``CHAPTER I``) is joined to it.
+line (``IV.``), a run of single letters (a dictionary's ``A``, ``B``, ``C``), and markdown ``#`` headings.
+A short all-capitals or title-like line right after a heading is its subtitle. Runs of headings with (almost) no
+text between them are a table of contents and are ignored; a heading with no text at all before the next one
+(``PART ONE`` then ``CHAPTER I``) is joined to it.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ _SPECIAL = re.compile(
     r"Prologue|Epilogue|Preface|Introduction|Foreword|Afterword|Conclusion|Interlude)[.:]?$"
 )
 _ROMAN_ALONE = re.compile(r"^[IVXLC]{1,7}\.?$")
+_LETTER_ALONE = re.compile(r"^[A-Z]\.?$")
+LETTER_RUN = 3  # single-letter headings count (a dictionary's A, B, C) when this many occur, not all roman
 _MARKDOWN = re.compile(r"^#{1,6}[ \t]+\S")
 _PARAGRAPH = re.compile(r"[^\n]*\S[^\n]*(?:\n[^\n]*\S[^\n]*)*")
 _LINE = re.compile(r"[^\n]*\S[^\n]*")
@@ -87,6 +90,8 @@ def _heading_kind(line: str) -> str:
         return "special"
     if _ROMAN_ALONE.match(line):
         return "roman"
+    if _LETTER_ALONE.match(line):
+        return "alpha"
     return ""
 
 
@@ -127,6 +132,7 @@ class _Heading:
     start: int  # start of the heading paragraph
     end: int  # end of the heading (and its subtitle)
     lines: list[str]
+    own_end: int = 0  # end of the heading paragraph itself
 
 
 def _find_headings(text: str, pars: list[tuple[int, int]]) -> list[_Heading]:
@@ -139,7 +145,7 @@ def _find_headings(text: str, pars: list[tuple[int, int]]) -> list[_Heading]:
         if kind and len(lines) == 2 and not _is_subtitle(lines[1].strip()):
             kind = ""
         if kind:
-            h = _Heading(kind, a, b, [ln.strip() for ln in lines])
+            h = _Heading(kind, a, b, [ln.strip() for ln in lines], b)
             if len(lines) == 1 and i + 1 < len(pars) and kind != "markdown":
                 na, nb = pars[i + 1]
                 if _is_subtitle(text[na:nb].strip()) and text.count("\n", b, na) <= 4:
@@ -148,7 +154,19 @@ def _find_headings(text: str, pars: list[tuple[int, int]]) -> list[_Heading]:
                     i += 1
             heads.append(h)
         i += 1
-    return heads
+    return _letter_headings(heads)
+
+
+def _letter_headings(heads: list[_Heading]) -> list[_Heading]:
+    """Single letters are a dictionary's sections when several occur and some are not roman numerals
+    (then C, D, I, M are letters too); otherwise a lone non-roman letter is no heading."""
+    singles = [h for h in heads if _LETTER_ALONE.match(h.lines[0])]
+    if len(singles) >= LETTER_RUN and any(h.kind == "alpha" for h in singles):
+        for h in singles:
+            h.kind = "alpha"
+            h.end, h.lines = h.own_end, h.lines[:1]  # the line after a letter is an entry, not a subtitle
+        return heads
+    return [h for h in heads if h.kind != "alpha"]
 
 
 def _label(h: _Heading) -> str:

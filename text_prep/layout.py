@@ -5,19 +5,21 @@ Paragraph kinds (the first that fits):
 - heading: a span in ``Section.headings``; one piece, ``heading_speech``, pause TITLE.
 - scene break: ``* * *``, ``⁂``, a rule of dashes (an HTML ``<hr/>`` is read as ``* * *``); nothing is
   spoken and the piece before it ends with ``Pause.SCENE``.
-- pause mark: a paragraph that is only ``[pause 2s]`` or ``<break time="1500ms"/>``; nothing is spoken and the
-  piece before it carries ``pause_ms``.
-- editorial note: a paragraph that is only a bracketed editor's note (``[Illustration: ...]``,
-  ``[Music notation]``, ``[Transcriber's Note: ...]``): not spoken. The same notes inside prose are removed
-  from its speech: one rule for every editorial bracket.
+- pause mark: a line that is only ``[pause 2s]`` or ``<break time="1500ms"/>``; nothing is spoken and the
+  piece before it carries ``pause_ms``. A line of stars inside a paragraph is a scene break too.
+- editorial note: a paragraph that is only a bracketed note (``[Illustration: ...]``, ``[Music notation]``,
+  ``[Transcriber's Note: ...]``; in a play a bracket is a stage direction unless it names such a thing): not
+  spoken. Notes that name such a thing inside prose are removed from its speech: one rule for every editorial
+  bracket.
 - table (plain text: most lines hold columns apart by runs of spaces): read row by row, or skipped and
   reported, as ``tables.read_rows`` decides.
 - verse: lines kept apart: in markup every line break (``<br/>``, Standard Ebooks poems and verse); in plain
   text a paragraph of short lines. Each line is a piece ending in ``Pause.LINE``, the last in PARAGRAPH.
-- speaker (a play in plain text): a paragraph that is only a name in capitals (``HAMLET.``), when names
-  repeat; it joins the speech after it ("Hamlet: A little more than kin"), or is dropped
-  (``SpeakersPolicy.DROP``), never a chunk of its own. In such a play a paragraph that is a stage direction
-  (``[_Exit._]``, ``Enter Horatio.``) is its own chunk, or silent (``DirectionsPolicy.SKIP``).
+- label (plain text): a paragraph that is only a name or word in capitals: a play's speaker (``HAMLET.``,
+  names repeat) joins the speech after it ("Hamlet: A little more than kin") or is dropped
+  (``SpeakersPolicy.DROP``); a dictionary's headword (many of them) joins its definition. Never a chunk alone.
+  In a play a paragraph that is a stage direction (``[_Exit._]``, ``Enter Horatio.``) is its own chunk, or
+  silent (``DirectionsPolicy.SKIP``).
 - prose: everything else, packed by ``chunking.chunk_section``.
 
 Non-prose paragraphs are blanked (same length, newlines kept) before the prose is chunked, so spans stay
@@ -63,6 +65,9 @@ _SPEAKER = re.compile(r"^\s*([A-Z][A-Z'’-]*(?: [A-Z][A-Z'’-]*){0,3})\s*[.:]?
 # A stage direction paragraph in a plain-text play: "[_Exit._]", "_Aside._", "Enter Horatio.", "Exeunt."
 _DIRECTION = re.compile(
     r"^\s*(?:\[[^\]]+\]?|_[^_]+_\.?|\((?:[^)]+)\)|(?:Enter|Exit|Exeunt|Re-enter|Manet|Flourish)\b.*)\s*$", re.S)
+_MARK_LINE = re.compile(
+    r"(?m)^[ \t]*(?:\[[ \t]*pause[^\]\n]*\]|<break[^>\n]*>|(?:[*⁂∗✱✻❋][ \t]*)+)[ \t]*$")
+_BRACKETED = re.compile(r"\s*\[[^\[\]]+\]\s*\.?\s*", re.S)  # a whole paragraph in one pair of brackets
 _COLUMNS = re.compile(r"\S(?: {3,}|\t+)\S")
 _CELLS = re.compile(r"(?: {2,}|\t+)")
 
@@ -163,22 +168,30 @@ def section_pieces(text: str, headings: tuple[tuple[int, int], ...], max_chars: 
             silent.append((ha, hb, None, 0))
     wrap = -1
     covered = 0  # end of the last heading span
-    pars = paragraph_spans(text)
-    speakers = _speakers(text, pars, head_ends)
-    skip_directions = bool(speakers) and options.stage_directions == DirectionsPolicy.SKIP
+    base = text
+    if "[" in text or "<" in text or "*" in text or "⁂" in text:
+        # Pause marks and star breaks on a line of their own inside a paragraph: that line is the mark.
+        for m in _MARK_LINE.finditer(text):
+            ms = pause_ms(m.group(0))
+            masked.append((m.start(), m.end()))
+            silent.append((m.start(), m.end(), Pause.SCENE if ms is None else None, ms or 0))
+        base = _mask(text, masked)
+    pars = paragraph_spans(base)
+    labels, play = _labels(text, pars, head_ends)
+    skip_directions = play and options.stage_directions == DirectionsPolicy.SKIP
     for a, b in pars:
-        if a in speakers:
-            masked.append((a, b))
-            continue
-        if skip_directions and a not in head_ends and _DIRECTION.fullmatch(text[a:b]):
-            masked.append((a, b))
-            silent.append((a, b, None, 0))
-            continue
         if a in head_ends:
             covered = head_ends[a]
         if a < covered:
             continue
+        if a in labels:
+            masked.append((a, b))
+            continue
         par = text[a:b]
+        if skip_directions and _DIRECTION.fullmatch(par):
+            masked.append((a, b))
+            silent.append((a, b, None, 0))
+            continue
         first = par.lstrip()[:1]
         if first in "*⁂∗✱✻❋•·-–—_=~." and _BREAK.match(par):
             masked.append((a, b))
@@ -190,8 +203,8 @@ def section_pieces(text: str, headings: tuple[tuple[int, int], ...], max_chars: 
                 masked.append((a, b))
                 silent.append((a, b, None, ms))
                 continue
-            if first == "[" and _EDITORIAL_PAR.match(par):
-                masked.append((a, b))
+            if first == "[" and (_EDITORIAL_PAR.match(par) or not play and _BRACKETED.fullmatch(par)):
+                masked.append((a, b))  # an editor's note (in a play, a bracket is a stage direction)
                 silent.append((a, b, None, 0))
                 continue
         if "\n" not in par:
@@ -227,34 +240,38 @@ def section_pieces(text: str, headings: tuple[tuple[int, int], ...], max_chars: 
                 silent.append((p.start, p.end, None, 0))
     parts = [p for p in parts if p.speech] + own
     parts.sort(key=lambda p: p.start)
-    _attach_speakers(parts, speakers, options.speakers, silent)
+    _attach_labels(parts, labels, options.speakers if play else SpeakersPolicy.ATTACH, silent)
     _absorb(parts, silent)
     if parts:
         parts[-1].pause = Pause.CHAPTER
     return parts, notes
 
 
-def _speakers(text: str, pars: list[tuple[int, int]], head_ends: dict[int, int]) -> dict[int, tuple[int, str]]:
-    """Paragraphs that are only a speaker's name in capitals, when at least three are and a name repeats:
-    start -> (end, name in title case)."""
+def _labels(text: str, pars: list[tuple[int, int]], head_ends: dict[int, int]) -> tuple[dict[int, tuple[int, str]],
+                                                                                      bool]:
+    """Paragraphs that are only a name or a word in capitals, said with the paragraph after them: speakers of a
+    play (three or more, a name repeats) or a dictionary's headwords (ten or more, a quarter of the paragraphs).
+    Returns start -> (end, label in title case), and whether the section is a play."""
     found: dict[int, tuple[int, str]] = {}
     for a, b in pars:
         if b - a <= 40 and a not in head_ends and text[a].isupper():
             m = _SPEAKER.fullmatch(text[a:b])
-            if m and m.group(1) not in ("I", "A", "O"):
+            if m and m.group(1) not in ("I", "A", "O") and not _BREAK.match(text[a:b]):
                 found[a] = (b, m.group(1).title())
     names = [n for _, n in found.values()]
-    if len(found) < 3 or len(set(names)) == len(names):
-        return {}
-    return found
+    if len(found) >= 3 and len(set(names)) < len(names):
+        return found, True
+    if len(found) >= 10 and len(found) * 4 >= len(pars):
+        return found, False
+    return {}, False
 
 
-def _attach_speakers(parts: list[Part], speakers: dict[int, tuple[int, str]], policy: SpeakersPolicy,
-                     silent: list[tuple[int, int, Pause | None, int]]) -> None:
-    """Each speaker paragraph joins the first part after it (its span, and its name before the speech); a name
-    with no speech of its own before the next name or heading is silent."""
+def _attach_labels(parts: list[Part], labels: dict[int, tuple[int, str]], policy: SpeakersPolicy,
+                   silent: list[tuple[int, int, Pause | None, int]]) -> None:
+    """Each label paragraph joins the first part after it (its span, and its name before the speech); a label
+    with no speech of its own before the next label or heading is silent."""
     starts = [p.start for p in parts]
-    order = sorted(speakers.items())
+    order = sorted(labels.items())
     for n, (a, (b, name)) in enumerate(order):
         k = bisect.bisect_left(starts, b)
         nxt = order[n + 1][0] if n + 1 < len(order) else None

@@ -199,11 +199,43 @@ def test_capital_words_in_a_novel_are_not_speakers(tmp_path):
 
 
 def test_numbered_poems_are_read_bare(tmp_path):
-    stanza = "Loveliest of trees, the cherry now\nIs hung with bloom along the bough,\nAnd stands about the woodland ride\n" \
-             "Wearing white for Eastertide."
+    stanza = ("Loveliest of trees, the cherry now\nIs hung with bloom along the bough,\n"
+              "And stands about the woodland ride\nWearing white for Eastertide.")
     text = "\n\n".join(f"{r}\n\n{stanza}\n\n{stanza}" for r in ("I", "II", "III"))
     book = _prepare(tmp_path, "poems.txt", text)
     assert [ch.chunks[0 if ch.index else 1].speech for ch in book.chapters] == ["One.", "Two.", "Three."]
     prose = _prepare(tmp_path, "novel.txt", "\n\n".join(f"{r}\n\n{PROSE}" for r in ("I", "II", "III")))
     assert [ch.chunks[0 if ch.index else 1].speech for ch in prose.chapters] == [
         "Chapter one.", "Chapter two.", "Chapter three."]
+
+
+def test_marks_on_a_line_of_their_own_inside_a_paragraph(tmp_path):
+    text = "CHAPTER I\n\nHe stopped at the door.\n[pause 1s]\nThen he went on.\n*   *   *\nIt was morning.\n"
+    book = _prepare(tmp_path, "book.txt", text)
+    assert _chunks(book) == [("He stopped at the door.", Pause.PARAGRAPH, 1000),
+                             ("Then he went on.", Pause.SCENE, 0), ("It was morning.", Pause.CHAPTER, 0)]
+
+
+def test_plain_text_dictionary_headwords_join_their_definitions(tmp_path):
+    words = ["ABASEMENT", "ABATIS", "ABDICATION", "ABDOMEN", "ABILITY", "ABNORMAL", "ABORIGINIES", "ABRACADABRA",
+             "ABRIDGE", "ABRUPT", "ABSCOND"]
+    text = "\n\n".join(f"{w}\n\nA word of the letter A, defined at some length here." for w in words)
+    book = _prepare(tmp_path, "dictionary.txt", text)
+    said = [c.speech for c in book.chunks if c.pause != Pause.TITLE]
+    assert said[0] == "Abasement: A word of the letter A, defined at some length here."
+    assert len(said) == len(words) and not any(len(s.split()) == 1 for s in said)
+
+
+def test_a_whole_paragraph_in_brackets_is_an_editors_note_except_in_plays(tmp_path):
+    book = _prepare(tmp_path, "book.txt", f"CHAPTER I\n\n{PROSE}\n\n[Sketch of the old mill by the river]\n\nEnd.")
+    assert [c.speech for c in book.chunks][2:] == [PROSE, "End."]
+    play = _prepare(tmp_path, "play.txt", PLAY_TXT.replace("[_Exit._]", "[Exit, with the lantern]"))
+    assert [c.speech for c in play.chunks][-1] == "Exit, with the lantern"
+
+
+def test_plain_text_letter_sections(tmp_path):
+    entry = "WORD\n\nA definition of the word, long enough to be a paragraph of its own.\n\n"
+    text = "".join(f"{letter}\n\n{entry * 4}" for letter in "ABCDI")
+    book = _prepare(tmp_path, "dictionary.txt", text)
+    assert [ch.title for ch in book.chapters] == list("ABCDI")
+    assert [ch.chunks[0 if ch.index else 1].speech for ch in book.chapters] == ["A.", "B.", "C.", "D.", "I."]
