@@ -29,7 +29,8 @@ log = logging.getLogger(__name__)
 # Titles before a name: a sentence never ends after them when a capitalised word follows.
 TITLES = ("mr", "mrs", "ms", "messrs", "mme", "mlle", "dr", "st", "prof", "rev", "revd", "capt", "col", "gen",
           "lt", "sgt", "cpl", "maj", "adm", "cmdr", "hon", "gov", "sen", "rep", "pres", "fr", "br", "sr", "jr",
-          "mt", "ft", "vol", "vols", "ch", "pp", "figs")
+          "mt", "ft", "vol", "vols", "ch", "pp", "figs", "lieut", "sergt", "serjt", "insp", "supt", "rt", "bp",
+          "mons", "mdlle", "pvt")
 # Other abbreviations (lower case, without the final period, inner periods kept: "i.e").
 ABBREVIATIONS = TITLES + (
     "i.e", "e.g", "etc", "vs", "viz", "cf", "al", "approx", "dept", "inc", "ltd", "co", "corp", "feb",

@@ -107,6 +107,8 @@ def test_other_language_numbers():
     ("No one in. The door shut.", "No one in. The door shut."),
     ("I do. Do you?", "I do. Do you?"),
     ("It was $0.75 or $1.", "It was seventy-five cents or one dollar."),
+    ("The price is 2/6 net, or 7/6 each.", "The price is two and six net, or seven and six each."),
+    ("Add 1/2 a cup, about 3/4 of it.", "Add one half a cup, about three quarters of it."),
 ])
 def test_pre_decimal_money_units_and_ditto(text, speech):
     assert speech_text(text) == speech
@@ -125,6 +127,9 @@ def test_pre_decimal_money_units_and_ditto(text, speech):
     ("He lived in Baker St., near the park.", "He lived in Baker Street, near the park."),
     ("An Eley\u2019s No. 2 is good, above No. VI.", "An Eley\u2019s number two is good, above number six."),
     ("No. I will not.", "No. I will not."),
+    ("We tried No. 27. No. 27 was full.", "We tried number twenty-seven. Number twenty-seven was full."),
+    ("Lieut. Smith and Insp. Bradstreet met Mme. Roche.", "Lieutenant Smith and Inspector Bradstreet met Madame "
+                                                          "Roche."),
 ])
 def test_abbreviations_in_context(text, speech):
     assert speech_text(text) == speech

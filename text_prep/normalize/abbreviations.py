@@ -16,7 +16,10 @@ __all__ = ["BOOK_SIZES", "expand_abbreviations"]
 _SPOKEN = {
     "Mr": "Mister", "Mrs": "Missus", "Ms": "Miz", "Messrs": "Messieurs", "Prof": "Professor", "Rev": "Reverend",
     "Capt": "Captain", "Col": "Colonel", "Gen": "General", "Lt": "Lieutenant", "Sgt": "Sergeant", "Maj": "Major",
-    "Hon": "Honourable", "Jr": "Junior", "Sr": "Senior", "Mt": "Mount", "Ave": "Avenue", "Esq": "Esquire",
+    "Hon": "Honourable", "Lieut": "Lieutenant", "Sergt": "Sergeant", "Insp": "Inspector",
+    "Supt": "Superintendent", "Rt": "Right", "Mme": "Madame", "Mlle": "Mademoiselle", "Mons": "Monsieur",
+    "Adm": "Admiral", "Cpl": "Corporal", "Gov": "Governor", "Bart": "Baronet", "Jr": "Junior", "Sr": "Senior",
+    "Mt": "Mount", "Ave": "Avenue", "Esq": "Esquire",
     "No": "number", "Nos": "numbers", "no": "number", "nos": "numbers", "vol": "volume", "vols": "volumes",
     "Vol": "Volume", "Vols": "Volumes", "pp": "pages", "p": "page", "fig": "figure", "figs": "figures",
     "Fig": "Figure", "Figs": "Figures", "chap": "chapter", "Chap": "Chapter", "ch": "chapter",
@@ -28,7 +31,9 @@ _SPOKEN = {
     "Aug": "August", "Sep": "September", "Sept": "September", "Oct": "October", "Nov": "November",
     "Dec": "December",
 }
-_TITLES = {"Mr", "Mrs", "Ms", "Messrs", "Prof", "Rev", "Capt", "Col", "Lt", "Sgt", "Maj", "Hon", "Mt"}
+_TITLES = {"Mr", "Mrs", "Ms", "Messrs", "Prof", "Rev", "Capt", "Col", "Lt", "Sgt", "Maj", "Hon", "Mt", "Lieut",
+           "Sergt", "Insp", "Supt", "Rt", "Mme", "Mlle", "Mons", "Adm", "Cpl", "Gov"}
+_SENTENCE_START = re.compile(r"(?:^|[.!?][\"”’)]*\s+|[“\"‘(]\s*)$")
 _NO_PERIOD_OK = {"Mr", "Mrs", "Dr", "St"}  # British style: "Mr Smith"
 _BEFORE_NUMBER = {"No", "Nos", "no", "nos", "vol", "vols", "Vol", "Vols", "pp", "p", "fig", "figs", "Fig", "Figs",
                   "chap", "Chap", "ch", "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct",
@@ -116,6 +121,8 @@ def _expand(m: re.Match) -> str:
         spoken = _SPOKEN.get(key) or _SPOKEN.get(key.lower())
         if spoken is None:
             return m.group(0)
+    if spoken[0].islower() and word[0].isupper() and _SENTENCE_START.search(before[-6:] if before else ""):
+        spoken = spoken[0].upper() + spoken[1:]  # "No. 27 was full" -> "Number twenty-seven was full"
     if period and _ends_sentence(word, key, spoken, after):
         spoken += "."
     return spoken

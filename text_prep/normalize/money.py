@@ -1,9 +1,10 @@
 """Money: decimal currencies ("$1.50", "$0.75", "£3", "$5 million") and pre-decimal British money
-("£88 10s.", "2s. 6d.", "8½d.", "5l.", "5/-"), said the way a narrator says them.
+("£88 10s.", "2s. 6d.", "8½d.", "5l.", "5/-", "2/6"), said the way a narrator says them.
 
 Pre-decimal amounts: "£88 10s." -> "eighty-eight pounds ten shillings", "2s. 6d." -> "two shillings and
-sixpence", "8½d." -> "eightpence halfpenny", "1½d." -> "three halfpence", "¼d." -> "a farthing". A period
-that ends the sentence after "s." or "d." is kept.
+sixpence", "8½d." -> "eightpence halfpenny", "1½d." -> "three halfpence", "¼d." -> "a farthing"; the slash
+form "2/6" (where money is spoken of, or "2/6d.") -> "two and six". A period that ends the sentence after
+"s." or "d." is kept.
 """
 
 from __future__ import annotations
@@ -38,6 +39,12 @@ _SD = re.compile(
     r"|(?<![\w£$.,'’/])(?P<d2>\d{1,2})?(?P<df2>[½¼¾])?d(?:\.|\b(?![’']))"
 )
 _SHILLINGS_DASH = re.compile(r"(?<![\w/])(\d{1,2})/-")
+# Shillings and pence written "2/6" ("two and six"): with a "d", or where money is spoken of.
+_SLASH_MONEY = re.compile(r"(?<![\d/.,£$])(\d{1,2})/(\d{1,2})(d\b\.?)?(?![\d/]|\.\d)")
+_MONEY_BEFORE = re.compile(r"\b(?:price[ds]?|costs?|paid|pay|at|for|worth|sold|charged?|fare|fee|rent|wages?|"
+                           r"subscription|shillings?)\s+$", re.I)
+_MONEY_AFTER = re.compile(r"\s+(?:each|a\s+(?:week|year|month|day|head|piece|pound|yard|dozen|copy|bottle)|per\b|"
+                          r"net\b)")
 _SENTENCE_END = re.compile(r"\s*(?:$|[\"”’)]*\s*$|\s[A-Z“\"])")
 _PENCE_WORDS = {1: "one penny", 2: "twopence", 3: "threepence", 4: "fourpence", 5: "fivepence", 6: "sixpence",
                 7: "sevenpence", 8: "eightpence", 9: "ninepence", 10: "tenpence", 11: "elevenpence"}
@@ -98,6 +105,20 @@ def spell_money(text: str, lang: str) -> str:
             return _lsd(None, None, d, frac, lang) + _kept_period(m)
 
         text = _SD.sub(sd, text)
+    if "/" in text:
+        def slash(m: re.Match) -> str:
+            n, d = int(m.group(1)), int(m.group(2))
+            if d > 11:
+                return m.group(0)
+            if not m.group(3):
+                fraction_like = d in (2, 3, 4, 8) and n < d
+                if fraction_like or not (_MONEY_BEFORE.search(m.string, max(0, m.start() - 16), m.start())
+                                         or _MONEY_AFTER.match(m.string, m.end())):
+                    return m.group(0)
+            spoken = f"{words(n, lang)} and {words(d, lang)}" if d else _count(n, "shilling", "shillings", lang)
+            return spoken + (_kept_period(m) if m.group(3) else "")
+
+        text = _SLASH_MONEY.sub(slash, text)
     if "/-" in text:
         text = _SHILLINGS_DASH.sub(lambda m: _count(int(m.group(1)), "shilling", "shillings", lang), text)
     if not any(c in text for c in "$£€¥"):
