@@ -1,6 +1,7 @@
 """Stitcher: chunk WAVs -> one loudness-normalized chapter -> chapter files in a format, and the M4B book.
 
-Plain functions over pydub and the ffmpeg/ffprobe binaries; no Celery, no torch.
+Plain functions over pydub and the ffmpeg/ffprobe binaries; no Celery, no torch. ``Stitching`` holds its
+settings (pauses, edges, loudness, format); a job carries them in its spec.
 
 A chapter is built as: for each chunk in order, strip its leading and trailing silence, fade both ends, pad each
 end with exactly ``edge_ms`` of silence, then the pause of its boundary (sentence, paragraph, chapter, title).
