@@ -14,6 +14,7 @@ __all__ = ["spell_numbers"]
 
 _PERCENT = re.compile(r"(\d+(?:,\d{3})*(?:\.\d+)?)\s?(%|per cent\b|percent\b)")
 _TIME = re.compile(r"\b([01]?\d|2[0-3]):([0-5]\d)(?:\s?([AaPp])\.?\s?[Mm]\b\.?)?")
+_AFTER_SENTENCE = re.compile(r"(?:^|[.!?:][\"”’)]*\s+)$")
 _SENTENCE_NEXT = re.compile(r"\s*(?:$|[\"“”'’)]|[A-Z])")
 _ORDINAL = re.compile(r"\b(\d{1,9})(st|nd|rd|th|d)\b")
 _YEAR = re.compile(r"(?<![\d,.$£€¥])\b(1[1-9]\d\d|20\d\d)s?\b(?![,.]\d|%)")
@@ -142,6 +143,8 @@ def spell_numbers(text: str, lang: str) -> str:
         digits = m.group(0)
         spoken = words(int(digits), lang) if len(digits) <= 15 else " ".join(words(int(d), lang) for d in digits)
         after = m.string[m.end():m.end() + 1]
+        if _AFTER_SENTENCE.search(m.string, max(0, m.start() - 4), m.start()) and after == ".":
+            spoken = spoken.capitalize()  # a numbered list item: "… day. 2. Being …" -> "Two. Being"
         return spoken + " " if after.isalpha() else spoken  # "221B" -> "two hundred and twenty-one B"
 
     return _INTEGER.sub(integer, text)
