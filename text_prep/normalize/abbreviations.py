@@ -19,7 +19,7 @@ _SPOKEN = {
     "Hon": "Honourable", "Lieut": "Lieutenant", "Sergt": "Sergeant", "Insp": "Inspector",
     "Supt": "Superintendent", "Rt": "Right", "Mme": "Madame", "Mlle": "Mademoiselle", "Mons": "Monsieur",
     "Adm": "Admiral", "Cpl": "Corporal", "Gov": "Governor", "Bart": "Baronet", "Jr": "Junior", "Sr": "Senior",
-    "Mt": "Mount", "Ave": "Avenue", "Esq": "Esquire",
+    "Mt": "Mount", "Ave": "Avenue", "Esq": "Esquire", "Bros": "Brothers",
     "No": "number", "Nos": "numbers", "no": "number", "nos": "numbers", "vol": "volume", "vols": "volumes",
     "Vol": "Volume", "Vols": "Volumes", "pp": "pages", "p": "page", "fig": "figure", "figs": "figures",
     "Fig": "Figure", "Figs": "Figures", "chap": "chapter", "Chap": "Chapter", "ch": "chapter",
@@ -39,7 +39,7 @@ _BEFORE_NUMBER = {"No", "Nos", "no", "nos", "vol", "vols", "Vol", "Vols", "pp", 
                   "chap", "Chap", "ch", "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct",
                   "Nov", "Dec"}
 _MONTHS = {"Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec"}
-_CAN_END = {"am", "pm", "etc", "ibid", "Ibid", "MSS", "MS", "Esq", "inst", "ult", "prox", "yrs", "Jr", "Sr"}
+_CAN_END = {"Bros", "am", "pm", "etc", "ibid", "Ibid", "MSS", "MS", "Esq", "inst", "ult", "prox", "yrs", "Jr", "Sr"}
 
 _WORDS = sorted(set(_SPOKEN) | {"Dr", "St", "i.e", "i. e", "e.g", "e. g", "a.m", "p.m", "A.M", "P.M", "a. m",
                                 "p. m"}, key=len, reverse=True)

@@ -24,7 +24,8 @@ _CURRENCY = {
 }
 _SCALE = r"(?:\s+(thousand|million|billion|trillion))?"
 _CENTS_ONLY = re.compile(r"([$£€])\.(\d{2})\b")
-_MONEY = re.compile(r"([$£€¥])\s?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?" + _SCALE + r"\b")
+_MONEY = re.compile(r"([$£€¥])\s?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2})([½¼¾])?)?" + _SCALE + r"(?:\b|(?<=[½¼¾]))")
+_CENT_FRACTIONS = {"½": "a half", "¼": "a quarter", "¾": "three quarters"}
 
 _AMOUNT = r"\d{1,3}(?:,\d{3})+|\d+"
 _SHILLINGS = r"(?P<s>\d{1,3})\s?s(?:\.|\b(?=,?\s+\d{1,2}[½¼¾]?\s?d\b))"
@@ -127,15 +128,18 @@ def spell_money(text: str, lang: str) -> str:
     def money(m: re.Match) -> str:
         one, many, sub_one, sub_many = _CURRENCY[m.group(1)]
         whole = int(m.group(2).replace(",", ""))
-        if m.group(4):
+        if m.group(5):
             amount = Decimal(m.group(2).replace(",", "") + "." + (m.group(3) or "0"))
-            return f"{words(amount, lang)} {m.group(4)} {many}"
+            return f"{words(amount, lang)} {m.group(5)} {many}"
         cents = int((m.group(3) or "0").ljust(2, "0"))
-        if whole == 0 and cents:
-            return f"{words(cents, lang)} {sub_one if cents == 1 else sub_many}"  # "$0.75"
+        part = m.group(4)
+        cents_said = f"{words(cents, lang)}" + (f" and {_CENT_FRACTIONS[part]}" if part else "")
+        cents_said += f" {sub_one if cents == 1 and not part else sub_many}"  # "$28.12½": "twelve and a half cents"
+        if whole == 0 and (cents or part):
+            return cents_said  # "$0.75"
         out = f"{words(whole, lang)} {one if whole == 1 else many}"
-        if cents:
-            out += f" and {words(cents, lang)} {sub_one if cents == 1 else sub_many}"
+        if cents or part:
+            out += f" and {cents_said}"
         return out
 
     text = _CENTS_ONLY.sub(lambda m: f"{words(int(m.group(2)), lang)} {_CURRENCY[m.group(1)][3]}", text)

@@ -19,17 +19,19 @@ _SENTENCE_NEXT = re.compile(r"\s*(?:$|[\"“”'’)]|[A-Z])")
 _ORDINAL = re.compile(r"\b(\d{1,9})(st|nd|rd|th|d)\b")
 _YEAR = re.compile(r"(?<![\d,.$£€¥])\b(1[1-9]\d\d|20\d\d)s?\b(?![,.]\d|%)")
 _DECIMAL = re.compile(r"(?<![\d,.])(\d+)\.(\d+)\b")
+_DECIMAL_FRACTION = re.compile(r"(?<![\d,.])(\d+\.\d+)([½¼¾])")  # an account's "14.72½"
 _GROUPED = re.compile(r"\b\d{1,3}(?:,\d{3})+\b")
 _INTEGER = re.compile(r"\d+")
 _UNICODE_FRACTIONS = {"½": (1, 2), "⅓": (1, 3), "⅔": (2, 3), "¼": (1, 4), "¾": (3, 4), "⅕": (1, 5), "⅖": (2, 5),
                       "⅗": (3, 5), "⅘": (4, 5), "⅙": (1, 6), "⅚": (5, 6), "⅐": (1, 7), "⅛": (1, 8), "⅜": (3, 8),
                       "⅝": (5, 8), "⅞": (7, 8), "⅑": (1, 9), "⅒": (1, 10)}
-_UNICODE_FRACTION = re.compile(r"(?:(\d+)[\s-]?)?([" + "".join(_UNICODE_FRACTIONS) + r"])")
+_UNICODE_FRACTION = re.compile(r"(?:(?<![\d.,])(\d+)[\s-]?)?([" + "".join(_UNICODE_FRACTIONS) + r"])")
 _SLASH = re.compile(r"(?<![\d/.,])(?:(\d+)[\s-])?(\d{1,7})/(\d{1,7})(?![\d/]|\.\d)")
 _COMMON_DENOMINATORS = frozenset(range(2, 13)) | {16, 32, 64}
 _RANGE = re.compile(r"(?<![\d.,/])(\d{1,4})(\s?[–—]\s?|-)(\d{1,4})(?!\d|[.,/]\d|\s?%)")
 _DECADE = re.compile(r"(?<![\w'’])['’]?([1-9])0['’]?s\b")
 _SHORT_YEAR = re.compile(r"(?<![\w'’])['’](\d\d)\b(?!['’]?s\b|[.,:]\d)")  # "in ’84" -> "in eighty-four"
+_SHORT_YEAR_RANGE = re.compile(r"(?<![\w'’])['’](\d\d)\s?[–-]\s?['’]?(\d{1,2})\b(?![.,:]\d)")  # "’52–3"
 _DECADES = {1: "tens", 2: "twenties", 3: "thirties", 4: "forties", 5: "fifties", 6: "sixties", 7: "seventies",
             8: "eighties", 9: "nineties", 0: "noughties"}
 _MONTHS = r"January|February|March|April|May|June|July|August|September|October|November|December"
@@ -55,7 +57,7 @@ def _fraction_or_ratio(m: re.Match, lang: str) -> str:
     of_follows = m.string[m.end():m.end() + 4].startswith(" of")
     if whole is not None:
         return f"{words(int(whole), lang)} and {fraction_words(num, den, lang)}"
-    if num == 1 or den in _COMMON_DENOMINATORS and num < den * 4 or of_follows and den <= 100 and num < 10:
+    if num == 1 or den in _COMMON_DENOMINATORS and num < den * 4 or of_follows and (num < 10 or den in (10, 100, 1000)):
         return fraction_words(num, den, lang)
     if num < den:
         return f"{words(num, lang)} out of {words(den, lang)}"  # "18/94 distinct species"
@@ -124,13 +126,17 @@ def spell_numbers(text: str, lang: str) -> str:
     if "/" in text:
         text = _SLASH.sub(lambda m: _fraction_or_ratio(m, lang), text)
     if not text.isascii():
+        text = _DECIMAL_FRACTION.sub(lambda m: f"{words(Decimal(m.group(1)), lang)} and "
+                                     f"{fraction_words(*_UNICODE_FRACTIONS[m.group(2)], lang)}", text)
         text = _UNICODE_FRACTION.sub(unicode_fraction, text)
-    if "–" in text or "—" in text or "-" in text:
-        text = _RANGE.sub(lambda m: _range(m, lang), text)
     if english:
         text = _DECADE.sub(lambda m: _DECADES[int(m.group(1))], text)
         if "'" in text or "’" in text:
+            text = _SHORT_YEAR_RANGE.sub(lambda m: _short_year_range(m, lang), text)
             text = _SHORT_YEAR.sub(lambda m: _short_year(m.group(1), lang), text)
+    if "–" in text or "—" in text or "-" in text:
+        text = _RANGE.sub(lambda m: _range(m, lang), text)
+    if english:
         text = _MONTH_DAY.sub(lambda m: f"{m.group(1)} {words(int(m.group(2)), lang, 'ordinal')}"
                               if 1 <= int(m.group(2)) <= 31 else m.group(0), text)
         text = _DAY_MONTH.sub(lambda m: _day_month(m, lang), text)
@@ -148,6 +154,12 @@ def spell_numbers(text: str, lang: str) -> str:
         return spoken + " " if after.isalpha() else spoken  # "221B" -> "two hundred and twenty-one B"
 
     return _INTEGER.sub(integer, text)
+
+
+def _short_year_range(m: re.Match, lang: str) -> str:
+    a, b = m.group(1), m.group(2)
+    b = a[:2 - len(b)] + b  # "’52–3": '53
+    return f"{_short_year(a, lang)} to {_short_year(b, lang)}"
 
 
 def _short_year(digits: str, lang: str) -> str:

@@ -7,7 +7,8 @@ import re
 
 from text_prep.normalize.spell import words
 
-__all__ = ["LABEL_ROMAN", "REGNAL", "is_roman", "label_roman", "regnal", "roman_to_int"]
+__all__ = ["LABEL_ROMAN", "REGNAL", "TITLED_REGNAL", "is_roman", "label_roman", "regnal", "roman_to_int",
+           "titled_regnal"]
 
 _ROMAN = re.compile(r"^M{0,3}(CM|CD|D?C{0,3})(XC|XL|L?X{0,3})(IX|IV|V?I{0,3})$")
 _VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100, "D": 500, "M": 1000}
@@ -21,6 +22,9 @@ REGNAL = re.compile(
     r"Philip|Frederick|Alexander|Peter|Catherine|Leo|Gregory|Innocent|Benedict|Clement)\s+([IVX]{1,5})\b"
     r"(\.(?=\s*[,;:a-z]))?"
 )
+# A title, a name that is not in REGNAL's list, and a numeral: "King Necho II", "Pharaoh Ramses II".
+TITLED_REGNAL = re.compile(r"\b(King|Queen|Pope|Emperor|Empress|Tsar|Czar|Pharaoh|Sultan|Shah|Duke|Prince|Princess|"
+                           r"Kaiser)\s+([A-Z][a-z]+)\s+([IVX]{1,5})\b(\.(?=\s*[,;:a-z]))?")
 _LABELS = {"Vol": "Volume", "Vols": "Volumes", "Chap": "Chapter", "Ch": "Chapter", "No": "number", "Nos": "numbers",
            "P": "page", "Pp": "pages"}
 _ONE_LETTER_OK = frozenset("VXLC")  # "No. I" may be "No. I am not"; "No. V" is a number
@@ -39,6 +43,13 @@ def roman_to_int(s: str) -> int | None:
 
 def is_roman(s: str) -> bool:
     return roman_to_int(s) is not None
+
+
+def titled_regnal(m: re.Match) -> str:
+    n = roman_to_int(m.group(3))
+    if n is None:
+        return m.group(0)
+    return f"{m.group(1)} {m.group(2)} the {words(n, 'en', 'ordinal').capitalize()}"
 
 
 def regnal(m: re.Match) -> str:

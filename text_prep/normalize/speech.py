@@ -10,7 +10,7 @@ from text_prep.normalize.cleanup import strip_marks
 from text_prep.normalize.measures import expand_ditto, expand_units
 from text_prep.normalize.money import spell_money
 from text_prep.normalize.numbers import spell_numbers
-from text_prep.normalize.roman import LABEL_ROMAN, REGNAL, label_roman, regnal
+from text_prep.normalize.roman import LABEL_ROMAN, REGNAL, TITLED_REGNAL, label_roman, regnal, titled_regnal
 from text_prep.normalize.spell import num_lang
 from text_prep.normalize.symbols import NUMBER_SYMBOL_CHARS, SYMBOL_CHARS, say_number_symbols, say_symbols
 
@@ -36,6 +36,7 @@ def speech_text(text: str, language: str = "en") -> str:
     has_digits = _DIGIT.search(s) is not None or not _FRACTION_CHARS.isdisjoint(s)
     if english:
         s = REGNAL.sub(regnal, s)
+        s = TITLED_REGNAL.sub(titled_regnal, s)
         s = expand_abbreviations(s)
         if has_digits:
             s = expand_units(s)

@@ -38,6 +38,9 @@ _DENOMINATORS = {2: ("half", "halves"), 4: ("quarter", "quarters")}
 
 
 def fraction_words(num: int, den: int, lang: str = "en") -> str:
-    """ "one half", "three quarters", "five eighths", "one three-hundred-fifty-second"."""
-    one, many = _DENOMINATORS.get(den) or (ordinal_compound(den), ordinal_compound(den) + "s")
+    """ "one half", "three quarters", "five eighths", "thirty-two hundredths", "one three-hundred-fifty-second"."""
+    name = ordinal_compound(den)
+    if den in (100, 1000, 1_000_000):
+        name = name.removeprefix("one-")  # "hundredth", not "one-hundredth"
+    one, many = _DENOMINATORS.get(den) or (name, name + "s")
     return f"{words(num, lang)} {one if num == 1 else many}"

@@ -1,5 +1,6 @@
 """Symbols said as words: "&" -> "and", "°C" -> "degrees Celsius", "√2" -> "the square root of two",
-"×" -> "times" (or "by" between numbers: "3×5 cards"), "#5" -> "number five", "and/or" -> "and or"."""
+"×" -> "times" (or "by" between numbers: "3×5 cards"), "#5" -> "number five", "and/or" -> "and or",
+"31° 15′ 20″" -> "thirty-one degrees fifteen minutes twenty seconds" (or feet and inches: "5′ 6″")."""
 
 from __future__ import annotations
 
@@ -24,9 +25,19 @@ _NUMBER_SYMBOLS = [
     (re.compile(r"(?<=\d)\s?[x×]\s?(?=\d)"), " by "),
     (re.compile(r"(?<=\d)\s?°\s?([CF])\b"), lambda m: " degrees " + ("Celsius" if m.group(1) == "C" else "Fahrenheit")),
     (re.compile(r"√\s?"), "the square root of "),
+    (re.compile(r"−(?=\d)"), "minus "),
+    (re.compile(r"(?<=\d)\s?′"), lambda m: _arc(m, "°", " minutes", " feet")),
+    (re.compile(r"(?<=\d)\s?″"), lambda m: _arc(m, "minutes", " seconds", " inches")),
 ]
+
+
+def _arc(m: re.Match, unit_before: str, arc: str, length: str) -> str:
+    """Minutes and seconds of arc after degrees ("31° 15′"), else feet and inches ("5′ 6″")."""
+    return arc if unit_before in m.string[max(0, m.start() - 24):m.start()] else length
+
+
 SYMBOL_CHARS = frozenset("&@°§+=/-×")
-NUMBER_SYMBOL_CHARS = frozenset("#°x×√")
+NUMBER_SYMBOL_CHARS = frozenset("#°x×√′″−")
 
 
 def say_number_symbols(s: str) -> str:
