@@ -15,8 +15,8 @@ from model.testing.s3gen_checkpoint import s3gen_state_dict
 from model.turbo.config import SILENCE_TOKEN
 
 pytestmark = pytest.mark.slow
-MEL_ATOL = 1e-4
-WAV_SNR_DB = 60.0
+MEL_ATOL = 1e-5     # measured 2.4e-7 on mels up to 3.6
+WAV_SNR_DB = 90.0   # measured 107.8 dB (max abs 3.9e-5 at peak 0.99)
 
 
 def snr_db(ours: torch.Tensor, ref: torch.Tensor) -> float:

@@ -22,8 +22,8 @@ from model.turbo.t3 import UNUSED_KEYS, TurboT3
 from model.weights import load_strict
 
 pytestmark = pytest.mark.slow
-LAYER_ATOL = 1e-4
-LOGITS_ATOL = 2e-3
+LAYER_ATOL = 5e-5   # measured 7.6e-6 (fp32, 24 layers)
+LOGITS_ATOL = 5e-4  # measured 4.6e-5 on logits up to 77 (speech_head x20)
 PROCESSOR_SETS = ((0.8, 1000, 0.95, 1.2), (0.7, 50, 0.8, 1.5), (1.0, 0, 1.0, 1.0), (1.3, 5, 0.5, 2.0))
 
 
