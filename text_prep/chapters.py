@@ -232,6 +232,32 @@ def _preamble_matter(pre: str) -> str:
     return ""
 
 
+_IMPRINT = re.compile(
+    r"\b(?:PRINTED|Printed|PUBLISHED|Published|PRESS|Press|Produced|Copyright|COPYRIGHT)\b|^\W*\d{4}\W*$")
+PREAMBLE_BODY = 2000  # characters of text after the front matter that make a preamble part of the book
+
+
+def _preamble_sections(text: str, start: int, end: int, source: str) -> list[Section]:
+    """The text before the first heading: front matter, then (when a long text follows the last credit or
+    contents line, e.g. a first poem without a heading) the beginning of the book."""
+    pre = text[start:end]
+    matter = _preamble_matter(pre)
+    if matter != "front matter":
+        return [Section("", source, pre, matter=matter)]
+    pars = paragraph_spans(text, start, end)
+    marked = [k for k, (a, b) in enumerate(pars) if FRONT_MATTER_MARKERS.search(text[a:b])]
+    last = marked[-1] if marked else -1
+    body = next((k for k in range(last + 1, len(pars))
+                 if text.count("\n", *pars[k]) >= 2 or pars[k][1] - pars[k][0] > 200), None)
+    if body is None or end - pars[body][0] < PREAMBLE_BODY:
+        return [Section("", source, pre, matter=matter)]
+    while body - 1 > last and len(text[slice(*pars[body - 1])]) <= 60 and "\n" not in text[slice(*pars[body - 1])] \
+            and not _IMPRINT.search(text[slice(*pars[body - 1])]):
+        body -= 1  # the title of the first piece
+    cut = pars[body][0]
+    return [Section("", source, text[start:cut], matter=matter), Section("", source, text[cut:end])]
+
+
 def _opening_title_block(text: str, pars: list[tuple[int, int]]) -> int:
     """End of a title block (title lines with a by-line) that opens a text without headings, else 0."""
     end = 0
@@ -263,7 +289,7 @@ def split_chapters(text: str, source: str, start: int = 0, end: int | None = Non
     sections: list[Section] = []
     pre = text[start:heads[0].start]
     if pre.strip():
-        sections.append(Section("", source, pre, matter=_preamble_matter(pre)))
+        sections += _preamble_sections(text, start, heads[0].start, source)
     pending: list[str] = []
     for k, h in enumerate(heads):
         nxt = heads[k + 1].start if k + 1 < len(heads) else end

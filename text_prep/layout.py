@@ -44,6 +44,7 @@ from text_prep.types import DirectionsPolicy, HeadingNumbers, Pause, PrepareOpti
 __all__ = ["EDITORIAL", "MAX_PAUSE_MS", "Part", "pause_ms", "section_pieces", "strip_editorial"]
 
 MAX_PAUSE_MS = 60_000
+PROSE_WIDTH = 70  # the narrowest usual width of hard-wrapped prose (Project Gutenberg wraps at 70-75)
 
 _BREAK = re.compile(r"^\s*(?:(?:[*⁂∗✱✻❋•·]\s*)+|(?:[-–—_=~]\s*){3,}|(?:[*.]\s+){2,}[*.])\s*$")
 _PAUSE = re.compile(
@@ -100,17 +101,20 @@ def strip_editorial(text: str) -> str:
 def _wrap_width(text: str) -> int:
     lengths = [len(line.strip()) for line in text.split("\n") if len(line.strip()) > 20]
     if len(lengths) < 10:
-        return 72  # too little text to measure: the usual wrapping width
-    return int(quantiles(lengths, n=10)[8])
+        return PROSE_WIDTH  # too little text to measure
+    return max(PROSE_WIDTH, int(quantiles(lengths, n=10)[8]))  # a book of verse has no wrapped prose to measure
 
 
 def _short_lines(lines: list[str], wrap: int) -> bool:
-    """Plain-text verse: two or more lines, all clearly shorter than the wrapped prose around them."""
+    """Plain-text verse: two or more lines, (nearly) all clearly shorter than the wrapped prose around them,
+    most of them starting with a capital."""
     if len(lines) < 2 or wrap < 50:
         return False
-    longest = max(len(x.strip()) for x in lines)
+    lengths = [len(x.strip()) for x in lines]
+    short = sum(1 for n in lengths if n < 0.8 * wrap)
     starts = sum(1 for x in lines if x.strip()[:1].isupper() or x.strip()[:1] in "\"“‘'(" or x.startswith(" "))
-    return longest < 0.8 * wrap and starts * 3 >= len(lines) * 2
+    return max(lengths) <= wrap and short * 10 >= len(lines) * 9 and (len(lines) > 2 or short == 2) \
+        and starts * 3 >= len(lines) * 2
 
 
 def _mask(text: str, spans: list[tuple[int, int]]) -> str:
@@ -250,7 +254,8 @@ def section_pieces(text: str, headings: tuple[tuple[int, int], ...], max_chars: 
 def _labels(text: str, pars: list[tuple[int, int]], head_ends: dict[int, int]) -> tuple[dict[int, tuple[int, str]],
                                                                                       bool]:
     """Paragraphs that are only a name or a word in capitals, said with the paragraph after them: speakers of a
-    play (three or more, a name repeats) or a dictionary's headwords (ten or more, a quarter of the paragraphs).
+    play (three or more, a fifth of the paragraphs, mostly names said more than once) or a dictionary's
+    headwords (ten or more, a quarter of the paragraphs, nearly all single words).
     Returns start -> (end, label in title case), and whether the section is a play."""
     found: dict[int, tuple[int, str]] = {}
     for a, b in pars:
@@ -259,9 +264,11 @@ def _labels(text: str, pars: list[tuple[int, int]], head_ends: dict[int, int]) -
             if m and m.group(1) not in ("I", "A", "O") and not _BREAK.match(text[a:b]):
                 found[a] = (b, m.group(1).title())
     names = [n for _, n in found.values()]
-    if len(found) >= 3 and len(set(names)) < len(names):
+    repeated = sum(1 for n in names if names.count(n) >= 2)
+    if len(found) >= 3 and repeated * 2 >= len(found) and len(found) * 5 >= len(pars):
         return found, True
-    if len(found) >= 10 and len(found) * 4 >= len(pars):
+    single = sum(1 for _, n in found.values() if " " not in n)
+    if len(found) >= 10 and len(found) * 4 >= len(pars) and single * 5 >= len(found) * 4:
         return found, False
     return {}, False
 

@@ -119,3 +119,13 @@ def test_book_starting_with_a_heading_takes_its_title_from_the_file_name(tmp_pat
     p.write_text("Chapter 1\n\n" + PARA + "\n\nChapter 2\n\n" + PARA)
     book = prepare(p)
     assert book.title == "The Quiet Sea" and [c.title for c in book.chapters] == ["Chapter 1", "Chapter 2"]
+
+
+def test_a_long_text_after_the_credits_and_before_the_first_heading_is_the_book():
+    poem = "\n".join(["Thou! whose superior, and aspiring mind", "Can leave the weakness of thy sex behind;"] * 40)
+    text = (f"Produced by a volunteer team.\n\nPOEMS\n\nPRINTED AT THE PRESS.\n\n1818.\n\nTHE FEAR OF DEATH.\n\n{poem}"
+            f"\n\nI.\n\nThe first short poem.\n\nII.\n\nThe second short poem.\n")
+    secs = split_chapters(text, "p.txt")
+    assert [(s.title, s.matter) for s in secs] == [("", "front matter"), ("", ""), ("I.", ""), ("II.", "")]
+    assert secs[1].text.startswith("THE FEAR OF DEATH.\n\nThou!")
+    assert secs[0].text + secs[1].text == text[:text.index("I.\n\nThe first")]  # consecutive slices
