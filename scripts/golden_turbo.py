@@ -256,11 +256,12 @@ def voice_part(out: dict, voices: Path) -> None:
         for k in ("prompt_token", "prompt_feat", "embedding"):
             out[f"{name}.gen.{k}"] = c.gen[k].clone()
         ref24, _ = librosa.load(str(path), sr=24000)
-        out[f"{name}.lufs_librosa"] = torch.tensor([pyloudnorm.Meter(24000).integrated_loudness(ref24)], dtype=torch.float64)
+        meter = pyloudnorm.Meter(24000)
+        out[f"{name}.lufs_librosa"] = torch.tensor([meter.integrated_loudness(ref24)], dtype=torch.float64)
         # an input we rebuild bit for bit: torchaudio's default sinc to 24 kHz
         wav, sr = librosa.load(str(path), sr=None)
         x24 = s3gen_mod.get_resampler(sr, 24000, "cpu")(torch.from_numpy(wav)[None])[0].numpy()
-        out[f"{name}.lufs_kaldi24"] = torch.tensor([pyloudnorm.Meter(24000).integrated_loudness(x24)], dtype=torch.float64)
+        out[f"{name}.lufs_kaldi24"] = torch.tensor([meter.integrated_loudness(x24)], dtype=torch.float64)
         print(f"voice {name}: {c.t3.cond_prompt_speech_tokens.shape[1]} prompt tokens, "
               f"{float(out[f'{name}.lufs_librosa'][0]):.3f} LUFS", flush=True)
 

@@ -2,21 +2,34 @@
 
 Layers, bottom up: ``config`` -> ``gpt2`` -> ``t3`` -> ``sampling`` -> ``generate`` (static KV cache, batched
 ragged decoding, CUDA-graph step); ``tags`` and ``tokenizer`` (text front end); ``loudness`` -> ``voice``
-(reference clip -> Voice); ``checkpoint`` (files and variant detection); ``tts`` (the ``TurboTTS`` facade).
-S3Gen, the voice networks, the KV cache and weight loading are the shared ones of ``model``.
+(reference clip -> Voice); ``params`` (torch-free options); ``checkpoint`` (files, variant detection);
+``tts`` (the ``TurboTTS`` facade). S3Gen, the voice networks, the KV cache and weight loading are the
+shared ones of ``model``.
+
+Importing the package loads nothing: the names below resolve on first use, so the torch-free modules
+(``model.turbo.tags``, ``model.turbo.params``) stay importable by torch-free layers.
 """
 
-from model.turbo.checkpoint import TURBO_REPO, TurboFolder, is_turbo_folder, is_turbo_source, resolve_turbo_checkpoint
-from model.turbo.config import GPT2Config, TurboConfig
-from model.turbo.generate import TurboDecodeParams, generate, generate_raw
-from model.turbo.params import TurboParams
-from model.turbo.t3 import TurboT3, load_turbo_t3
-from model.turbo.tags import TURBO_TAGS, apply_tags, find_tags, strip_tags
-from model.turbo.tokenizer import TurboTokenizer, punc_norm
-from model.turbo.tts import TurboTTS
-from model.turbo.voice import prepare_turbo_voice
+from __future__ import annotations
 
-__all__ = ["GPT2Config", "TURBO_REPO", "TURBO_TAGS", "TurboConfig", "TurboDecodeParams", "TurboFolder",
-           "TurboParams", "TurboT3", "TurboTTS", "TurboTokenizer", "apply_tags", "find_tags", "generate",
-           "generate_raw", "is_turbo_folder", "is_turbo_source", "load_turbo_t3", "prepare_turbo_voice",
-           "punc_norm", "resolve_turbo_checkpoint", "strip_tags"]
+import importlib
+
+_WHERE = {
+    "TURBO_REPO": "checkpoint", "TurboFolder": "checkpoint", "is_turbo_folder": "checkpoint",
+    "is_turbo_source": "checkpoint", "resolve_turbo_checkpoint": "checkpoint",
+    "GPT2Config": "config", "TurboConfig": "config",
+    "TurboDecodeParams": "generate", "generate": "generate", "generate_raw": "generate",
+    "TurboParams": "params",
+    "TurboT3": "t3", "load_turbo_t3": "t3",
+    "TURBO_TAGS": "tags", "apply_tags": "tags", "find_tags": "tags", "strip_tags": "tags",
+    "TurboTokenizer": "tokenizer", "punc_norm": "tokenizer",
+    "TurboTTS": "tts",
+    "prepare_turbo_voice": "voice",
+}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    if name not in _WHERE:
+        raise AttributeError(f"module 'model.turbo' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"model.turbo.{_WHERE[name]}"), name)

@@ -89,7 +89,8 @@ def _build(folder: Path):
                            normalized=bool(props.get("normalized", not special)), special=special)
         if content in vocab:  # e.g. <|endoftext|>: already a vocabulary entry, only its matching changes
             if vocab[content] != token_id:
-                raise CheckpointError(f"{folder}: added token {content!r} has id {token_id}, the vocabulary {vocab[content]}")
+                raise CheckpointError(f"{folder}: added token {content!r} has id {token_id}, "
+                                      f"the vocabulary {vocab[content]}")
             (tok.add_special_tokens if special else tok.add_tokens)([added])
             continue
         if token_id != tok.get_vocab_size():

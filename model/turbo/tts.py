@@ -46,7 +46,8 @@ PARTS = ("voice", "synthesis")
 
 
 class TurboTTS:
-    """One loaded Chatterbox-Turbo: T3, meanflow S3Gen, voice networks, tokenizer, built-in voice (or some: ``parts``)."""
+    """One loaded Chatterbox-Turbo: T3, meanflow S3Gen, voice networks, tokenizer, built-in voice (or some of
+    them: ``parts``)."""
 
     sample_rate = SAMPLE_RATE
     variant = "turbo"
@@ -147,7 +148,8 @@ class TurboTTS:
             raise ModelError(f"batch size must be >= 1, got {batch_size}")
         n_prompt = voice.cond_prompt_speech_tokens.numel()
         if n_prompt > self.t3.cfg.prompt_len:
-            raise ModelError(f"voice has a {n_prompt}-token speech prompt; Turbo takes at most {self.t3.cfg.prompt_len}")
+            raise ModelError(f"voice has a {n_prompt}-token speech prompt; Turbo takes at most "
+                             f"{self.t3.cfg.prompt_len}")
         voice = voice.to(self.device)
         ids = [torch.tensor(self.tokenizer.encode(t), dtype=torch.long) for t in texts]
         cond = self.t3.encode_cond(voice.speaker_emb, voice.cond_prompt_speech_tokens)  # (1, 1 + P, D)

@@ -10,6 +10,7 @@ import torch
 from model.testing.turbo_checkpoint import write_turbo_checkpoint
 from model.turbo.t3 import TurboT3, load_turbo_t3
 
+
 @pytest.fixture(scope="session")
 def tiny_folder(tmp_path_factory) -> Path:
     return write_turbo_checkpoint(tmp_path_factory.mktemp("turbo_tiny"), "tiny", seed=1)

@@ -53,6 +53,7 @@ def test_flow_mel_two_meanflow_steps(model, golden, ref):
 
 
 def test_waveform_from_one_seed(model, golden, ref):
-    wav = model.synthesize([golden["in.speech_tokens"]], ref, n_steps=2, generators=[torch.Generator().manual_seed(33)])[0]
+    gen = torch.Generator().manual_seed(33)
+    wav = model.synthesize([golden["in.speech_tokens"]], ref, n_steps=2, generators=[gen])[0]
     assert wav.shape == golden["wav"][0].shape == (960 * golden["in.speech_tokens"].numel(),)
     assert snr_db(wav, golden["wav"][0]) >= WAV_SNR_DB
