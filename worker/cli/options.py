@@ -43,8 +43,8 @@ __all__ = [
 ]
 
 # One description of a good reference clip, for --voice and `tomecast voice` (README: "Choosing a reference clip").
-CLIP_HELP = ("10 s or more of one person reading calmly, no music or noise (the model uses the first 10 s; "
-             "under 3 s is refused); wav, flac, mp3, m4a, ogg")
+CLIP_HELP = ("10 s or more of one person reading calmly, no music or noise; the model uses the first 10 s and "
+             "refuses clips under 3 s; wav, flac, mp3, m4a, ogg")
 
 _P = SynthesisParams()
 _S = Stitching()
@@ -65,20 +65,31 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--revision", help="model revision (TOMECAST_MODEL_REVISION)")
 
 
+ENGINE_GROUP = "engine (the process that runs the model)"
+
+
+def _engine_group(p: argparse.ArgumentParser):
+    """The engine group of ``p`` (made on first use), so engine flags added by several helpers list together."""
+    for g in p._action_groups:
+        if g.title == ENGINE_GROUP:
+            return g
+    return p.add_argument_group(ENGINE_GROUP)
+
+
 def add_engine_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("engine (this process)")
+    g = _engine_group(p)
     g.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (TOMECAST_DEVICE, default auto)")
     g.add_argument("--dtype", help="float32, bfloat16 or float16 (TOMECAST_DTYPE, default: the model's choice)")
-    g.add_argument("--threads", type=int, help="torch CPU threads per process (TOMECAST_THREADS)")
+    g.add_argument("--threads", type=int, metavar="N", help="torch CPU threads per process (TOMECAST_THREADS)")
 
 
 def add_batch_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--batch-size", type=int, dest="batch_size",
+    _engine_group(p).add_argument("--batch-size", type=int, dest="batch_size", metavar="N",
                    help=f"texts per engine batch (TOMECAST_BATCH_SIZE, default {Settings.batch_size})")
 
 
 def add_watermark_options(p: argparse.ArgumentParser, *, help: str | None = None) -> None:
-    p.add_argument("--no-watermark", action="store_false", dest="watermark", default=None,
+    _engine_group(p).add_argument("--no-watermark", action="store_false", dest="watermark", default=None,
                    help=help or "do not embed the Perth watermark (TOMECAST_WATERMARK=0)")
 
 
@@ -89,34 +100,35 @@ def add_voice_options(p: argparse.ArgumentParser) -> None:
 
 def add_sampling_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("sampling (TOMECAST_<NAME> sets a default; shown: the built-in ones)")
-    g.add_argument("--seed", type=int, help="seed; each chunk's seed derives from it and its text (default 0)")
-    g.add_argument("--temperature", type=float,
+    g.add_argument("--seed", type=int, metavar="N",
+                   help="seed; each chunk's seed derives from it and its text (default 0)")
+    g.add_argument("--temperature", type=float, metavar="X",
                    help=f"randomness of speech tokens, > 0; lower is flatter (default {_P.temperature})")
-    g.add_argument("--top-p", type=float, dest="top_p",
+    g.add_argument("--top-p", type=float, metavar="X", dest="top_p",
                    help=f"nucleus sampling: keep the likeliest tokens up to this mass, (0, 1] (default {_P.top_p})")
-    g.add_argument("--min-p", type=float, dest="min_p",
+    g.add_argument("--min-p", type=float, metavar="X", dest="min_p",
                    help="drop tokens less likely than this times the likeliest, [0, 1] "
                         f"(default {_P.min_p})")
-    g.add_argument("--repetition-penalty", "--rep-penalty", type=float, dest="repetition_penalty",
+    g.add_argument("--repetition-penalty", "--rep-penalty", type=float, metavar="X", dest="repetition_penalty",
                    help=f"penalty on tokens already spoken, > 0; 1 is off (default {_P.repetition_penalty})")
-    g.add_argument("--cfg-weight", type=float, dest="cfg_weight",
+    g.add_argument("--cfg-weight", type=float, metavar="X", dest="cfg_weight",
                    help="how closely delivery follows the reference clip, >= 0; lower for fast speakers "
                         f"(default {_P.cfg_weight})")
-    g.add_argument("--exaggeration", type=float,
+    g.add_argument("--exaggeration", type=float, metavar="X",
                    help=f"emotion exaggeration, [0, 2]; 0.5 is neutral (default {_P.exaggeration})")
-    g.add_argument("--max-new-tokens", type=int, dest="max_new_tokens",
+    g.add_argument("--max-new-tokens", type=int, metavar="N", dest="max_new_tokens",
                    help=f"cap on speech tokens per chunk, [1, {MAX_NEW_TOKENS}] (default {_P.max_new_tokens})")
-    g.add_argument("--flow-steps", type=int, dest="n_flow_steps",
+    g.add_argument("--flow-steps", type=int, metavar="N", dest="n_flow_steps",
                    help=f"flow-matching solver steps, [1, {MAX_FLOW_STEPS}] (default {_P.n_flow_steps})")
-    g.add_argument("--flow-cfg-rate", type=float, dest="flow_cfg_rate",
+    g.add_argument("--flow-cfg-rate", type=float, metavar="X", dest="flow_cfg_rate",
                    help=f"flow classifier-free guidance, >= 0 (default {_P.flow_cfg_rate})")
-    g.add_argument("--tokens-per-char", type=float, dest="tokens_per_char",
+    g.add_argument("--tokens-per-char", type=float, metavar="X", dest="tokens_per_char",
                    help="runaway cap: at most 50 + this x characters speech tokens per chunk; 0: off "
                         f"(default {_P.tokens_per_char:g})")
 
 
 def add_task_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--chunks-per-task", type=int, dest="chunks_per_task",
+    p.add_argument("--chunks-per-task", type=int, metavar="N", dest="chunks_per_task",
                    help=f"chunks per synthesize task (TOMECAST_CHUNKS_PER_TASK, default {Settings.chunks_per_task})")
 
 
@@ -124,7 +136,7 @@ def add_output_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("output")
     g.add_argument("--format", choices=FORMATS, help=f"chapter file format (TOMECAST_FORMAT, default {_S.format})")
     g.add_argument("--bitrate", help=f"mp3/opus/AAC bit rate (TOMECAST_BITRATE, default {_S.bitrate})")
-    g.add_argument("--loudness", type=float, dest="loudness_lufs",
+    g.add_argument("--loudness", type=float, metavar="LUFS", dest="loudness_lufs",
                    help=f"target integrated loudness, LUFS (TOMECAST_LOUDNESS, default {_S.loudness_lufs:g})")
 
 
