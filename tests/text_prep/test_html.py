@@ -201,3 +201,14 @@ def test_gutenberg_poem_lines_as_blocks_are_one_stanza(tmp_path):
         ("In winter I get up at night", "line"), ("And dress by yellow candle-light.", "paragraph"),
         ("In summer, quite the other way,", "line"), ("I have to go to bed by day.", "paragraph"),
         ("After.", "chapter")]
+
+
+def test_gutenberg_play_speaker_paragraphs(tmp_path):
+    p = tmp_path / "gplay.html"
+    p.write_text('<html><body><h2>Act I</h2><p class="speaker">Cooling.</p><p><span class="stagedir">Referring to '
+                 'a plan.</span> Miss Connify, where are you?</p><p class="speaker">Gladys.</p><p>Here I stand.</p>'
+                 '<p><span class="speaker">ROPER.</span> And I.</p><h2>Act II</h2><p>Later.</p></body></html>')
+    assert _speech(p) == [("Referring to a plan.", "paragraph"), ("Cooling: Miss Connify, where are you?", "paragraph"),
+                          ("Gladys: Here I stand.", "paragraph"), ("Roper: And I.", "chapter")]
+    assert _speech(p, speakers="drop", stage_directions="skip") == [
+        ("Miss Connify, where are you?", "paragraph"), ("Here I stand.", "paragraph"), ("And I.", "chapter")]

@@ -164,8 +164,11 @@ def _is_direction(el) -> bool:
     return "stage-direction" in tokens(el, "type") or bool(_classes(el) & _DIRECTION_CLASSES)
 
 
+_SPEAKER_CLASSES = {"speaker", "speakers", "spkr", "persona", "character", "char", "speech-head"}
+
+
 def _is_persona(el) -> bool:
-    return "persona" in tokens(el, "type")
+    return "persona" in tokens(el, "type") or bool(_classes(el) & _SPEAKER_CLASSES)
 
 
 def _plain(el) -> str:
@@ -248,8 +251,15 @@ def extract_blocks(root, options: PrepareOptions | None = None, *, _nested: bool
     level_stack: list[int] = [0]
     term: list[str] = []  # a dictionary term (dt) waiting for its definition
     items: list[bool] = []  # open list items: True until the item's first paragraph is out
+    speaker: list[str] = []  # a play's speaker (a paragraph of its own) waiting for the speech
 
     def add(text: str, level: int, block_refs: list[tuple[str, str]] | None = None, direction: bool = False) -> None:
+        if speaker and not level and not direction:
+            name = speaker.pop()
+            if options.speakers == SpeakersPolicy.ATTACH:
+                text = f"{name}: {text}"
+        elif speaker and level:
+            speaker.clear()  # a name with no speech before the next heading is not said
         if term and not level and not direction:
             joiner = ": " if term[0][-1:].isalnum() else " "
             text = term.pop() + joiner + text
@@ -322,6 +332,17 @@ def extract_blocks(root, options: PrepareOptions | None = None, *, _nested: bool
                     if sub.get("id"):
                         out.anchors.setdefault(sub.get("id"), len(out.blocks))
                 add(group[0], group[1])
+                skipping.add(el)
+                walker.skip_subtree()
+                continue
+            if el is not body and _is_persona(el) and name != "td":
+                if name in BLOCK_TAGS:  # <p class="speaker">Cooling.</p>: said with the next paragraph
+                    flush()
+                    speaker[:] = [_speaker(el)] if _plain(el) else []
+                elif options.speakers == SpeakersPolicy.ATTACH and _plain(el):
+                    parts.append(f"{_speaker(el)}: ")  # <p><span class="speaker">HAMLET.</span> Words</p>
+                if ident:
+                    out.anchors.setdefault(ident, len(out.blocks))
                 skipping.add(el)
                 walker.skip_subtree()
                 continue
