@@ -1,0 +1,73 @@
+"""The Speech seam: any object with the ``pipeline.speech`` protocols drives the whole pipeline (here a tone
+generator, no torch), and receives the job's ``SynthesisParams`` and per-chunk seeds."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from model.params import SynthesisParams
+from pipeline import steps
+from pipeline.jobs import submit_job
+from pipeline.spec import JobOptions
+from pipeline.speech import Purpose
+from pipeline.stitch import probe
+from pipeline.store import Store
+
+
+@dataclasses.dataclass
+class ToneVoice:
+    key: str = "tone-voice-0001"
+
+    def save(self, path) -> None:
+        open(path, "wb").write(b"tone")
+
+
+class ToneSpeech:
+    """A backend that speaks every text as a short tone whose pitch follows its seed."""
+
+    model_id = "tone@1"
+    sample_rate = 24000
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[list[str], SynthesisParams, list[int]]] = []
+
+    def prepare_voice(self, clip):
+        return ToneVoice()
+
+    def load_voice(self, path):
+        return ToneVoice()
+
+    def synthesize(self, texts, voice, params, seeds):
+        self.calls.append((list(texts), params, list(seeds)))
+        t = np.arange(int(0.3 * self.sample_rate)) / self.sample_rate
+        return [(0.3 * np.sin(2 * np.pi * (200 + s % 400) * t)).astype(np.float32) for s in seeds]
+
+
+class ToneEngine:
+    def __init__(self) -> None:
+        self.speech_ = ToneSpeech()
+        self.purposes: list[str] = []
+
+    def speech(self, model, revision, purpose=Purpose.SYNTHESIS):
+        self.purposes.append(purpose)
+        return self.speech_
+
+
+def test_a_plugged_in_backend_makes_the_book(tmp_path):
+    book = tmp_path / "book.txt"
+    book.write_text("CHAPTER I.\n\nHello there. A second sentence.\n\nCHAPTER II.\n\nThe end of it.\n")
+    store = Store(tmp_path / "data")
+    params = SynthesisParams(temperature=0.6)
+    job_id = submit_job(store, book, JobOptions(model="tone", sampling=params, chunks_per_task=2))
+    engine = ToneEngine()
+    out = steps.run_all(store, job_id, engine, batch_size=2)
+    assert out is not None and len(probe(out)["chapters"]) == len(store.manifest(job_id).chapters)
+    assert engine.purposes[0] == Purpose.VOICE and Purpose.SYNTHESIS in engine.purposes
+    manifest = store.manifest(job_id)
+    calls = engine.speech_.calls
+    assert all(p == params and type(p) is SynthesisParams for _, p, _ in calls)
+    assert sorted(s for _, _, seeds in calls for s in seeds) == sorted(c.seed for c in manifest.chunks)
+    assert all(len(texts) <= 2 for texts, _, _ in calls)
+    assert manifest.model_id == "tone@1" and store.state(job_id).state == "done"
