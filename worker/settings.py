@@ -41,10 +41,10 @@ from model.errors import ParamsError
 from model.params import SynthesisParams
 from pipeline.errors import SpecError
 from pipeline.spec import DEFAULT_MODEL, JobOptions
-from pipeline.stitch import FORMATS, PAUSE_KINDS, Stitching
+from pipeline.stitch import PAUSE_KINDS, Stitching
 from worker.errors import SettingsError
 
-__all__ = ["FORMATS", "Settings"]
+__all__ = ["Settings"]
 
 
 def _checked_params(params: SynthesisParams) -> SynthesisParams:
