@@ -5,7 +5,8 @@ neither the official package nor the network is needed. Compared: the conditioni
 output and the logits at the last prefill position, and the official greedy tokens of ``inference_turbo``
 (201 steps), proven by teacher forcing: one causal pass over [prefill | golden tokens] gives every step's
 logits; after the Turbo processors with the official history, the argmax must equal the golden token at
-every step, which by induction makes our greedy sequence identical. The cached decoder is checked on the first steps of the real loop.
+every step, which by induction makes our greedy sequence identical. The cached decoder is checked on the
+first steps of the real loop.
 """
 
 import pytest
