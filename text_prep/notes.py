@@ -52,8 +52,8 @@ def apply_notes(sections: list[Section], policy: NotesPolicy) -> list[str]:
 
 _INLINE_NOTE = re.compile(r"^\s*\[\s*Foot-?note\s*(\w{0,4})\s*:\s*(.*?)\]\s*$", re.S | re.I)
 _NOTES_HEADER = re.compile(r"^\s*(?:FOOTNOTES|ENDNOTES|NOTES|Footnotes|Endnotes|Notes)\s*[.:]?\s*$")
-_NOTE_ITEM = re.compile(r"^\s*(?:\[(\w{1,4})\]|(\d{1,4})\.|\((\w{1,4})\))\s+(.+)$", re.S)
-_MARK = re.compile(r"\[(\w{1,4})\]")
+_NOTE_ITEM = re.compile(r"^\s*(?:[\[{](\w{1,4})[\]}]|(\d{1,4})\.|\((\w{1,4})\))\s+(.+)$", re.S)
+_MARK = re.compile(r"[\[{](\w{1,4})[\]}]")
 NOTES_SHARE = 0.4  # a notes block only in the last 40% of the book
 
 
@@ -63,8 +63,8 @@ def _one_line(text: str) -> str:
 
 def plain_text_notes(doc: Document) -> None:
     """Plain-text notes: ``[Footnote 1: ...]`` paragraphs become their section's notes; a ``FOOTNOTES:`` block
-    near the end is cut from the text (listed in ``doc.skipped``) and its ``[1] ...`` items become the notes of
-    the sections that cite ``[1]``."""
+    near the end is cut from the text (listed in ``doc.skipped``) and its ``[1] ...`` (or ``{1} ...``) items
+    become the notes of the sections that cite ``[1]`` (``{1}``)."""
     body = [s for s in doc.sections if not s.matter]
     for sec in body:
         if "ootnote" not in sec.text:

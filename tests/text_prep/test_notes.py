@@ -82,12 +82,13 @@ def _aside_epub(epub):
     return epub.write(items=[("c1", "c1.xhtml", c1), ("c2", "c2.xhtml", c2)])
 
 
-@pytest.fixture(params=["txt", "txt-inline", "html", "old-html", "epub", "epub-aside"])
+@pytest.fixture(params=["txt", "txt-braces", "txt-inline", "html", "old-html", "epub", "epub-aside"])
 def book_path(request, tmp_path, epub):
     kind = request.param
     if kind.startswith("epub"):
         return _epub(epub) if kind == "epub" else _aside_epub(epub)
-    text = {"txt": TXT, "txt-inline": TXT_INLINE, "html": HTML, "old-html": OLD_HTML}[kind]
+    braces = TXT.replace("[1]", "{1}").replace("[2]", "{2}")
+    text = {"txt": TXT, "txt-braces": braces, "txt-inline": TXT_INLINE, "html": HTML, "old-html": OLD_HTML}[kind]
     path = tmp_path / ("book.txt" if kind.startswith("txt") else "book.html")
     path.write_text(text, encoding="utf-8")
     return path
