@@ -7,7 +7,8 @@ letter with a period (an initial, as in "J. R. R. Tolkien") and a title such as 
 sentence when a capitalised word follows; an abbreviation that stands before a number ("No.", "vol.", "pp.",
 "Fig.") or an amount ("10s.", "6 lbs.") never ends one when a number follows ("An Eley's No. 2 is", "£88 10s.
 6d."); a short abbreviation ("inst.", "6d.") does not end one when a lower-case word follows; a quotation
-ending in "?" or "!" does not end the sentence when a lower-case word follows ('"Stop!" cried the man.').
+ending in "?" or "!" does not end the sentence when a lower-case word follows ('"Stop!" cried the man.'), and
+neither does an exclamation ("Ha! there has been a murder", "What! where?").
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ _NUMBER_START = re.compile(r"^[(\[]?(?:\d|[½¼¾]|[IVXLC]{2,}\b|[ivxlc]{2,}\b|[
 _SHORT_ABBR_END = re.compile(r"(?:^|[\s(\"'“‘])(?:[A-Za-z]{1,4}|\d+[A-Za-z]{0,3}|(?:[A-Za-z]\.)+[A-Za-z])\.$")
 _END_CHAR = re.compile(r"[.?!]")
 _TRAILING_END = re.compile(r"[.?!][.?!\"'”’)\]\s]*$")
-_EXCLAIM_END = re.compile(r"[?!][\"'”’)]+$")
+_EXCLAIM_END = re.compile(r"[?!][\"'”’)]*$")
 
 
 def params_to_json(params: PunktParameters) -> str:

@@ -128,6 +128,9 @@ def test_shortcut_agrees_with_plain_punkt(corpus):
     ("The 3rd inst. was a Monday. Nothing happened.", ["The 3rd inst. was a Monday.", "Nothing happened."]),
     ("He weighed 6 lbs. 4 oz. at birth. He grew.", ["He weighed 6 lbs. 4 oz. at birth.", "He grew."]),
     ("He said no. I was wrong.", ["He said no.", "I was wrong."]),
+    ("Ha! there has been a murder. Go.", ["Ha! there has been a murder.", "Go."]),
+    ("\u201cWhat! where?\u201d shouted he. Stop! Then go.",
+     ["\u201cWhat! where?\u201d shouted he.", "Stop!", "Then go."]),
 ])
 def test_abbreviations_before_numbers_and_names_do_not_end_sentences(text, expected):
     assert split(text) == expected
