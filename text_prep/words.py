@@ -26,7 +26,7 @@ from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 
-from text_prep.normalize.dictionary import is_word
+from text_prep.normalize.dictionary import american_spelling, is_word
 from text_prep.types import Book, PrepareOptions
 
 __all__ = ["KINDS", "RARE_BELOW", "book_words", "speech_words"]
@@ -52,8 +52,8 @@ def speech_words(speech: str) -> list[tuple[str, bool]]:
     out = []
     for m in _WORD.finditer(speech):
         w = _POSSESSIVE.sub("", m.group(0))
-        if len(w) > 1 and w[-1] in "'’" and w[-2] != "n":
-            w = w[:-1]  # closing quote, not "mawnin'"
+        if len(w) > 1 and w[-1] in "'’" and (w[-2] != "n" or is_word(w[:-1])):
+            w = w[:-1]  # a closing quote ("again’"), not a dropped g ("mawnin’")
         out.append((w, _SENTENCE_START.search(speech, 0, m.start()) is not None))
     return out
 
@@ -71,8 +71,8 @@ def _known(word: str, freq: dict[str, int]) -> bool:
 
 
 def _rare(word: str, freq: dict[str, int]) -> bool:
-    w = word.lower()
-    n = freq.get(w, 0)
+    w = word.lower().replace("’", "'")
+    n = max(freq.get(w, 0), freq.get(american_spelling(w), 0))
     if n >= RARE_BELOW or len(w) < 4:
         return False
     if n > _FLOOR:

@@ -38,5 +38,6 @@ def test_names_unknown_and_rare_words_with_counts(tmp_path):
 
 
 def test_dictionary_knows_inflections_and_british_spelling():
-    assert all(is_word(w) for w in ("horses", "walked", "hurrying", "happily", "colour", "to-day", "stopped"))
+    assert all(is_word(w) for w in ("horses", "walked", "hurrying", "happily", "colour", "to-day", "stopped",
+                                    "favoured", "recognised", "neighbourhood", "travelled", "centre", "o\u2019clock"))
     assert not any(is_word(w) for w in ("afterlecture", "xyzzy", "mawnin"))

@@ -4,14 +4,16 @@ Source: the ``english-words`` package (pinned 2.0.2), the union of its ``web2`` 
 International, 235k entries) and ``gcide`` (GNU Collaborative International Dictionary of English) lists, lower
 case. Both are public domain and shipped inside the wheel (8 MB), so nothing is downloaded at run time; loading
 takes about 0.1 s, once, on first use. web2 lists lemmas only, so inflected forms are accepted when their stem
-is a word ("horses", "walked", "hurrying", "happily").
+is a word ("horses", "walked", "hurrying", "happily"), and British spellings when their American form is
+("favour", "recognised", "travelled", "centre").
 """
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
-__all__ = ["is_word", "word_set"]
+__all__ = ["american_spelling", "is_word", "word_set"]
 
 _SOURCES = ("web2", "gcide")
 # (suffix, replacement) pairs tried in order to find a stem: "walked" -> "walk", "hurried" -> "hurry".
@@ -43,9 +45,33 @@ def _stem_known(w: str, words: frozenset[str]) -> bool:
     return False
 
 
+# British spelling -> American, tried when a word is not found as written (the lists are mostly American).
+_BRITISH = ((re.compile(r"our(?=s?$|ed$|ing$|able$|ably$|ite$|ites$|less$|ful$|er$|ers$|hood$|hoods$)"), "or"),
+            (re.compile(r"is(?=e$|es$|ed$|ing$|ation$|ations$|er$|ers$)"), "iz"),
+            (re.compile(r"ys(?=e$|es$|ed$|ing$)"), "yz"),
+            (re.compile(r"tre(?=s?$)"), "ter"),
+            (re.compile(r"ll(?=ed$|ing$|er$|ers$)"), "l"),
+            (re.compile(r"ogue$"), "og"))
+_EXTRA = frozenset({"o'clock", "cetera"})
+
+
+def _known(w: str, words: frozenset[str]) -> bool:
+    return w in words or w in _EXTRA or _stem_known(w, words)
+
+
 @lru_cache(maxsize=65536)
 def is_word(token: str) -> bool:
     """True when ``token`` (any case) is an English dictionary word or a regular inflection of one."""
     w = token.lower().replace("’", "'")
     words = word_set()
-    return w in words or _stem_known(w, words)
+    if _known(w, words):
+        return True
+    american = american_spelling(w)
+    return american != w and _known(american, words)
+
+
+def american_spelling(word: str) -> str:
+    """ "favoured" -> "favored", "realise" -> "realize", "centre" -> "center" (lower case in, lower case out)."""
+    for rx, repl in _BRITISH:
+        word = rx.sub(repl, word)
+    return word
