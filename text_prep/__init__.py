@@ -12,7 +12,8 @@ Readers (``readers/``) turn .txt/.md/.html/.xhtml/.epub into sections (plays, di
 read as a narrator would); ``chapters`` finds headings in plain text; ``backmatter`` ends the text at THE END;
 ``notes`` applies the footnote policy; ``layout`` gives each paragraph kind its pieces (headings via
 ``headings``, verse lines, scene breaks, pause marks, editorial brackets); ``sentences`` splits with Punkt
-(offline); ``normalize`` makes speech text; ``chunking`` packs prose sentences; ``prepare`` ties them together. Errors: ``errors.TextPrepError`` and subclasses, one-line messages.
+(offline); ``normalize`` makes speech text; ``chunking`` packs prose sentences; ``prepare`` ties them together.
+Errors: ``errors.TextPrepError`` and subclasses, one-line messages.
 """
 
 from text_prep.errors import BookFormatError, InputFileError, TextPrepError
