@@ -7,8 +7,9 @@
 
 A run is ``VARIANT:BATCHES``. Variants (``S3GenRuntime``): fp32 (the official numerics; TF32 matmuls on CUDA,
 as ``model.device.configure_backends`` sets), bf16 (encoder + estimator under bf16 autocast, fp32 Euler
-state and HiFT), bf16-graphs (+ the Euler loop from CUDA graphs for calls of up to 16 rows), bf16-compile
-(+ torch.compile on the estimator), bf16-compile-voc (+ HiFT convolutions in bf16). Every batch-1 result
+state and HiFT), bf16-graphs (+ the Euler loop from CUDA graphs for calls of up to 16 rows; what
+``S3GenRuntime.for_device("cuda")`` gives), bf16-graphs-voc (+ HiFT convolutions in bf16), bf16-compile
+(+ torch.compile on the estimator: ~140 s to compile on an H200), bf16-compile-voc (both). Every batch-1 result
 is compared with fp32 on the same noise: mel relative L2 and waveform SNR. The voice prompt is 250 tokens /
 500 mel frames (a 10 s reference, the official maximum) unless ``--prompt-tokens`` says otherwise. One
 JSON object per figure (also appended to ``--jsonl``); the last line is the JSON summary.
@@ -36,6 +37,7 @@ VARIANTS = {
     "fp32": S3GenRuntime(),
     "bf16": S3GenRuntime(compute_dtype=BF16),
     "bf16-graphs": S3GenRuntime(compute_dtype=BF16, cuda_graphs=True),
+    "bf16-graphs-voc": S3GenRuntime(compute_dtype=BF16, vocoder_dtype=BF16, cuda_graphs=True),
     "bf16-compile": S3GenRuntime(compute_dtype=BF16, cuda_graphs=True, compile=True),
     "bf16-compile-voc": S3GenRuntime(compute_dtype=BF16, vocoder_dtype=BF16, cuda_graphs=True, compile=True),
 }

@@ -82,9 +82,10 @@ class SelfAttention(nn.Module):
 
     def forward(self, x: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
         B, T, _ = x.shape
-        q = self.to_q(x).view(B, T, self.h, self.k).transpose(1, 2)             # (B, H, T, K)
-        k = self.to_k(x).view(B, T, self.h, self.k).transpose(1, 2)
-        v = self.to_v(x).view(B, T, self.h, self.k).transpose(1, 2)
+        # one GEMM for q, k and v: x is read (and, under autocast, cast to bf16) once instead of three times
+        w = torch.cat([self.to_q.weight, self.to_k.weight, self.to_v.weight])     # (3·H·K, C)
+        qkv = F.linear(x, w).view(B, T, 3, self.h, self.k).permute(2, 0, 3, 1, 4)  # (3, B, H, T, K)
+        q, k, v = qkv.unbind(0)
         o = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)              # bias (B, 1, 1, T)
         return self.to_out[0](o.transpose(1, 2).reshape(B, T, self.h * self.k))
 
@@ -145,10 +146,12 @@ class Estimator(nn.Module):
 
     def _stage(self, x: torch.Tensor, mask: torch.Tensor, bias: torch.Tensor | None, t_emb: torch.Tensor,
                resnet: ResnetBlock, blocks: nn.ModuleList) -> torch.Tensor:
-        x = resnet(x, mask, t_emb).transpose(1, 2)                        # (B, T, C)
+        # contiguous once per stage: a transposed view would keep the residual stream channel-strided
+        # through every block (each LayerNorm copying it, each residual add writing it strided)
+        x = resnet(x, mask, t_emb).transpose(1, 2).contiguous()           # (B, T, C)
         for blk in blocks:
             x = blk(x, bias)
-        return x.transpose(1, 2)                                          # (B, C, T)
+        return x.transpose(1, 2).contiguous()                             # (B, C, T)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor, mu: torch.Tensor, t: torch.Tensor,
                 spks: torch.Tensor, cond: torch.Tensor, r: torch.Tensor | None = None, *,

@@ -58,24 +58,27 @@ class SolveGraphs:
         full_key = (*key, z.shape[0], Tb, z.device, mu.dtype)
         g = self._graphs.get(full_key)
         if g is None:
-            g = self._capture(solve, args)
+            g, first = self._capture(solve, args)
             self._graphs[full_key] = g
             while len(self._graphs) > self.max_graphs:
                 self._graphs.popitem(last=False)
-        else:
-            self._graphs.move_to_end(full_key)
-            for dst, src in zip(g.inputs, args, strict=True):
-                dst.copy_(src)
+            return first[..., :T].clone()
+        self._graphs.move_to_end(full_key)
+        for dst, src in zip(g.inputs, args, strict=True):
+            dst.copy_(src)
         g.graph.replay()
         return g.out[..., :T].clone()
 
-    def _capture(self, solve: Solve, args: tuple[torch.Tensor, ...]) -> _Graph:
+    def _capture(self, solve: Solve, args: tuple[torch.Tensor, ...]) -> tuple[_Graph, torch.Tensor]:
+        """The graph, and the warm-up's result on the same inputs (this call's answer: no replay needed)."""
         static = tuple(a.clone() for a in args)
+        stream = torch.cuda.current_stream(static[0].device)
         side = torch.cuda.Stream(device=static[0].device)
-        side.wait_stream(torch.cuda.current_stream(static[0].device))
+        side.wait_stream(stream)
         with torch.cuda.stream(side):       # warm-up outside the capture: cuBLAS handles, compile, autotune
-            solve(*static)
-        torch.cuda.current_stream(static[0].device).wait_stream(side)
+            first = solve(*static)
+        stream.wait_stream(side)
+        first.record_stream(stream)
         if self._pool is None:
             self._pool = torch.cuda.graph_pool_handle()
         graph = torch.cuda.CUDAGraph()
@@ -84,4 +87,4 @@ class SolveGraphs:
         self.captures += 1
         log.debug("captured the Euler loop for %d rows x %d frames (%d graphs)", static[0].shape[0],
                   static[0].shape[-1], len(self._graphs) + 1)
-        return _Graph(graph, static, out)
+        return _Graph(graph, static, out), first

@@ -59,6 +59,10 @@ class S3Gen(nn.Module):
         self.flow.use(runtime)
         return self
 
+    def release(self) -> None:
+        """Drop captured CUDA graphs and their memory pool (they are captured again when next needed)."""
+        self.flow.graphs.clear()
+
     @classmethod
     def from_state_dict(cls, sd: Mapping[str, torch.Tensor], device: torch.device | str = "cpu",
                         runtime: S3GenRuntime | torch.dtype | None = None, source: str = "s3gen") -> S3Gen:

@@ -46,13 +46,14 @@ def test_graph_replay_equals_eager_and_is_reused(model, ref, dtype):
     eager = mels(model, S3GenRuntime(compute_dtype=dtype), toks, ref, noise)
     model.use(S3GenRuntime(compute_dtype=dtype, cuda_graphs=True, frame_bucket=32))
     try:
-        first = model.tokens_to_mels(toks, ref, noise=noise)
-        again = model.tokens_to_mels(toks, ref, noise=noise)
+        first = model.tokens_to_mels(toks, ref, noise=noise)          # warm-up run's result, then capture
+        again = model.tokens_to_mels(toks, ref, noise=noise)          # replay
+        third = model.tokens_to_mels(toks, ref, noise=noise)
         assert model.flow.graphs.captures == 1 and len(model.flow.graphs) == 1
     finally:
         model.use(S3GenRuntime())
-    for e, a, b in zip(eager, first, again, strict=True):
-        assert a.shape == e.shape and torch.equal(a, b)
+    for e, a, b, c in zip(eager, first, again, third, strict=True):
+        assert a.shape == e.shape and torch.equal(b, c) and rel(a, b) < 1e-6
         # padding to the bucket changes GEMM shapes: fp32 rounding only (3.3e-5 measured on an H200)
         assert rel(a, e) < (1e-4 if dtype == torch.float32 else 1e-2)
 
