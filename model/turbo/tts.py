@@ -17,6 +17,7 @@ tokens; strip them beforehand with ``model.turbo.tags.apply_tags(text, keep=Fals
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -36,13 +37,23 @@ from model.voice.voice import Voice
 from model.watermark import Watermarker
 from model.weights import read_state_dict
 
-__all__ = ["TurboTTS", "TurboParams", "SAMPLE_RATE"]
+__all__ = ["TurboTTS", "TurboParams", "TurboTake", "SAMPLE_RATE"]
 
 log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 24_000
 _S3GEN_SEED_SALT = 0x5EED_5EED  # S3Gen's noise comes from a stream apart from T3's sampling stream
 PARTS = ("voice", "synthesis")
+
+
+@dataclass(frozen=True)
+class TurboTake:
+    """One text's synthesis: its audio and how its decoding ended (the fields of ``model.tts.Take``)."""
+
+    audio: np.ndarray  # float32 mono, 24 kHz
+    tokens: int        # speech tokens sampled before the stop token (all of them when the cap was hit)
+    token_cap: int     # the most this text could get (its runaway cap, at most max_new_tokens)
+    hit_cap: bool      # decoding ended at the cap instead of a stop token: likely a runaway
 
 
 class TurboTTS:
@@ -128,10 +139,23 @@ class TurboTTS:
     def load_voice(self, path: str | Path) -> Voice:
         return Voice.load(path, device=self.device)
 
+    def adopt_voice_networks(self, other: TurboTTS) -> None:
+        """Use ``other``'s already-loaded voice networks (a voice-only load of the same checkpoint)."""
+        if other.voice_models is None:
+            raise ModelError(f"model {other.model_id} has no voice networks to adopt (parts={other.parts})")
+        if other.model_id != self.model_id:
+            raise ModelError(f"cannot adopt voice networks of {other.model_id} into {self.model_id}")
+        self.voice_models = other.voice_models
+
     # ------------------------------------------------------------------------------------- synthesis
     def synthesize(self, texts: list[str], voice: Voice, params=None, seeds: list[int] | None = None,
                    batch_size: int | None = None) -> list[np.ndarray]:
         """One float32 mono 24 kHz waveform per text; ``seeds[i]`` makes text i reproducible."""
+        return [t.audio for t in self.synthesize_takes(texts, voice, params, seeds, batch_size=batch_size)]
+
+    def synthesize_takes(self, texts: list[str], voice: Voice, params=None, seeds: list[int] | None = None, *,
+                         batch_size: int | None = None) -> list[TurboTake]:
+        """One ``TurboTake`` per text (audio, tokens sampled, cap, whether the cap was hit), in text order."""
         if self.t3 is None or self.s3gen is None:
             raise ModelError(f"model {self.model_id} was loaded for preparing voices only (parts={self.parts}); "
                              "load it with the synthesis part to synthesize")
@@ -154,45 +178,49 @@ class TurboTTS:
         ids = [torch.tensor(self.tokenizer.encode(t), dtype=torch.long) for t in texts]
         cond = self.t3.encode_cond(voice.speaker_emb, voice.cond_prompt_speech_tokens)  # (1, 1 + P, D)
         order = sorted(range(len(texts)), key=lambda i: ids[i].numel())
-        out: list[np.ndarray | None] = [None] * len(texts)
+        out: list[TurboTake | None] = [None] * len(texts)
         for start in range(0, len(order), batch_size):
             group = order[start:start + batch_size]
-            wavs = self._synthesize_batch([ids[i] for i in group], [texts[i] for i in group], cond, voice, p,
-                                          [seeds[i] for i in group])
-            for i, w in zip(group, wavs, strict=True):
-                out[i] = w
+            takes = self._synthesize_batch([ids[i] for i in group], [texts[i] for i in group], cond, voice, p,
+                                           [seeds[i] for i in group])
+            for i, t in zip(group, takes, strict=True):
+                out[i] = t
         return out  # type: ignore[return-value]
 
     @torch.inference_mode()
     def _synthesize_batch(self, ids: list[torch.Tensor], texts: list[str], cond: torch.Tensor, voice: Voice,
-                          p: TurboParams, seeds: list[int]) -> list[np.ndarray]:
-        tokens = self._speech_tokens(ids, texts, cond, p, seeds)
+                          p: TurboParams, seeds: list[int]) -> list[TurboTake]:
+        tokens, sampled, caps = self._speech_tokens(ids, texts, cond, p, seeds)
         gens = [torch.Generator(device=self.s3gen.device).manual_seed((s ^ _S3GEN_SEED_SALT) & (2**63 - 1))
                 for s in seeds]
         wavs = self.s3gen.synthesize(tokens, voice.gen, n_steps=p.n_flow_steps, generators=gens)
-        waves = []
-        for w in wavs:
+        takes = []
+        for w, n, cap in zip(wavs, sampled, caps, strict=True):
             x = w.float().cpu().numpy()
-            waves.append(self.watermarker.apply(x, SAMPLE_RATE) if self.watermarker else x)
-        return waves
+            audio = self.watermarker.apply(x, SAMPLE_RATE) if self.watermarker else x
+            takes.append(TurboTake(audio, n, cap, n >= cap))
+        return takes
 
     def _speech_tokens(self, ids: list[torch.Tensor], texts: list[str], cond: torch.Tensor, p: TurboParams,
-                       seeds: list[int]) -> list[torch.Tensor]:
-        """T3 up to the batch's largest runaway cap; each row cut to its own cap before cleaning."""
+                       seeds: list[int]) -> tuple[list[torch.Tensor], list[int], list[int]]:
+        """T3 up to the batch's largest runaway cap; each row cut to its own cap before cleaning. Returns the
+        S3Gen-ready tokens, the tokens sampled before the stop token, and the caps."""
         caps = [p.token_cap(t) for t in texts]
         decode = TurboDecodeParams(temperature=p.temperature, top_k=p.top_k, top_p=p.top_p,
                                    repetition_penalty=p.repetition_penalty, max_new_tokens=max(caps))
         raw = generate_raw(self.t3, ids, cond, decode, seeds)
         stop = self.t3.cfg.stop_speech
-        out = []
+        out, sampled = [], []
         for i, cap in enumerate(caps):
             row = raw.tokens[i, :cap]
-            if not bool((row == stop).any()):
+            stops = (row == stop).nonzero()
+            sampled.append(int(stops[0, 0]) if stops.numel() else cap)
+            if not stops.numel():
                 words = " ".join(texts[i].split()[:6])
                 log.warning("speech of %r... reached its cap of %d tokens (%.1f s) without stopping: likely a "
                             "runaway (seed %d)", words, cap, cap / 25, seeds[i])
             out.append(clean_tokens(row, self.t3.cfg))
-        return out
+        return out, sampled, caps
 
     def release(self) -> None:
         """Free per-job memory (allocator caches); the weights stay loaded."""

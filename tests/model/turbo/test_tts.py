@@ -30,7 +30,7 @@ def test_public_surface_matches_the_original_facade(tts):
     from model.tts import TTS
 
     for name in ("load", "model_id", "sample_rate", "prepare_voice", "load_voice", "builtin_voice", "synthesize",
-                 "release", "parts"):
+                 "release", "parts", "synthesize_takes", "adopt_voice_networks"):
         assert hasattr(TTS, name) or name == "model_id"
         assert hasattr(tts, name), name
     assert tts.sample_rate == 24000 and tts.model_id.startswith("turbo-folder:")
@@ -51,6 +51,25 @@ def test_batching_and_order_do_not_change_a_text_s_audio(tts, synthesized):
     np.testing.assert_array_equal(alone, synthesized[1])
     other_seed = tts.synthesize([TEXTS[1]], tts.builtin_voice(), PARAMS, seeds=[7])[0]
     assert other_seed.shape != alone.shape or not np.array_equal(other_seed, alone)
+
+
+def test_takes_report_tokens_and_caps(tts):
+    takes = tts.synthesize_takes(["Hi.", "A second text."], tts.builtin_voice(), PARAMS, seeds=[1, 2])
+    for t in takes:
+        assert t.token_cap == PARAMS.max_new_tokens and 0 <= t.tokens <= t.token_cap
+        assert t.hit_cap == (t.tokens == t.token_cap)
+        assert t.audio.size <= 960 * (t.tokens + 3) and t.audio.size % 960 == 0
+
+
+def test_voice_networks_are_adopted_from_a_voice_only_load(tiny_folder, tts):
+    voice_only = TurboTTS.load(tiny_folder, device="cpu", watermark=False, parts=("voice",))
+    synth = TurboTTS.load(tiny_folder, device="cpu", watermark=False, parts=("synthesis",))
+    assert synth.voice_models is None
+    synth.adopt_voice_networks(voice_only)
+    assert synth.voice_models is voice_only.voice_models and synth.parts == ("voice", "synthesis")
+    with pytest.raises(ModelError, match="no voice networks"):
+        tts.adopt_voice_networks(synth.__class__.load(tiny_folder, device="cpu", watermark=False,
+                                                      parts=("synthesis",)))
 
 
 def test_synthesis_params_are_accepted(tts):
