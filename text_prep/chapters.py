@@ -1,8 +1,9 @@
 """Chapter detection in plain text: headings become section boundaries; no headings, sections of sensible size.
 
 Recognised headings (each a paragraph of its own, at most two short lines): ``CHAPTER I.``, ``Chapter 12``,
-``PART TWO``, ``Book the First``-style number words, ``PROLOGUE``/``EPILOGUE``/..., a roman numeral alone on a
-line (``IV.``), a run of single letters (a dictionary's ``A``, ``B``, ``C``), and markdown ``#`` headings.
+``PART TWO``, ``Book the First``-style number words, ``THE FIRST ACT``, ``PROLOGUE``/``EPILOGUE``/..., a roman
+numeral alone on a line (``IV.``), a run of single letters (a dictionary's ``A``, ``B``, ``C``), and markdown ``#``
+headings.
 A short all-capitals or title-like line right after a heading is its subtitle. Runs of headings with (almost) no
 text between them are a table of contents and are ignored; a heading with no text at all before the next one
 (``PART ONE`` then ``CHAPTER I``) is joined to it.
@@ -27,6 +28,7 @@ _LABEL = r"(?:CHAPTER|BOOK|PART|VOLUME|ACT|SCENE|STAVE|CANTO|SECTION|LETTER|Chap
          r"Stave|Canto|Section|Letter)"
 _NUMBERED = re.compile(rf"^{_LABEL}\s+{_NUMBER}\b\s*[.:]?(?:\s*[-:—–.]?\s+\S.*)?$", re.I)
 _NUMBERED_CASE = re.compile(rf"^{_LABEL}\b")  # the label itself must be capitalised as written
+_ORDINAL_LABEL = re.compile(rf"^THE\s+(?:{_NUMBER_WORDS})\s+{_LABEL}\.?$", re.I)  # "THE FIRST ACT"
 _SPECIAL = re.compile(
     r"^(?:PROLOGUE|EPILOGUE|PREFACE|INTRODUCTION|FOREWORD|AFTERWORD|CONCLUSION|INTERLUDE|"
     r"Prologue|Epilogue|Preface|Introduction|Foreword|Afterword|Conclusion|Interlude)[.:]?$"
@@ -88,6 +90,9 @@ def _heading_kind(line: str) -> str:
         return line.split()[0].lower()
     if _SPECIAL.match(line):
         return "special"
+    m = _ORDINAL_LABEL.match(line)
+    if m and (line.isupper() or line.istitle()):
+        return line.split()[-1].rstrip(".").lower()
     if _ROMAN_ALONE.match(line):
         return "roman"
     if _LETTER_ALONE.match(line):
@@ -235,6 +240,14 @@ def _preamble_matter(pre: str) -> str:
 _IMPRINT = re.compile(
     r"\b(?:PRINTED|Printed|PUBLISHED|Published|PRESS|Press|Produced|Copyright|COPYRIGHT)\b|^\W*\d{4}\W*$")
 PREAMBLE_BODY = 2000  # characters of text after the front matter that make a preamble part of the book
+RUNNING_SHARE = 0.7  # ... when this share of them is running text (not lists of titles, names, imprints)
+
+
+def _running_text(par: str) -> bool:
+    """A paragraph of the book itself (prose, or verse of four lines or more), not a list of titles or names."""
+    lines = [ln for ln in par.split("\n") if ln.strip()]
+    punctuated = sum(1 for ln in lines if re.search(r"[,;:.!?]", ln))
+    return (len(lines) >= 4 or len(par) > 200) and punctuated * 3 >= len(lines) * 2 and len(par) > 120
 
 
 def _preamble_sections(text: str, start: int, end: int, source: str) -> list[Section]:
@@ -247,8 +260,10 @@ def _preamble_sections(text: str, start: int, end: int, source: str) -> list[Sec
     pars = paragraph_spans(text, start, end)
     marked = [k for k, (a, b) in enumerate(pars) if FRONT_MATTER_MARKERS.search(text[a:b])]
     last = marked[-1] if marked else -1
-    body = next((k for k in range(last + 1, len(pars))
-                 if text.count("\n", *pars[k]) >= 2 or pars[k][1] - pars[k][0] > 200), None)
+    running = [_running_text(text[a:b]) for a, b in pars]
+    sizes = [b - a for a, b in pars]
+    body = next((k for k in range(last + 1, len(pars)) if running[k] and sum(
+        n for n, r in zip(sizes[k:], running[k:], strict=True) if r) >= RUNNING_SHARE * sum(sizes[k:])), None)
     if body is None or end - pars[body][0] < PREAMBLE_BODY:
         return [Section("", source, pre, matter=matter)]
     while body - 1 > last and len(text[slice(*pars[body - 1])]) <= 60 and "\n" not in text[slice(*pars[body - 1])] \

@@ -69,6 +69,7 @@ _DIRECTION = re.compile(
 _MARK_LINE = re.compile(
     r"(?m)^[ \t]*(?:\[[ \t]*pause[^\]\n]*\]|<break[^>\n]*>|(?:[*⁂∗✱✻❋][ \t]*)+)[ \t]*$")
 _BRACKETED = re.compile(r"\s*\[[^\[\]]+\]\s*\.?\s*", re.S)  # a whole paragraph in one pair of brackets
+_INLINE_DIRECTION = re.compile(r"\[[^\[\]\n]+(?:\n[^\[\]\n]+)*\]|\(_[^)]+_\)")
 _COLUMNS = re.compile(r"\S(?: {3,}|\t+)\S")
 _CELLS = re.compile(r"(?: {2,}|\t+)")
 
@@ -82,6 +83,7 @@ class Part:
     speech: str
     pause: Pause
     pause_ms: int = 0
+    direction: bool = False  # a stage direction: a speaker's name goes to the speech after it
 
 
 def pause_ms(paragraph: str) -> int | None:
@@ -192,9 +194,24 @@ def section_pieces(text: str, headings: tuple[tuple[int, int], ...], max_chars: 
             masked.append((a, b))
             continue
         par = text[a:b]
-        if skip_directions and _DIRECTION.fullmatch(par):
+        if play and _DIRECTION.fullmatch(par):
             masked.append((a, b))
-            silent.append((a, b, None, 0))
+            if skip_directions:
+                silent.append((a, b, None, 0))
+            else:
+                own.append(Part(a, b, speech_text(par, language), Pause.PARAGRAPH, direction=True))
+            continue
+        if play and "[" in par:
+            # Directions inside a speech ("Ta. [_GLADYS withdraws._] Phew!") are said apart, or not at all.
+            for m in _INLINE_DIRECTION.finditer(par):
+                da, db = a + m.start(), a + m.end()
+                masked.append((da, db))
+                speech = "" if skip_directions else speech_text(m.group(0), language)
+                if speech:
+                    own.append(Part(da, db, speech, Pause.PARAGRAPH if db == b else Pause.SENTENCE,
+                                    direction=True))
+                else:
+                    silent.append((da, db, None, 0))
             continue
         first = par.lstrip()[:1]
         if first in "*⁂∗✱✻❋•·-–—_=~." and _BREAK.match(par):
@@ -242,7 +259,7 @@ def section_pieces(text: str, headings: tuple[tuple[int, int], ...], max_chars: 
             p.speech = speech_text(strip_editorial(text[p.start:p.end]), language)
             if not p.speech:
                 silent.append((p.start, p.end, None, 0))
-    parts = [p for p in parts if p.speech] + own
+    parts = _split_around([p for p in parts if p.speech], own, text, language) + own
     parts.sort(key=lambda p: p.start)
     _attach_labels(parts, labels, options.speakers if play else SpeakersPolicy.ATTACH, silent)
     _absorb(parts, silent)
@@ -287,8 +304,41 @@ def _attach_labels(parts: list[Part], labels: dict[int, tuple[int, str]], policy
             continue
         p = parts[k]
         p.start = starts[k] = a
-        if policy == SpeakersPolicy.ATTACH:
+        while p.direction and k + 1 < len(parts) and (nxt is None or parts[k + 1].start < nxt) \
+                and parts[k + 1].pause != Pause.TITLE:
+            k += 1
+            p = parts[k]  # "ROPER. [_Taking off his gloves._] She won't be long": the name is said with the words
+        if policy == SpeakersPolicy.ATTACH and not p.direction:
             p.speech = f"{name}: {p.speech}"
+
+
+def _split_around(parts: list[Part], inner: list[Part], text: str, language: str) -> list[Part]:
+    """Prose parts cut where a part of their own (a stage direction inside a sentence) lies within them."""
+    if not inner:
+        return parts
+    starts = sorted((p.start, p.end) for p in inner)
+    out: list[Part] = []
+    for p in parts:
+        k = bisect.bisect_right(starts, (p.start, p.end))
+        inside = []
+        while k < len(starts) and starts[k][1] <= p.end:
+            inside.append(starts[k])
+            k += 1
+        if not inside:
+            out.append(p)
+            continue
+        pos = p.start
+        for a, b in [*inside, (p.end, p.end)]:
+            seg_a, seg_b = pos, a
+            while seg_a < seg_b and text[seg_a].isspace():
+                seg_a += 1
+            while seg_b > seg_a and text[seg_b - 1].isspace():
+                seg_b -= 1
+            speech = speech_text(text[seg_a:seg_b], language) if seg_b > seg_a else ""
+            if speech:
+                out.append(Part(seg_a, seg_b, speech, p.pause if a == p.end else Pause.SENTENCE, p.pause_ms))
+            pos = b
+    return out
 
 
 def _absorb(parts: list[Part], silent: list[tuple[int, int, Pause | None, int]]) -> None:

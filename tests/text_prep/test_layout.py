@@ -239,3 +239,12 @@ def test_plain_text_letter_sections(tmp_path):
     book = _prepare(tmp_path, "dictionary.txt", text)
     assert [ch.title for ch in book.chapters] == list("ABCDI")
     assert [ch.chunks[0 if ch.index else 1].speech for ch in book.chapters] == ["A.", "B.", "C.", "D.", "I."]
+
+
+def test_plain_text_play_directions_inside_speeches(tmp_path):
+    text = PLAY_TXT.replace("Long live the King!", "Long live [_Aside._] the King! [_Kneels._]")
+    book = _prepare(tmp_path, "play.txt", text)
+    said = [c.speech for c in book.chunks]
+    assert said[-5:] == ["Barnardo: Long live", "Aside.", "the King!", "Kneels.", "Exit."]
+    quiet = _prepare(tmp_path, "play.txt", text, stage_directions="skip")
+    assert [c.speech for c in quiet.chunks][-1] == "Barnardo: Long live the King!"
