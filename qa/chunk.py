@@ -126,8 +126,7 @@ def _report(audio, item: ChunkInput, frames: Frames, transcript: Transcript | No
         last = alignment.last_heard_hyp
         if last is not None:
             # the heard words were normalized one by one in the same order: map the index back to a word time
-            end = _word_end(transcript, alignment, last, ctx.language)
-            ctx = replace(ctx, speech_end=end)
+            ctx = replace(ctx, speech_end=speech_end(frames, *_word_span(transcript, last, ctx.language)))
     results = signal_checks(audio, item.sample_rate, ctx, settings, frames)
     if asr is not None:
         results.append(asr)
@@ -138,11 +137,23 @@ def _report(audio, item: ChunkInput, frames: Frames, transcript: Transcript | No
                       transcript.text if transcript is not None else None, trim, score(results))
 
 
-def _word_end(transcript: Transcript, alignment: Alignment, hyp_index: int, language: str) -> float:
-    """End time of the transcript word that produced normalized heard word ``hyp_index``."""
+def _word_span(transcript: Transcript, hyp_index: int, language: str) -> tuple[float, float]:
+    """(start, end) of the transcript word that produced normalized heard word ``hyp_index``."""
     k = 0
     for w in transcript.words:
         k += len(words(w.text, language)) if w.text.strip() else 0
         if k > hyp_index:
-            return w.end
-    return transcript.words[-1].end
+            return w.start, w.end
+    return transcript.words[-1].start, transcript.words[-1].end
+
+
+def speech_end(frames: Frames, word_start: float, word_end: float) -> float:
+    """Where the last heard word ends. Whisper's word *end* drifts late into whatever sound follows (a murmur
+    right after the text), its *start* is reliable: a pause of 150 ms or more that begins after the start and
+    before the reported end is where the word really ended (words hold no such pause)."""
+    gaps = runs(~frames.active)
+    gaps = gaps[(gaps[:, 1] - gaps[:, 0]) * frames.hop >= 0.15]
+    after = gaps[gaps[:, 0] * frames.hop > word_start + 0.05]
+    if len(after) and after[0, 0] * frames.hop < word_end:
+        return round(float(after[0, 0] * frames.hop), 3)
+    return word_end

@@ -85,19 +85,20 @@ def check_inner_silence(audio, sr, ctx, settings, frames=None) -> CheckResult:
 
 
 def check_clipping(audio, sr, ctx, settings, frames=None) -> CheckResult:
-    x = as_mono_float(audio)
-    ceil = np.abs(x) >= settings.clip_level
-    in_runs = ceil[:-2] & ceil[1:-1] & ceil[2:] if len(x) > 2 else np.zeros(0, bool)  # 3+ samples at the ceiling
-    frac = float(in_runs.mean()) if in_runs.size else 0.0
+    x = np.asarray(audio, np.float32)
+    peak = max(float(x.max()), -float(x.min())) if x.size else 0.0
+    frac = 0.0
+    if peak >= settings.clip_level and len(x) > 2:  # only then look for runs of 3+ samples at the ceiling
+        ceil = np.abs(x) >= settings.clip_level
+        frac = float((ceil[:-2] & ceil[1:-1] & ceil[2:]).mean())
     ok = frac <= settings.max_clipped_fraction
-    return CheckResult(Check.CLIPPING, bool(ok), {"clipped_fraction": _r(frac, 6),
-                                                  "peak": _r(np.max(np.abs(x)) if x.size else 0.0, 4)},
+    return CheckResult(Check.CLIPPING, bool(ok), {"clipped_fraction": _r(frac, 6), "peak": _r(peak, 4)},
                        "" if ok else f"clipped: {frac:.2%} of samples held at full scale "
                                      f"(max {settings.max_clipped_fraction:.2%})")
 
 
 def check_dc_offset(audio, sr, ctx, settings, frames=None) -> CheckResult:
-    x = as_mono_float(audio)
+    x = np.asarray(audio, np.float32)
     dc = float(np.mean(x, dtype=np.float64)) if x.size else 0.0
     ok = abs(dc) <= settings.max_dc_offset
     return CheckResult(Check.DC_OFFSET, bool(ok), {"dc": _r(dc, 5)},
@@ -109,10 +110,10 @@ def check_noise(audio, sr, ctx, settings, frames=None) -> CheckResult:
     r = runs(fr.noisy)
     longest = float((r[:, 1] - r[:, 0]).max() * fr.hop) if len(r) else 0.0
     at = float(r[np.argmax(r[:, 1] - r[:, 0]), 0] * fr.hop) if len(r) else None
-    flat = float(np.median(fr.flatness[fr.active])) if fr.active.any() else 0.0
+    frac = float(fr.noisy.sum() / max(1, fr.active.sum()))
     ok = longest <= settings.max_noise_run
     return CheckResult(Check.NOISE, bool(ok), {"longest_noise": _r(longest), "at": None if at is None else _r(at),
-                                               "median_flatness": _r(flat, 4)},
+                                               "noisy_fraction": _r(frac, 4)},
                        "" if ok else f"{longest:.2f} s of noise-like sound at {at:.2f} s "
                                      f"(max {settings.max_noise_run:g})")
 
