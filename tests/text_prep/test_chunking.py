@@ -188,8 +188,9 @@ def _books(corpus):
 @pytest.mark.slow
 def test_mid_sentence_rate_on_real_books(corpus):
     """Chunks end mid-sentence only where a sentence is longer than the limit: at most 1% more such chunks than
-    the cuts sentence lengths force, and never more than 22% of a book's chunks (Origin of Species, the
-    longest-sentenced book tried, is at 20.8% at 300 characters, all of it forced)."""
+    the cuts sentence lengths force, and never more than 23% of a book's chunks. Measured at 300 characters:
+    Sherlock Holmes 1.6%, The Little Colonel's Hero 1.2%, News from Nowhere 13.9%, Franklin 19.4%, Origin of
+    Species 21.2% (each all forced), Hamlet 0.9%, The Devil's Dictionary 2.8%, North of Boston 0%."""
     from text_prep import PrepareOptions, prepare
 
     for path in _books(corpus):
@@ -197,4 +198,4 @@ def test_mid_sentence_rate_on_real_books(corpus):
         mid, forced, total = _mid_sentence(book, 300)
         assert total, path.name
         assert mid <= forced + 0.01 * total, (path.name, mid, forced, total)
-        assert mid / total <= 0.22, (path.name, mid, total)
+        assert mid / total <= 0.23, (path.name, mid, total)
