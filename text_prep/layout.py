@@ -194,12 +194,13 @@ def section_pieces(text: str, headings: tuple[tuple[int, int], ...], max_chars: 
             masked.append((a, b))
             continue
         par = text[a:b]
-        if play and _DIRECTION.fullmatch(par):
+        if play and _DIRECTION.fullmatch(par) and not _EDITORIAL_PAR.match(par):
             masked.append((a, b))
-            if skip_directions:
-                silent.append((a, b, None, 0))
+            speech = "" if skip_directions else speech_text(par, language)
+            if speech:
+                own.append(Part(a, b, speech, Pause.PARAGRAPH, direction=True))
             else:
-                own.append(Part(a, b, speech_text(par, language), Pause.PARAGRAPH, direction=True))
+                silent.append((a, b, None, 0))
             continue
         if play and "[" in par:
             # Directions inside a speech ("Ta. [_GLADYS withdraws._] Phew!") are said apart, or not at all.

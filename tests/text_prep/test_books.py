@@ -7,6 +7,10 @@ The books are Standard Ebooks sources zipped into EPUBs, outside the repository:
     git --git-dir=<clone>/.git archive HEAD src | tar -x -C /tmp/x && cd /tmp/x/src \\
       && zip -X0q /work/books/<name>.epub mimetype && zip -Xrq9 /work/books/<name>.epub . -x mimetype
 
+Project Gutenberg texts come from GITenberg clones (github.com/GITenberg/<repo>), copied as named in GUTENBERG:
+
+    git --git-dir=<clone>/.git show HEAD:3261.txt > /work/books/news-from-nowhere.txt
+
 Tests of a missing book are skipped with its path in the reason.
 """
 
@@ -28,11 +32,23 @@ BOOKS = {
 }
 
 
+# file under $TOMECAST_BOOKS: (GITenberg repository, file in it)
+GUTENBERG = {
+    "news-from-nowhere.txt": (
+        "News-from-Nowhere--Or-An-Epoch-of-Rest--13-Being-Some-Chapters-from-a-Utopian-Romance_3261", "3261.txt"),
+    "devils-dictionary.txt": ("The-Devil-s-Dictionary_972", "972.txt"),
+    "extra/mind-the-paint-girl.txt": ("The-Mind-the-Paint-Girl--13-A-Comedy-in-Four-Acts_21849", "21849-8.txt"),
+    "mind-the-paint-girl.html": ("The-Mind-the-Paint-Girl--13-A-Comedy-in-Four-Acts_21849", "21849-h/21849-h.htm"),
+    "liberty-minstrel.txt": ("The-Liberty-Minstrel_22089", "22089-8.txt"),
+}
+
+
 @cache
 def book(name: str, **options):
-    path = BOOKS_DIR / f"{name}.epub"
+    path = BOOKS_DIR / (name if name in GUTENBERG else f"{name}.epub")
     if not path.is_file():
-        pytest.skip(f"{path} not found (build it from github.com/standardebooks/{BOOKS[name]}, see module docstring)")
+        source = f"GITenberg/{GUTENBERG[name][0]}" if name in GUTENBERG else f"standardebooks/{BOOKS[name]}"
+        pytest.skip(f"{path} not found (build it from github.com/{source}, see module docstring)")
     return prepare(path, PrepareOptions(**options))
 
 
@@ -154,3 +170,42 @@ def test_endnotes_read_at_the_chapter_end_on_request():
 def test_bare_heading_numbers_setting():
     b = book("franklin-autobiography", heading_numbers="bare")
     assert spoken_titles(b)[2] == "One. Ancestry and Early Youth in Boston."
+
+
+def test_gutenberg_text_notes_match_the_html_edition(corpus):
+    txt = book("news-from-nowhere.txt", notes="chapter-end")
+    html = prepare(corpus / "news-from-nowhere.html", PrepareOptions(notes="chapter-end"))
+    notes = [[c.speech for c in b.chunks if c.speech.startswith("Note ")] for b in (txt, html)]
+    assert len(notes[0]) == len(notes[1]) == 3
+    assert notes[0][2] == notes[1][2] == "Note three. Cirencester and Burford he must have meant."
+    default = book("news-from-nowhere.txt")
+    assert not any("Cirencester and Burford he must" in c.speech for c in default.chunks)
+    html_titles = spoken_titles(prepare(corpus / "news-from-nowhere.html"))
+    assert [t.replace("\u2014", "--") for t in spoken_titles(default)] == \
+        [t.replace("\u2019", "'").replace("\u2014", "--") for t in html_titles]
+
+
+def test_gutenberg_text_dictionary():
+    b = book("devils-dictionary.txt")
+    assert spoken_titles(b) == [f"{letter}." for letter in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"]
+    assert one_word_share(b) <= 0.015
+    assert speeches(b)[2].startswith("Abasement, n. A decent and customary mental attitude")
+
+
+@pytest.mark.parametrize("name", ["extra/mind-the-paint-girl.txt", "mind-the-paint-girl.html"])
+def test_gutenberg_play_in_text_and_html(name):
+    b = book(name)
+    assert spoken_titles(b)[-4:] == ["The First Act.", "The Second Act.", "The Third Act.", "The Fourth Act."]
+    said = speeches(b)
+    assert "Cooling: Hullo, Lal!" in said and "Roper: Rats!" in said
+    assert sum(s in {"Cooling.", "Roper.", "Farncombe.", "Gladys."} for s in said) <= 1  # one "ROPER. }" brace
+    assert all(s.strip() for s in said)
+    assert "The Amazons" not in said  # the publisher's list before the play is front matter
+    quiet = speeches(book(name, speakers="drop", stage_directions="skip"))
+    assert "Hullo, Lal!" in quiet and "Referring to a plan of the tables which he has in his hand." not in quiet
+
+
+def test_editorial_music_brackets_are_not_read():
+    b = book("liberty-minstrel.txt")
+    assert any("[Music]" in c.text for c in b.chunks)
+    assert not any(c.speech.strip(".") == "Music" or c.speech.endswith(" Music.") for c in b.chunks)
