@@ -49,8 +49,10 @@ _SHORT_PENALTY = 40.0  # a piece under a third of the limit
 _BLOCK_LIMITS = 24
 
 
-def _candidates(text: str, a: int, b: int) -> list[tuple[int, int, float]]:
-    """(end of a piece, start of the next, cost) for every place ``text[a:b]`` may be cut, in order."""
+def _candidates(text: str, a: int, b: int, max_chars: int) -> list[tuple[int, int, float]]:
+    """(end of a piece, start of the next, cost) for the places ``text[a:b]`` may be cut, in order: every
+    punctuation and conjunction cut, and spaces at least ``max_chars / 16`` apart (finer steps change the
+    balance by too little to matter and make the search slower)."""
     found: dict[int, tuple[int, float]] = {}
 
     def add(end: int, weight: float) -> None:
@@ -69,7 +71,14 @@ def _candidates(text: str, a: int, b: int) -> list[tuple[int, int, float]]:
     for m in _CUTS.finditer(text, a, b):
         kind = next(i for i in range(5) if m.group(i + 1) is not None)
         add(m.end() if kind != 2 or not m.group(3)[0].isspace() else m.end(), _CUT_WEIGHTS[kind])
-    return [(end, nxt, w) for end, (nxt, w) in sorted(found.items())]
+    out: list[tuple[int, int, float]] = []
+    step, last = max(1, max_chars // 16), a
+    for end, (nxt, w) in sorted(found.items()):
+        if w == _WORD_WEIGHT and end - last < step:
+            continue
+        out.append((end, nxt, w))
+        last = end
+    return out
 
 
 def _with_forced(cands: list[tuple[int, int, float]], a: int, b: int,
@@ -90,7 +99,7 @@ def _with_forced(cands: list[tuple[int, int, float]], a: int, b: int,
 def _balanced(text: str, a: int, b: int, max_chars: int) -> list[tuple[int, int]]:
     """Fewest pieces of at most ``max_chars``; among those, cuts at the strongest boundaries with pieces of
     similar length (no piece under a third of the limit while another cut avoids it)."""
-    cands = _with_forced(_candidates(text, a, b), a, b, max_chars)
+    cands = _with_forced(_candidates(text, a, b, max_chars), a, b, max_chars)
     n_min = -(-(b - a) // max_chars)
     target = (b - a) / n_min
     third = max_chars / 3

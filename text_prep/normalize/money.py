@@ -39,6 +39,7 @@ _SD = re.compile(
     r"(?<![\w£$.,'’/])" + _SHILLINGS + r"(?:,?\s*(?=\d|[½¼¾])" + _PENCE + r")?"
     r"|(?<![\w£$.,'’/])(?P<d2>\d{1,2})?(?P<df2>[½¼¾])?d(?:\.|\b(?![’']))"
 )
+_SD_HINT = re.compile(r"\d\s?[sd]\b|[½¼¾]\s?d\b")
 _SHILLINGS_DASH = re.compile(r"(?<![\w/])(\d{1,2})/-")
 # Shillings and pence written "2/6" ("two and six"): with a "d", or where money is spoken of.
 _SLASH_MONEY = re.compile(r"(?<![\d/.,£$])(\d{1,2})/(\d{1,2})(d\b\.?)?(?![\d/]|\.\d)")
@@ -92,7 +93,7 @@ def spell_money(text: str, lang: str) -> str:
                 + _kept_period(m)
 
         text = _LSD.sub(lsd, text)
-    if "d" in text or "s" in text:
+    if _SD_HINT.search(text):
         def sd(m: re.Match) -> str:
             before = m.string[max(0, m.start() - 4):m.start()]
             if m.group("s") is not None:

@@ -20,6 +20,7 @@ def num_lang(language: str) -> str:
     return base if base in CONVERTER_CLASSES else "en"
 
 
+@lru_cache(maxsize=8192)  # books repeat their numbers (years, small counts); num2words is slow
 def words(n: int | Decimal, lang: str = "en", to: str = "cardinal") -> str:
     """``n`` in words; English without num2words' commas ("one thousand four hundred"): a comma is a pause."""
     try:
