@@ -16,7 +16,8 @@ from text_prep.document import Document, Section
 
 __all__ = ["END_MARKER", "ADS_HEADER", "end_of_text"]
 
-END_MARKER = re.compile(r"^\W*(?:the\s+end|finis|fin|end)\W*$", re.I)
+# "THE END", "The End.", "FINIS", "Finis": capitals as a printer sets them, no quotes or question (not dialogue)
+END_MARKER = re.compile(r"^[^\w\"“”‘’'?!]*(?:THE\s+END|The\s+End|FINIS|Finis|FIN|Fin|END)[^\w\"“”‘’'?!]*$")
 ADS_HEADER = re.compile(
     r"^\W*(?:advertisements?|advertisement section|catalogue|catalog|publishers?['’]?s? (?:announcements?|catalogue)|"
     r"(?:other |new |popular |standard )?books (?:by|for|from|of|published)\b.{0,60}|"
@@ -26,6 +27,7 @@ ADS_HEADER = re.compile(
     re.I,
 )
 TAIL_SHARE = 0.3  # an end marker counts only in the last 30% of the book's text
+REST_SHARE = 0.25  # ... and when what follows it is at most a quarter of the book
 ADS_SHARE = 0.15  # an advertisement header only in the last 15%
 
 
@@ -69,6 +71,9 @@ def end_of_text(doc: Document) -> None:
         return
     k, end, start = hit
     sec = body[k]
+    rest_chars = len(sec.text) - end + sum(len(s.text) for s in body[k + 1:])
+    if keep_marker and rest_chars > REST_SHARE * total:
+        return
     cut = end if keep_marker else start
     rest = sec.text[cut:]
     if not keep_marker and not sec.text[:cut].strip():

@@ -75,7 +75,9 @@ def title_case(s: str) -> str:
         if w.lower() in _SMALL and not first:
             return w.lower()
         parts = re.split(r"(-)", w)
-        return "".join(p[:1] + p[1:].lower() for p in parts)
+        out = "".join(p[:1] + p[1:].lower() for p in parts)
+        return re.sub(r"^([A-Z])['’]([a-z])", lambda m: f"{m.group(1)}’{m.group(2).upper()}"
+                      if "’" in w else f"{m.group(1)}'{m.group(2).upper()}", out)  # O'Brien, D'Arcy
 
     return _CAPS_WORD.sub(word, s)
 

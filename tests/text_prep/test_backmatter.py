@@ -65,3 +65,14 @@ def test_html_advertisement_chapter_is_skipped(tmp_path):
     book = _book(tmp_path, html, "book.html")
     assert "New books" not in _said(book)
     assert "Advertisements (ads)" in book.skipped
+
+
+@pytest.mark.parametrize("line", ['"The end!" she cried.', "\u201cThe end?\u201d", "the end"])
+def test_dialogue_is_not_an_end_marker(tmp_path, line):
+    book = _book(tmp_path, f"{BODY}\n\n{line}\n\nThey sailed on.\n")
+    assert "They sailed on." in _said(book) and book.skipped == ()
+
+
+def test_an_end_marker_followed_by_much_of_the_book_is_not_the_end(tmp_path):
+    book = _book(tmp_path, BODY.replace("Paragraph 0 of chapter III", "THE END\n\nParagraph 0 of chapter III"))
+    assert "Paragraph seven of chapter III" in _said(book) and book.skipped == ()

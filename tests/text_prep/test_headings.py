@@ -68,6 +68,7 @@ def test_title_case_keeps_numerals_initials_and_digits():
     assert title_case("PART II OF THE U.S.A. IN 1812") == "Part II of the U.S.A. in 1812"
     assert title_case("A Mixed Case Title") == "A Mixed Case Title"
     assert title_case("THE WONDER-BALL BEGINS TO UNWIND") == "The Wonder-Ball Begins to Unwind"
+    assert title_case("O'BRIEN'S RETURN TO D\u2019ARCY") == "O'Brien's Return to D\u2019Arcy"
 
 
 def test_nothing_to_say_is_empty():
