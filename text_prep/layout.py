@@ -11,8 +11,8 @@ Paragraph kinds (the first that fits):
   ``[Transcriber's Note: ...]``; in a play a bracket is a stage direction unless it names such a thing): not
   spoken. Notes that name such a thing inside prose are removed from its speech: one rule for every editorial
   bracket.
-- table (plain text: most lines hold columns apart by runs of spaces): read row by row, or skipped and
-  reported, as ``tables.read_rows`` decides.
+- table (plain text: most lines hold columns apart by runs of spaces; markdown ``| a | b |`` rows): read row
+  by row, or skipped and reported, as ``tables.read_rows`` decides.
 - verse: lines kept apart: in markup every line break (``<br/>``, Standard Ebooks poems and verse); in plain
   text a paragraph of short lines. Each line is a piece ending in ``Pause.LINE``, the last in PARAGRAPH.
 - label (plain text): a paragraph that is only a name or word in capitals: a play's speaker (``HAMLET.``,
@@ -71,7 +71,9 @@ _MARK_LINE = re.compile(
 _BRACKETED = re.compile(r"\s*\[[^\[\]]+\]\s*\.?\s*", re.S)  # a whole paragraph in one pair of brackets
 _INLINE_DIRECTION = re.compile(r"\[[^\[\]\n]+(?:\n[^\[\]\n]+)*\]|\(_[^)]+_\)")
 _COLUMNS = re.compile(r"\S(?: {3,}|\t+)\S")
-_CELLS = re.compile(r"(?: {2,}|\t+)")
+_CELLS = re.compile(r"(?: {2,}|\t+|\s*\|\s*)")
+_PIPE_ROW = re.compile(r"^\s*\|.*\|\s*$")  # a markdown table row: | a | b |
+_PIPE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")  # |---|:--:|
 
 
 @dataclass
@@ -131,6 +133,10 @@ def _mask(text: str, spans: list[tuple[int, int]]) -> str:
     return "".join(out)
 
 
+def _cells(line: str) -> list[str]:
+    return [c for c in _CELLS.split(line.strip()) if c]
+
+
 def _line_parts(text: str, a: int, b: int, max_chars: int, language: str, cells: bool) -> list[Part]:
     parts: list[Part] = []
     for m in re.finditer(r"[^\n]*\S[^\n]*", text[a:b]):
@@ -140,7 +146,11 @@ def _line_parts(text: str, a: int, b: int, max_chars: int, language: str, cells:
         for sa, sb in split_long(text, la, lb, max_chars) if lb - la > max_chars else [(la, lb)]:
             line = text[sa:sb]
             if cells:
-                line = row_speech(_CELLS.split(line.strip()))
+                if _PIPE_RULE.match(line):
+                    if parts:
+                        parts[-1].end = sb
+                    continue
+                line = row_speech(_cells(line))
             speech = speech_text(strip_editorial(line) if "[" in line else line, language)
             if not speech:
                 if parts:
@@ -232,14 +242,15 @@ def section_pieces(text: str, headings: tuple[tuple[int, int], ...], max_chars: 
         if "\n" not in par:
             continue
         lines = par.split("\n")
-        if wrapped and len(lines) >= 2 and sum(1 for x in lines if _COLUMNS.search(x.strip())) * 2 >= len(lines) \
-                and len(lines) >= 3:
+        columns = wrapped and len(lines) >= 3 and sum(1 for x in lines if _COLUMNS.search(x.strip())) * 2 >= len(lines)
+        if columns or all(_PIPE_ROW.match(x) for x in lines):
             masked.append((a, b))
-            if read_rows([_CELLS.split(x.strip()) for x in lines], options.tables):
+            rows = [_cells(x) for x in lines if not _PIPE_RULE.match(x)]
+            if read_rows(rows, options.tables):
                 own += _line_parts(text, a, b, max_chars, language, cells=True)
             else:
                 silent.append((a, b, None, 0))
-                notes.append(f"table ({len(lines)} rows)")
+                notes.append(f"table ({len(rows)} rows)")
             continue
         if not options.verse_lines:
             continue

@@ -248,3 +248,11 @@ def test_plain_text_play_directions_inside_speeches(tmp_path):
     assert said[-5:] == ["Barnardo: Long live", "Aside.", "the King!", "Kneels.", "Exit."]
     quiet = _prepare(tmp_path, "play.txt", text, stage_directions="skip")
     assert [c.speech for c in quiet.chunks][-1] == "Barnardo: Long live the King!"
+
+
+def test_markdown_pipe_tables(tmp_path):
+    text = ("# One\n\nBefore.\n\n| Feet | Stratum |\n|------|---------|\n| 57,154 | Palaeozoic |\n"
+            "| 13,190 | Secondary |\n\n| Name | Part |\n|---|---|\n| King | Rob Moore |\n\nAfter.\n\n# Two\n\nMore.\n")
+    book = _prepare(tmp_path, "book.md", text)
+    assert [c.speech for c in book.chapters[0].chunks[2:]] == ["Before.", "Name, Part.", "King, Rob Moore.", "After."]
+    assert book.skipped == ("One: table (3 rows)",)
