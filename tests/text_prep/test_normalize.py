@@ -167,3 +167,19 @@ def test_numbers_in_context(text, speech):
 ])
 def test_capitals_blanks_and_line_end_hyphens(text, speech):
     assert speech_text(text) == speech
+
+
+@pytest.mark.parametrize("text,speech", [
+    ("Bread, cheese, &c., and wine; sugar, &c. The end.", "Bread, cheese, et cetera, and wine; sugar, et cetera. "
+                                                          "The end."),
+    ("Pfeiffer & Co., Boston; Jones Ltd. and the Co. of Smiths.", "Pfeiffer and Company, Boston; Jones Limited and "
+                                                                  "the Co. of Smiths."),
+    ("In A.D. 1066 and 55 B.C.", "In A.D. ten sixty-six and fifty-five B.C."),
+    ("Lat. 31\u00b0 15\u2032 N., the thermometer at \u22122\u00b0.", "Lat. thirty-one degrees fifteen minutes N., "
+                                                                 "the thermometer at minus two degrees."),
+    ("House, $28.12\u00bd; farm, 14.72\u00bd.", "House, twenty-eight dollars and twelve and a half cents; farm, "
+                                               "fourteen point seven two and one half."),
+    ("King Necho II and Louis XIV.", "King Necho the Second and Louis the Fourteenth."),
+])
+def test_old_book_conventions(text, speech):
+    assert speech_text(text) == speech

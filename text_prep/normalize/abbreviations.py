@@ -19,7 +19,8 @@ _SPOKEN = {
     "Hon": "Honourable", "Lieut": "Lieutenant", "Sergt": "Sergeant", "Insp": "Inspector",
     "Supt": "Superintendent", "Rt": "Right", "Mme": "Madame", "Mlle": "Mademoiselle", "Mons": "Monsieur",
     "Adm": "Admiral", "Cpl": "Corporal", "Gov": "Governor", "Bart": "Baronet", "Jr": "Junior", "Sr": "Senior",
-    "Mt": "Mount", "Ave": "Avenue", "Esq": "Esquire", "Bros": "Brothers",
+    "Mt": "Mount", "Ave": "Avenue", "Esq": "Esquire", "Bros": "Brothers", "Co": "Company", "Ltd": "Limited",
+    "Inc": "Incorporated",
     "No": "number", "Nos": "numbers", "no": "number", "nos": "numbers", "vol": "volume", "vols": "volumes",
     "Vol": "Volume", "Vols": "Volumes", "pp": "pages", "p": "page", "fig": "figure", "figs": "figures",
     "Fig": "Figure", "Figs": "Figures", "chap": "chapter", "Chap": "Chapter", "ch": "chapter",
@@ -39,7 +40,8 @@ _BEFORE_NUMBER = {"No", "Nos", "no", "nos", "vol", "vols", "Vol", "Vols", "pp", 
                   "chap", "Chap", "ch", "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct",
                   "Nov", "Dec"}
 _MONTHS = {"Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec"}
-_CAN_END = {"Bros", "am", "pm", "etc", "ibid", "Ibid", "MSS", "MS", "Esq", "inst", "ult", "prox", "yrs", "Jr", "Sr"}
+_CAN_END = {"Bros", "Co", "Ltd", "Inc", "am", "pm", "etc", "ibid", "Ibid", "MSS", "MS", "Esq", "inst", "ult",
+            "prox", "yrs", "Jr", "Sr"}
 
 _WORDS = sorted(set(_SPOKEN) | {"Dr", "St", "i.e", "i. e", "e.g", "e. g", "a.m", "p.m", "A.M", "P.M", "a. m",
                                 "p. m"}, key=len, reverse=True)
@@ -59,6 +61,8 @@ _TITLE_NAME_BEFORE = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Sir|Lady|Lord|Dr|Rev|Capt|
                                 r"\s+$|\b(?:Mr|Mrs|Ms|Miss|Sir|Lady|Lord|Dr|Rev|Capt)\.?\s+$")
 _STREET_NEXT = re.compile(r"(?:$|\s*[,;:.)\]\"”’]|\s+[a-z])")
 
+_FIRM_BEFORE = re.compile(r"(?:&|\band|[A-Z][\w'’]*,?)\s+$")
+_ET_CETERA = re.compile(r"&\s?c\.(?=(\s*)(.?))")
 BOOK_SIZES = re.compile(r"\b(4to|8vo|12mo|16mo|18mo|24mo|32mo|fo\.|fol\.)(?=\W|$)")
 _SIZE_NAMES = {"4to": "quarto", "8vo": "octavo", "12mo": "duodecimo", "16mo": "sixteenmo", "18mo": "eighteenmo",
                "24mo": "twenty-fourmo", "32mo": "thirty-twomo", "fo.": "folio", "fol.": "folio"}
@@ -117,6 +121,8 @@ def _expand(m: re.Match) -> str:
         return m.group(0)
     elif word == "p" and before[-1:].isalpha():
         return m.group(0)
+    elif word in ("Co", "Ltd", "Inc") and not _FIRM_BEFORE.search(before[-30:]):
+        return m.group(0)  # "Co." is a company only after a name or "&"
     else:
         spoken = _SPOKEN.get(key) or _SPOKEN.get(key.lower())
         if spoken is None:
@@ -137,7 +143,14 @@ def _ends_sentence(word: str, key: str, spoken: str, after: str) -> bool:
     return (key in _CAN_END or spoken in ("Street", "Drive")) and _SENTENCE_NEXT.match(after) is not None
 
 
+def _et_cetera(m: re.Match) -> str:
+    after = m.string[m.end():]
+    return "et cetera." if _CLOSING.match(after) or _SENTENCE_NEXT.match(after) else "et cetera"
+
+
 def expand_abbreviations(text: str) -> str:
+    if "&" in text:
+        text = _ET_CETERA.sub(_et_cetera, text)  # "&c." before "&" becomes "and"
     text = ABBR.sub(_expand, text)
     if "o" in text and BOOK_SIZES.search(text):
         text = BOOK_SIZES.sub(lambda m: _SIZE_NAMES[m.group(1)], text)

@@ -32,6 +32,8 @@ _RANGE = re.compile(r"(?<![\d.,/])(\d{1,4})(\s?[–—]\s?|-)(\d{1,4})(?!\d|[.,/
 _DECADE = re.compile(r"(?<![\w'’])['’]?([1-9])0['’]?s\b")
 _SHORT_YEAR = re.compile(r"(?<![\w'’])['’](\d\d)\b(?!['’]?s\b|[.,:]\d)")  # "in ’84" -> "in eighty-four"
 _SHORT_YEAR_RANGE = re.compile(r"(?<![\w'’])['’](\d\d)\s?[–-]\s?['’]?(\d{1,2})\b(?![.,:]\d)")  # "’52–3"
+_ERA_YEAR = re.compile(r"(?<=A\.D\. )(\d{4})\b|(?<=\bAD )(\d{4})\b|\b(\d{4})(?= (?:A\.D\.|B\.C\.|AD\b|BC\b|"
+                       r"B\.C\.E\.|C\.E\.|BCE\b|CE\b))")
 _DECADES = {1: "tens", 2: "twenties", 3: "thirties", 4: "forties", 5: "fifties", 6: "sixties", 7: "seventies",
             8: "eighties", 9: "nineties", 0: "noughties"}
 _MONTHS = r"January|February|March|April|May|June|July|August|September|October|November|December"
@@ -141,6 +143,8 @@ def spell_numbers(text: str, lang: str) -> str:
                               if 1 <= int(m.group(2)) <= 31 else m.group(0), text)
         text = _DAY_MONTH.sub(lambda m: _day_month(m, lang), text)
     text = _ORDINAL.sub(lambda m: _ordinal(m, lang), text)
+    if english and ("A" in text or "C" in text):
+        text = _ERA_YEAR.sub(lambda m: _year(int(m.group(m.lastindex)), lang), text)  # "A.D. 1066"
     text = _YEAR.sub(year, text)
     text = _DECIMAL.sub(lambda m: words(Decimal(m.group(0)), lang), text)
     text = _GROUPED.sub(lambda m: words(int(m.group(0).replace(",", "")), lang), text)
