@@ -123,3 +123,14 @@ def test_notes_policy_is_validated():
 
     with pytest.raises(TextPrepError, match="notes must be one of skip, chapter-end, got 'inline'"):
         PrepareOptions(notes="inline")
+
+
+def test_markdown_footnotes_follow_the_same_policy(tmp_path):
+    p = tmp_path / "book.md"
+    p.write_text(f"# Chapter I\n\n{P1}[^1]\n\n[^1]: {N1}\n\n{P2}[^cadiz]\n\n[^cadiz]: {N2}\n    More about it.\n\n"
+                 f"# Chapter II\n\n{P3}\n", encoding="utf-8")
+    book = prepare(p)
+    assert _body(book) == [P1, P2, P3]
+    assert book.skipped == ("Chapter I: 2 notes (notes)",)
+    read = prepare(p, PrepareOptions(notes="chapter-end"))
+    assert [c.speech for c in read.chapters[0].chunks[-2:]] == [f"Note one. {N1}", f"Note cadiz. {N2} More about it."]

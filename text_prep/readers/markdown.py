@@ -1,4 +1,8 @@
-"""Markdown manuscripts (markdown-it-py): headings split chapters; display text is the rendered plain text."""
+"""Markdown manuscripts (markdown-it-py): headings split chapters; display text is the rendered plain text.
+
+Footnotes (``text[^1]`` and ``[^1]: note``) follow the notes policy; ``<break time="2s"/>`` is a pause mark and
+a thematic break (``***``, ``---``) a scene break.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from text_prep.document import Document
 from text_prep.errors import InputFileError
 from text_prep.readers.files import decode_text
 from text_prep.readers.markup import Block
-from text_prep.readers.sections import sections_from_blocks
+from text_prep.readers.sections import resolve_notes, sections_from_blocks
 from text_prep.readers.txt import guess_author, title_from_path
 from text_prep.types import PrepareOptions
 
@@ -19,6 +23,9 @@ __all__ = ["read_markdown"]
 
 _FRONT = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*\n", re.S)
 _BREAK = re.compile(r"<break\s+time\s*=\s*[\"']\s*(\d+(?:\.\d+)?)\s*(ms|s)\s*[\"']\s*/?>", re.I)
+# Footnotes (the common markdown extension): "[^1]: text" (continued by indented lines) and "[^1]" in the text.
+_FOOTNOTE_DEF = re.compile(r"^\[\^([^\]\s]+)\]:[ \t]*(.*(?:\n(?:[ ]{4}|\t).*)*)\n?", re.M)
+_FOOTNOTE_REF = re.compile(r"\[\^([^\]\s]+)\]")
 _FIELD = re.compile(r"^(title|author|lang|language)[ \t]*:[ \t]*(.+)$", re.M | re.I)
 
 
@@ -68,8 +75,16 @@ def read_markdown(path: Path, data: bytes, options: PrepareOptions | None = None
     if m:
         meta = {k.lower(): v.strip().strip("\"'") for k, v in _FIELD.findall(m.group(1))}
         text = text[m.end():]
+    notes: dict[str, str] = {}
+    if "[^" in text:
+        text = _FOOTNOTE_DEF.sub(lambda m: notes.setdefault(m.group(1), " ".join(m.group(2).split())) and "", text)
     blocks = _blocks(text)
+    if notes:
+        for b in blocks:  # "text[^1]": the reference leaves the text and is kept on its block
+            b.refs = [(label, label) for label in _FOOTNOTE_REF.findall(b.text)]
+            b.text = _FOOTNOTE_REF.sub("", b.text)
     sections = sections_from_blocks(blocks, path.name)
+    resolve_notes(sections, notes, lambda _sec, href: href)
     for sec in sections:
         sec.wrapped = True  # soft line breaks: wrapping, except in verse (see layout)
     title = meta.get("title") or ""
