@@ -23,7 +23,8 @@ _MARK_CHARS = frozenset("[{¹²³⁴⁵⁶⁷⁸⁹⁰*†‡")
 _BREAK_CHARS = frozenset("*-_=~")
 
 # A word broken at a line end: "after-\nlecture" (keep the hyphen) or "pro-\nceed" (join).
-_LINE_HYPHEN = re.compile(r"([^\W\d_]+)-[ \t]*\r?\n[ \t]*([^\W\d_]+)")
+_LINE_HYPHEN = re.compile(r"([^\W\d_]+)-[ \t]*\r?\n([ \t]*)([^\W\d_]+)")
+_FUNCTION_WORDS = frozenset("a an and as at but by for from in into nor of on or so than that the then to with".split())
 # A blank standing for a suppressed name or word: "To ⸻", "your friend ⸻'s", "Mr. ——", "in ---- Lane".
 _BLANK = re.compile(r"(?:⸺|⸻|—{2,}|-{4,}|_{4,})(?:[ \t]*(?:⸺|⸻|—{2,}))*")
 _BLANK_BEFORE = re.compile(r"(?:^|[\s(“\"‘']|(?<![\w.])[B-HJ-Z])$")  # "To ⸻", "Mrs. T⸺"
@@ -31,9 +32,9 @@ _BLANK_AFTER = re.compile(r"(?:$|[\s,.;:!?)”\"’']|['’]s\b)")
 
 
 def _joined(m: re.Match) -> str:
-    a, b = m.group(1), m.group(2)
-    if b[0].isupper() and a[0].islower():
-        return m.group(0)  # "and then-\nWe went": a dash at the end of a verse line, not a broken word
+    a, indent, b = m.group(1), m.group(2), m.group(3)
+    if len(indent) > 1 or b[0].isupper() and a[0].islower() or b.lower() in _FUNCTION_WORDS and not is_word(a + b):
+        return m.group(0)  # a dash ending a verse line ("velvet-\n  and", "then-\nWe"), not a broken word
     if b[0].isupper() or is_word(a + "-" + b) or not is_word(a + b):
         return f"{a}-{b}"  # a real compound ("after-lecture", "well-known", "Anglo-Saxon")
     return a + b
