@@ -75,3 +75,25 @@ def test_bf16_vocoder_loses_snr_so_it_stays_fp32(model, golden):
     finally:
         model.use(S3GenRuntime(compute_dtype=BF16))
     assert 15 <= snr_db(bf16, g["hift_wav"][0]) < 40
+
+
+def test_bf16_meanflow_two_step_mel_within_one_percent(golden):
+    """The turbo (meanflow) decoder in bf16: 2 steps from the golden noise, against the official fp32 mel."""
+    from model.fill import fill_state_dict
+    from model.s3gen.cfm import FlowMatching
+    from model.testing.s3gen_checkpoint import s3gen_config, s3gen_shapes
+
+    _, g = golden
+    cfg = s3gen_config("full", meanflow=True)
+    prefix = "flow.decoder.estimator."
+    sd = fill_state_dict({k: v for k, v in s3gen_shapes(cfg).items() if k.startswith(prefix)}, seed=0)
+    fm = FlowMatching(cfg.estimator)
+    fm.estimator.load_state_dict({k[len(prefix):]: v for k, v in sd.items()}, strict=True)
+    mu = g["mu"]
+    cond = torch.zeros_like(mu)
+    cond[:, :, :g["in.prompt_feat"].shape[1]] = g["in.prompt_feat"].transpose(1, 2)
+    with torch.inference_mode():
+        mel = fm.solve(g["in.z"], torch.ones(1, 1, mu.shape[-1]), mu, g["spks"], cond, 2, 0.0, compute_dtype=BF16,
+                       padded=False)
+    assert mel.dtype == torch.float32
+    assert rel_l2(mel, g["mf_solve_mel_full"]) < 0.01
