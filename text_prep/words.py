@@ -29,7 +29,7 @@ from pathlib import Path
 from text_prep.normalize.dictionary import american_spelling, is_word
 from text_prep.types import Book, PrepareOptions
 
-__all__ = ["KINDS", "RARE_BELOW", "book_words", "speech_words"]
+__all__ = ["KINDS", "RARE_BELOW", "book_words", "lexicon_template", "speech_words", "words_tsv"]
 
 KINDS = ("name", "unknown", "rare")
 RARE_BELOW = 100
@@ -125,3 +125,15 @@ def book_words(book: Book | str | Path, options: PrepareOptions | None = None) -
     order = {k: i for i, k in enumerate(KINDS)}
     out.sort(key=lambda t: (order[t[2]], -t[1], t[0].casefold()))
     return out
+
+
+def words_tsv(rows: list[tuple[str, int, str]]) -> str:
+    """``book_words`` as tab-separated lines under a header: ``word<TAB>count<TAB>kind``."""
+    return "word\tcount\tkind\n" + "".join(f"{w}\t{n}\t{k}\n" for w, n, k in rows)
+
+
+def lexicon_template(rows: list[tuple[str, int, str]]) -> str:
+    """A lexicon file to fill in, every word as a commented entry ("# Tarbaby<TAB>Tarbaby"), in ``book_words``
+    order: the producer uncomments a line and writes the respelling after the tab."""
+    head = "# Pronunciation lexicon (see text_prep.lexicon): uncomment a line and write the respelling after the tab.\n"
+    return head + "".join(f"# {w}\t{w}\n" for w, _, _ in rows)

@@ -41,3 +41,15 @@ def test_dictionary_knows_inflections_and_british_spelling():
     assert all(is_word(w) for w in ("horses", "walked", "hurrying", "happily", "colour", "to-day", "stopped",
                                     "favoured", "recognised", "neighbourhood", "travelled", "centre", "o\u2019clock"))
     assert not any(is_word(w) for w in ("afterlecture", "xyzzy", "mawnin"))
+
+
+def test_tsv_and_lexicon_template_round_trip():
+    from text_prep.lexicon import Lexicon
+    from text_prep.words import lexicon_template, words_tsv
+
+    rows = [("Tarbaby", 5, "name"), ("mawnin'", 1, "unknown")]
+    assert words_tsv(rows) == "word\tcount\tkind\nTarbaby\t5\tname\nmawnin'\t1\tunknown\n"
+    template = lexicon_template(rows)
+    assert not Lexicon.parse(template).entries  # all commented out: changes nothing until filled in
+    filled = template.replace("# Tarbaby\tTarbaby", "Tarbaby\tTAR-baby")
+    assert Lexicon.parse(filled).apply("Tarbaby ran.") == "TAR-baby ran."
