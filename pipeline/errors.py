@@ -6,6 +6,8 @@ PipelineError             base; the CLI prints it as one line and exits 2
 ├── JobStateError         the job cannot do what was asked in its state (retry a running job, ...)
 ├── SpecError             a job request or stitching setting that cannot be used (priority, format, pauses)
 ├── StoreError            the data folder is unusable (not writable, corrupt plan or manifest)
+│   └── DiskFullError     no space left (or not enough for the book) in the data or output folder
+├── LimitError            an input over a configured limit (manuscript size, book length)
 ├── StitchError           ffmpeg/pydub could not stitch, normalize or export a chapter or the book
 └── TransientError        a failure worth retrying as is (out of memory on the device, lost broker)
 """
@@ -14,6 +16,8 @@ from __future__ import annotations
 
 __all__ = [
     "ClipError",
+    "DiskFullError",
+    "LimitError",
     "JobNotFoundError",
     "JobStateError",
     "StitchError",
@@ -46,6 +50,14 @@ class JobStateError(PipelineError):
 
 class StoreError(PipelineError):
     """The data folder or a file in it is unusable."""
+
+
+class DiskFullError(StoreError):
+    """No space left in a folder the job writes to; the message says how much more it needs."""
+
+
+class LimitError(PipelineError):
+    """An input over a configured limit; the message names the limit and how to raise it."""
 
 
 class StitchError(PipelineError):

@@ -8,6 +8,8 @@ never taken for a finished one and nothing temporary is left behind.
 from __future__ import annotations
 
 import contextlib
+import errno
+import hashlib
 import os
 import secrets
 import shutil
@@ -19,7 +21,32 @@ import numpy as np
 
 from pipeline.errors import StoreError
 
-__all__ = ["atomic_copy", "atomic_write", "read_wav", "replacing", "wav_duration", "write_wav"]
+__all__ = ["atomic_copy", "atomic_write", "file_digest", "is_disk_full", "read_wav", "replacing", "wav_duration",
+           "write_wav"]
+
+# errno values that mean "no room": a full filesystem, or the user's quota on it
+_NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` (or an error it was raised from) says the disk or quota is full; ffmpeg reports it only
+    in its message."""
+    while exc is not None:
+        if isinstance(exc, OSError) and exc.errno in _NO_SPACE:
+            return True
+        if "No space left on device" in str(exc) or "Disk quota exceeded" in str(exc):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def file_digest(path: Path) -> str:
+    """sha256 of a file's bytes (hex), read in 1 MiB blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            h.update(block)
+    return h.hexdigest()
 
 
 @contextlib.contextmanager

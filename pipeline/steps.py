@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.errors import JobStateError, PipelineError, StoreError, TransientError
-from pipeline.files import atomic_copy, atomic_write, replacing, wav_duration, write_wav
+from pipeline.files import atomic_copy, atomic_write, replacing, wav_duration
 from pipeline.manifest import Manifest, WorkUnit
+from pipeline.space import check_space
 from pipeline.spec import JobSpec
 from pipeline.speech import Purpose, Speech, SpeechEngine
 from pipeline.states import ChapterState, ChunkState, JobState, StitchOutcome
@@ -90,10 +91,11 @@ def _prepare(store: Store, job_id: str, spec: JobSpec, engine: SpeechEngine) -> 
     voice_key = _voice_key(store, speech, folder / "input" / spec.voice_file if spec.voice_file else None)
     manifest = Manifest.build(job_id, book, model_id=speech.model_id, voice_key=voice_key,
                               sample_rate=speech.sample_rate, sampling=spec.sampling.to_dict(), seed=spec.seed,
-                              cache_exists=lambda key: store.chunk_path(key).is_file())
+                              cache_exists=lambda key: store.chunk_ok(key, deep=False))
     manifest = manifest.with_chunks({c.id: {"duration": wav_duration(store.chunk_path(c.cache))}
                                      for c in manifest.chunks if c.state == ChunkState.DONE})
     manifest = store.write_manifest(manifest, only_if_absent=True)
+    check_space(store, manifest)   # before any synthesis: DiskFullError says how much more it needs
     store.update_state(job_id, state=JobState.SYNTHESIZING, title=book.title, author=book.author, cover=cover,
                        model_id=speech.model_id, voice_key=voice_key, synth_started=now_iso())
     log.info("job %s (%s): %d chapters, %d chunks, %d already in the cache", job_id, book.title,
@@ -149,7 +151,7 @@ def synthesize_chunks(store: Store, job_id: str, chapter: int, positions: Sequen
     manifest = store.manifest(job_id)
     ch = book.chapters[chapter]
     entries = [manifest.chunk(chapter, p) for p in positions]
-    todo = [e for e in entries if not store.chunk_path(e.cache).is_file()]
+    todo = [e for e in entries if not store.chunk_ok(e.cache)]   # a bad cache entry is discarded and made again
     skipped = [e for e in entries if e not in todo]
     _record(store, job_id, {e.id: {"state": ChunkState.DONE, "error": None,
                                    "duration": wav_duration(store.chunk_path(e.cache))} for e in skipped})
@@ -188,8 +190,7 @@ def synthesize_chunks(store: Store, job_id: str, chapter: int, positions: Sequen
             continue
         updates = {}
         for e, audio in zip(batch, audios, strict=True):
-            path = store.chunk_path(e.cache)
-            write_wav(path, audio, speech.sample_rate)
+            path = store.write_chunk(e.cache, audio, speech.sample_rate)
             dur = wav_duration(path)
             updates[e.id] = {"state": ChunkState.DONE, "error": None, "duration": dur, "synthesized": True}
             audio_total += dur
@@ -240,12 +241,14 @@ def stitch_chapter(store: Store, job_id: str, chapter: int) -> ChapterResult:
     manifest = store.manifest(job_id)
     entries = manifest.chapter_chunks(chapter)
     failed = [e for e in entries if e.state == ChunkState.FAILED]
-    missing = [e for e in entries if e.state != ChunkState.FAILED and not store.chunk_path(e.cache).is_file()]
+    missing = [e for e in entries if e.state != ChunkState.FAILED and not store.chunk_ok(e.cache)]
     title = book.chapters[chapter].title
     if failed:
         _set_chapter(store, job_id, chapter, state=ChapterState.FAILED)
         return ChapterResult(chapter, StitchOutcome.FAILED, False)
-    if missing:
+    if missing:   # not made yet, or its cached audio was bad (discarded): pending again, to be synthesized
+        _record(store, job_id, {e.id: {"state": ChunkState.PENDING, "duration": None}
+                                for e in missing if e.state == ChunkState.DONE})
         return ChapterResult(chapter, StitchOutcome.WAITING, False)
     if all(c.state == ChunkState.DONE for c in manifest.chunks):
         store.update_state(job_id, state=JobState.STITCHING)
@@ -327,6 +330,11 @@ def run_all(store: Store, job_id: str, engine: SpeechEngine, batch_size: int,
         for unit in units:
             synthesize_chunks(store, job_id, chapter, unit.positions, engine, batch_size, on_batch)
         result = stitch_chapter(store, job_id, chapter)
+        if result.state == StitchOutcome.WAITING:   # cached audio found bad at stitching: made again, once
+            todo = [c.position for c in store.manifest(job_id).chapter_chunks(chapter)
+                    if c.state == ChunkState.PENDING]
+            synthesize_chunks(store, job_id, chapter, todo, engine, batch_size, on_batch)
+            result = stitch_chapter(store, job_id, chapter)
         if result.state == StitchOutcome.WAITING:
             raise PipelineError(f"job {job_id}: chapter {chapter} still has chunks without audio")
     return assemble_book(store, job_id)

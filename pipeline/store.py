@@ -9,9 +9,13 @@ Layout (one folder shared by every worker; local disk, NFS or a bucket mount)::
                       /manifest.json  Manifest: every chunk (key, cache entry, seed, state, duration, attempts, error)
                                       and every chapter (state, file, duration)
                       /chapters/      one audio file per chapter;  /<title>.m4b  the book
+                      /leases/        one file per running task, touched as its heartbeat (``pipeline.leases``)
+                      /claims/        follow-up steps already dispatched (``Store.claim``)
     DATA/cache/chunks/<ab>/<hash>.wav     synthesized chunk audio, keyed by model, voice, sampling, seed, speech
+                     /<ab>/<hash>.sum     its size and sha256, written after it: checked before any reuse
     DATA/cache/chapters/<ab>/<hash>.wav   a stitched, loudness-normalized chapter (+ .json: chunk offsets)
     DATA/cache/voices/<key>.voice         prepared voice conditioning
+    DATA/.reserve                         1 MiB kept free, given up to record "disk full" when the disk is full
 
 Every write is atomic (``pipeline.files.replacing``: temp file in the same folder, fsync, rename), so a
 half-written file is never taken for a finished one. state.json and manifest.json are read-modify-written under an
@@ -24,15 +28,17 @@ import contextlib
 import dataclasses
 import fcntl
 import json
+import logging
 import secrets
 import time
+import wave
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
 from pipeline.errors import JobNotFoundError, StoreError
-from pipeline.files import atomic_copy, atomic_write
+from pipeline.files import atomic_copy, atomic_write, file_digest, write_wav
 from pipeline.manifest import Manifest
 from pipeline.record import JobRecord
 from pipeline.spec import JobSpec
@@ -41,6 +47,10 @@ from pipeline.states import JobState
 T = TypeVar("T")
 
 __all__ = ["Store", "new_job_id", "now_iso", "wait_for"]
+
+log = logging.getLogger(__name__)
+
+RESERVE_BYTES = 1 << 20
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
@@ -73,7 +83,29 @@ class Store:
                 (self.root / sub).mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"data folder {self.root} is not usable: {exc.strerror}") from None
+        self.keep_reserve()
         return self
+
+    # ---- space
+    @property
+    def reserve_path(self) -> Path:
+        return self.root / ".reserve"
+
+    def keep_reserve(self) -> None:
+        """Hold back 1 MiB (a file of zeros) so that a full disk still leaves room to record the failure."""
+        if self.reserve_path.is_file() and self.reserve_path.stat().st_size == RESERVE_BYTES:
+            return
+        with contextlib.suppress(OSError):
+            atomic_write(self.reserve_path, bytes(RESERVE_BYTES))
+
+    def release_reserve(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.reserve_path.unlink()
+
+    def free_bytes(self) -> int:
+        import shutil
+
+        return shutil.disk_usage(self.root).free
 
     def new_job(self) -> tuple[str, Path]:
         self.ensure()
@@ -179,9 +211,54 @@ class Store:
             self.write_text(job_id, "state.json", record.to_json())
             return record
 
+    def claim(self, job_id: str, name: str, ttl_s: float) -> bool:
+        """Whether this caller is the one to dispatch step ``name`` now: False when another claimed it less than
+        ``ttl_s`` seconds ago (two tasks finishing together queue one follow-up, not two)."""
+        path = self.job_dir(job_id) / "claims" / name
+        with self.locked(job_id):
+            with contextlib.suppress(FileNotFoundError):
+                if time.time() - path.stat().st_mtime < ttl_s:
+                    return False
+            atomic_write(path, now_iso())
+            return True
+
+    def last_activity(self, job_id: str) -> float:
+        """Epoch time of the job's last sign of life: a document written or a running task's heartbeat."""
+        folder = self.job_dir(job_id)
+        times = [0.0]
+        for p in (folder / "state.json", folder / "manifest.json", *(folder / "leases").glob("*.json")):
+            with contextlib.suppress(FileNotFoundError):
+                times.append(p.stat().st_mtime)
+        return max(times)
+
     # ---- caches
     def chunk_path(self, cache_key: str) -> Path:
         return self.root / "cache" / "chunks" / cache_key[:2] / f"{cache_key}.wav"
+
+    def chunk_sum_path(self, cache_key: str) -> Path:
+        return self.chunk_path(cache_key).with_suffix(".sum")
+
+    def write_chunk(self, cache_key: str, audio, sample_rate: int) -> Path:
+        """A chunk's audio into the cache, then its size and sha256 (what ``chunk_ok`` checks before reuse)."""
+        path = write_wav(self.chunk_path(cache_key), audio, sample_rate)
+        atomic_write(self.chunk_sum_path(cache_key),
+                     json.dumps({"bytes": path.stat().st_size, "sha256": file_digest(path)}))
+        return path
+
+    def chunk_ok(self, cache_key: str, *, deep: bool = True) -> bool:
+        """Whether the cache holds whole audio for ``cache_key``: its size (and, ``deep``, its sha256) as recorded
+        when written. A bad entry (truncated, empty, altered) is removed, named in the log, and made again."""
+        path = self.chunk_path(cache_key)
+        if not path.is_file():
+            return False
+        why = _chunk_problem(path, self.chunk_sum_path(cache_key), deep)
+        if why is None:
+            return True
+        log.warning("cached chunk %s is %s: discarded, it will be synthesized again", path, why)
+        for p in (path, self.chunk_sum_path(cache_key)):
+            with contextlib.suppress(FileNotFoundError):
+                p.unlink()
+        return False
 
     def chapter_cache_path(self, stitch_key: str) -> Path:
         return self.root / "cache" / "chapters" / stitch_key[:2] / f"{stitch_key}.wav"
@@ -192,6 +269,36 @@ class Store:
     def copy_input(self, job_id: str, src: Path, name: str | None = None) -> Path:
         src = Path(src)
         return atomic_copy(src, self.job_dir(job_id) / "input" / (name or src.name))
+
+
+def _chunk_problem(wav: Path, summary: Path, deep: bool) -> str | None:
+    """What is wrong with a cached chunk, or None. Entries from before sums were kept are checked against their
+    WAV header (whole data chunk present) and given a sum."""
+    size = wav.stat().st_size
+    if size == 0:
+        return "empty (0 bytes)"
+    try:
+        want = json.loads(summary.read_text())
+    except FileNotFoundError:
+        want = None
+    except (OSError, ValueError):
+        return "without a readable checksum"
+    if want is not None:
+        if size != want.get("bytes"):
+            return f"truncated or changed ({size} bytes, {want.get('bytes')} written)"
+        if deep and file_digest(wav) != want.get("sha256"):
+            return "corrupt (its sha256 differs from the one written)"
+        return None
+    try:
+        with wave.open(str(wav), "rb") as w:
+            data = w.getnframes() * w.getsampwidth() * w.getnchannels()
+    except (wave.Error, EOFError) as exc:
+        return f"not a WAV file ({exc})"
+    if data == 0 or size < data + 44:
+        return f"truncated ({size} bytes, its header promises {data + 44})"
+    with contextlib.suppress(OSError):
+        atomic_write(summary, json.dumps({"bytes": size, "sha256": file_digest(wav)}))
+    return None
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float, interval: float = 0.2) -> bool:
