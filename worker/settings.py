@@ -26,7 +26,12 @@ Environment (all optional):
     TOMECAST_LOUDNESS          -18                        integrated loudness target, LUFS
     TOMECAST_TRUE_PEAK         -3                         true-peak ceiling, dBTP
     TOMECAST_PAUSES            sentence=350,paragraph=800,chapter=2000,title=1200   pause after a chunk, ms
-    TOMECAST_VISIBILITY_TIMEOUT 3600                      seconds before a dead worker's task is redelivered
+    TOMECAST_VISIBILITY_TIMEOUT 1800                      seconds before the broker redelivers an unacknowledged
+                                                          task (keep it well above a task's run time)
+    TOMECAST_HEARTBEAT         15                         seconds between a running task's heartbeats; a task
+                                                          silent for 4x this is dead and its work dispatched again
+    TOMECAST_MAX_BOOK_MB       50                         largest manuscript file accepted, MB
+    TOMECAST_MAX_BOOK_HOURS    200                        longest book accepted, hours of speech (estimated)
 """
 
 from __future__ import annotations
@@ -83,7 +88,10 @@ class Settings:
     watermark: bool = True
     sampling: SynthesisParams = field(default_factory=SynthesisParams)
     stitching: Stitching = field(default_factory=Stitching)
-    visibility_timeout: int = 3600
+    visibility_timeout: int = 1800
+    heartbeat: float = 15.0
+    max_book_mb: float = 50.0
+    max_book_hours: float = 200.0
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:
@@ -94,6 +102,12 @@ class Settings:
             raise SettingsError(f"chunks per task {self.chunks_per_task} must be at least 1")
         if self.visibility_timeout < 1:
             raise SettingsError(f"visibility timeout {self.visibility_timeout} must be at least 1 s")
+        if not 0.05 <= self.heartbeat <= self.visibility_timeout / 4:
+            raise SettingsError(f"heartbeat {self.heartbeat} s must be between 0.05 s and a quarter of the "
+                                f"visibility timeout ({self.visibility_timeout} s)")
+        if self.max_book_mb <= 0 or self.max_book_hours <= 0:
+            raise SettingsError(f"book limits must be positive (max_book_mb={self.max_book_mb}, "
+                                f"max_book_hours={self.max_book_hours})")
         _checked_params(self.sampling)
 
     @property
@@ -151,6 +165,9 @@ class Settings:
             sampling=sampling,
             stitching=stitching,
             visibility_timeout=get("VISIBILITY_TIMEOUT", int, base.visibility_timeout),
+            heartbeat=get("HEARTBEAT", float, base.heartbeat),
+            max_book_mb=get("MAX_BOOK_MB", float, base.max_book_mb),
+            max_book_hours=get("MAX_BOOK_HOURS", float, base.max_book_hours),
         )
 
     def override(self, **flags) -> Settings:
