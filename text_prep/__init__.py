@@ -13,10 +13,13 @@ read as a narrator would); ``chapters`` finds headings in plain text; ``backmatt
 ``notes`` applies the footnote policy; ``layout`` gives each paragraph kind its pieces (headings via
 ``headings``, verse lines, scene breaks, pause marks, editorial brackets); ``sentences`` splits with Punkt
 (offline); ``normalize`` makes speech text; ``chunking`` packs prose sentences; ``prepare`` ties them together.
+``lexicon`` applies the user's pronunciation lexicon (``PrepareOptions.lexicon``) to speech text; ``words``
+lists a book's names, non-dictionary and rare words to fill one (``book_words``).
 Errors: ``errors.TextPrepError`` and subclasses, one-line messages.
 """
 
 from text_prep.errors import BookFormatError, InputFileError, TextPrepError
+from text_prep.lexicon import Lexicon, LexiconError
 from text_prep.prepare import prepare
 from text_prep.types import (
     Book,
@@ -31,6 +34,7 @@ from text_prep.types import (
     SpeakersPolicy,
     TablesPolicy,
 )
+from text_prep.words import book_words
 
 __all__ = [
     "Book",
@@ -41,11 +45,14 @@ __all__ = [
     "DirectionsPolicy",
     "HeadingNumbers",
     "InputFileError",
+    "Lexicon",
+    "LexiconError",
     "NotesPolicy",
     "Pause",
     "PrepareOptions",
     "SpeakersPolicy",
     "TablesPolicy",
     "TextPrepError",
+    "book_words",
     "prepare",
 ]
