@@ -58,8 +58,8 @@ def _naive_greedy(model, text, cond, p: TurboDecodeParams) -> list[int]:
 
 
 @pytest.mark.parametrize("params", [
-    TurboDecodeParams(max_new_tokens=24, greedy=True),
-    TurboDecodeParams(max_new_tokens=24, greedy=True, top_k=7, top_p=0.6, repetition_penalty=3.0, temperature=0.7),
+    TurboDecodeParams(max_new_tokens=16, greedy=True),
+    TurboDecodeParams(max_new_tokens=16, greedy=True, top_k=7, top_p=0.6, repetition_penalty=3.0, temperature=0.7),
 ])
 def test_cached_batched_greedy_equals_naive_loop(tiny_t3, tiny_cond, params):
     texts = _texts(3)
