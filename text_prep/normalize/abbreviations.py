@@ -43,8 +43,8 @@ _MONTHS = {"Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct"
 _CAN_END = {"Bros", "Co", "Ltd", "Inc", "am", "pm", "etc", "ibid", "Ibid", "MSS", "MS", "Esq", "inst", "ult",
             "prox", "yrs", "Jr", "Sr"}
 
-_WORDS = sorted(set(_SPOKEN) | {"Dr", "St", "i.e", "i. e", "e.g", "e. g", "a.m", "p.m", "A.M", "P.M", "a. m",
-                                "p. m"}, key=len, reverse=True)
+_WORDS = sorted(set(_SPOKEN) | {"Dr", "St", "i.e", "i. e", "e.g", "e. g", "I.e", "E.g", "a.m", "p.m", "A.M", "P.M",
+                                "a. m", "p. m"}, key=len, reverse=True)
 # Longest alternatives first and a word boundary after: "viz" must never be read as "v" + "iz".
 ABBR = re.compile(r"\b(" + "|".join(re.escape(w) for w in _WORDS) + r")\b(\.?)(?=(\s*)(.?))")
 _CLOSING = re.compile(r"^[\"'”’)\]]*\s*$")
