@@ -45,9 +45,11 @@ def seed_keys(seeds: list[int], device: torch.device | str) -> torch.Tensor:
 
 
 def gumbel_noise(keys: torch.Tensor, step: torch.Tensor, vocab: int) -> torch.Tensor:
-    """Gumbel(0, 1) noise (B, V) fp32, a pure function of (key, step, token index)."""
+    """Gumbel(0, 1) noise (B, V) fp32, a pure function of (key, step, token index); ``step`` is one shared
+    step () or each row's own (B,)."""
     v = torch.arange(vocab, device=keys.device, dtype=torch.int64)
-    h = _mix32(keys[:, None] ^ _mix32(step.to(torch.int64) * 0x3C6EF372 + 0x2545F491))  # (B, 1)
+    s = step.to(torch.int64).reshape(-1, 1)  # (1, 1) or (B, 1)
+    h = _mix32(keys[:, None] ^ _mix32(s * 0x3C6EF372 + 0x2545F491))  # (B, 1)
     h = _mix32(h + _mix32(v + 0x68E31DA4)[None])  # (B, V)
     u = ((h >> 8).float() + 0.5) * (1.0 / (1 << 24))  # uniform in (0, 1)
     return -torch.log(-torch.log(u))

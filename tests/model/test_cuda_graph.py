@@ -1,9 +1,9 @@
-"""The static-buffer decode step (the one CUDA graphs replay), run eagerly: same tokens as the eager loop."""
+"""The one decode step on static buffers (what CUDA graphs replay), run eagerly: same tokens as the eager loop."""
 
 import pytest
 import torch
 
-from model import cuda_graph
+from model import decode
 from model.generate import T3Params, generate_raw
 from model.kv_cache import KVCache
 from model.params import SynthesisParams
@@ -49,19 +49,28 @@ def test_rows_stop_early_like_the_eager_loop(cond):
 
 
 def test_step_advances_state_in_place(model):
-    """One step writes out[:, step], marks the token seen, and moves pos and step by one, keeping addresses."""
+    """One step writes out[text, step], marks the token seen, moves live slots' pos and step, keeps addresses."""
     lc, cfg = model.cfg.llama, model.cfg
-    rows, s = 2, 12
-    cache = KVCache(lc.n_layers, rows, lc.n_kv_heads, s, lc.head_dim, device="cpu", dtype=torch.float32)
-    logits = torch.randn(rows, cfg.speech_vocab, generator=torch.Generator().manual_seed(0))
-    params, dec = SynthesisParams(max_new_tokens=4, cfg_weight=0.0), T3Params(greedy=True)
-    st = cuda_graph.DecodeState(model, logits.clone(), torch.tensor([3, 5]), cache, params, [0, 1])
-    ptrs = [t.data_ptr() for t in (st.logits, st.out, st.seen, st.pos, st.step)]
+    cache = KVCache(lc.n_layers, 2, lc.n_kv_heads, 12, lc.head_dim, device="cpu", dtype=torch.float32)
+    st = decode.DecodeState(model, 2, 3, 4, SynthesisParams(max_new_tokens=4, cfg_weight=0.0), cache)
+    logits = torch.randn(2, cfg.speech_vocab, generator=torch.Generator().manual_seed(0))
+    st.logits.copy_(logits)
+    st.pos.copy_(torch.tensor([3, 5]))
+    st.text.copy_(torch.tensor([2, 0]))
+    st.cap.copy_(torch.tensor([4, 1]))
+    st.live.fill_(True)
+    ptrs = [t.data_ptr() for t in (st.logits, st.out, st.seen, st.pos, st.step, st.live)]
     with torch.inference_mode():
-        cuda_graph.decode_step(model, st, params, dec)
-    assert ptrs == [t.data_ptr() for t in (st.logits, st.out, st.seen, st.pos, st.step)]
-    assert st.pos.tolist() == [4, 6] and int(st.step) == 1
-    assert st.out[:, 0].tolist() == logits.argmax(-1).tolist()
-    assert bool(st.seen[torch.arange(2), st.out[:, 0]].all())
-    assert (st.out[:, 1:] == cfg.stop_speech).all()
+        decode.step(model, st, greedy=True, stop_at_eos=True)
+    assert ptrs == [t.data_ptr() for t in (st.logits, st.out, st.seen, st.pos, st.step, st.live)]
+    first = logits.argmax(-1)
+    assert st.out[2, 0] == first[0] and st.out[0, 0] == first[1]
+    assert bool(st.seen[torch.arange(2), first].all())
+    # slot 1 reached its cap of 1: it freezes (no pos or step move), slot 0 moves on
+    assert st.live.tolist() == [True, False]
+    assert st.pos.tolist() == [4, 5] and st.step.tolist() == [1, 0]
     assert not torch.equal(st.logits, logits)
+    with torch.inference_mode():
+        decode.step(model, st, greedy=True, stop_at_eos=True)
+    assert st.out[0, 1] == cfg.stop_speech  # a frozen slot writes only to the trash row/column
+    assert st.step.tolist() == [2, 0]
