@@ -35,6 +35,9 @@ from model.turbo.t3 import TurboT3
 log = logging.getLogger(__name__)
 
 WARMUP_STEPS = 2  # eager steps on a side stream before capture, as torch requires
+# One side stream per device for the whole process: every new stream gets its own cuBLAS workspace, which is
+# never returned, so a stream per call would grow memory over a book.
+_SIDE_STREAMS: dict[torch.device, torch.cuda.Stream] = {}
 
 
 @dataclass(frozen=True)
@@ -216,7 +219,10 @@ def _decode_graph(model: TurboT3, st: _State, params: TurboDecodeParams) -> None
     """Two eager steps on a side stream, then one captured step replayed (CUDA only)."""
     dev = st.logits.device
     full = st.cache.max_len
-    side = torch.cuda.Stream(device=dev)
+    key = torch.device("cuda", dev.index if dev.index is not None else torch.cuda.current_device())
+    if key not in _SIDE_STREAMS:
+        _SIDE_STREAMS[key] = torch.cuda.Stream(device=key)
+    side = _SIDE_STREAMS[key]
     side.wait_stream(torch.cuda.current_stream(dev))
     warm = min(WARMUP_STEPS, params.max_new_tokens)
     with torch.cuda.stream(side):
