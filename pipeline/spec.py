@@ -62,6 +62,7 @@ class JobSpec:
     voice_file: str | None
     voice_source: str | None
     options: JobOptions
+    book_source: str | None = None   # the user's path of the book, for messages (the job has its own copy)
 
     # the options, read through (the pipeline reads spec.model, spec.sampling, ...)
     model = property(lambda self: self.options.model)
@@ -79,7 +80,7 @@ class JobSpec:
                 "voice_file": self.voice_file, "voice_source": self.voice_source, "priority": o.priority,
                 "seed": o.seed, "model": o.model, "revision": o.revision, "sampling": o.sampling.to_dict(),
                 "stitching": o.stitching.to_dict(), "chunks_per_task": o.chunks_per_task,
-                "prepare": dict(o.prepare)}
+                "prepare": dict(o.prepare), **({"book_source": self.book_source} if self.book_source else {})}
 
     @classmethod
     def from_dict(cls, d: Mapping) -> JobSpec:
@@ -90,7 +91,8 @@ class JobSpec:
                                  chunks_per_task=int(d.get("chunks_per_task", 16)), prepare=dict(d.get("prepare", {})),
                                  priority=int(d.get("priority", 5)))
             return cls(id=d["id"], name=d["name"], created=d.get("created", ""), book_file=d["book_file"],
-                       voice_file=d.get("voice_file"), voice_source=d.get("voice_source"), options=options)
+                       voice_file=d.get("voice_file"), voice_source=d.get("voice_source"), options=options,
+                       book_source=d.get("book_source"))
         except (KeyError, TypeError) as exc:
             raise StoreError(f"job.json of {d.get('id', '?')!r} is not a job spec ({type(exc).__name__}: {exc})") \
                 from None
