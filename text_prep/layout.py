@@ -7,10 +7,10 @@ Paragraph kinds (the first that fits):
   spoken and the piece before it ends with ``Pause.SCENE``.
 - pause mark: a line that is only ``[pause 2s]`` or ``<break time="1500ms"/>``; nothing is spoken and the
   piece before it carries ``pause_ms``. A line of stars inside a paragraph is a scene break too.
-- editorial note: a paragraph that is only a bracketed note (``[Illustration: ...]``, ``[Music notation]``,
-  ``[Transcriber's Note: ...]``; in a play a bracket is a stage direction unless it names such a thing): not
-  spoken. Notes that name such a thing inside prose are removed from its speech: one rule for every editorial
-  bracket.
+- editorial note: a bracket that names a thing of the printed page instead of words (``[Illustration: ...]``,
+  ``[Music notation]``, ``[Music]``, ``[Transcriber's Note: ...]``, ``[Greek]``, ``[Sketch]``): not spoken,
+  as a paragraph of its own or inside prose: one rule for every editorial bracket. Other brackets are the
+  author's words (``[Thus far written at Passy, 1784.]``) and are read.
 - table (plain text: most lines hold columns apart by runs of spaces; markdown ``| a | b |`` rows): read row
   by row, or skipped and reported, as ``tables.read_rows`` decides.
 - verse: lines kept apart: in markup every line break (``<br/>``, Standard Ebooks poems and verse); in plain
@@ -57,7 +57,8 @@ _EDITORIAL_WORDS = (
     r"transcriber'?s?’?s? notes?|transcriber|editor'?s?’?s? notes?|note|blank page|greek|hebrew|arabic|sanskrit|"
     r"image|picture|plate|map|figure|fig\.|diagram|chart|table|decoration|ornament|signature|handwritten|"
     r"handwriting|drawing|photograph|portrait|frontispiece|vignette|tailpiece|headpiece|equation|formula|"
-    r"symbol|seal|stamp|advertisement|cover|page|printer'?s?’?s? mark|logo"
+    r"symbol|seal|stamp|advertisement|cover|page|printer'?s?’?s? mark|logo|sketch|photo|engraving|woodcut|"
+    r"etching|facsimile|emblem|monogram|autograph|coat of arms|tune|score|notation"
 )
 # An editor's bracket: "[Illustration]", "[Illustration: A boy]", "[Music notation]", "[Greek: ...]".
 EDITORIAL = re.compile(rf"\[\s*_?(?:{_EDITORIAL_WORDS})_?\s*(?:[:.—–-][^\]]*|\s[^\]]*)?\]", re.I)
@@ -68,7 +69,6 @@ _DIRECTION = re.compile(
     r"^\s*(?:\[[^\]]+\]?|_[^_]+_\.?|\((?:[^)]+)\)|(?:Enter|Exit|Exeunt|Re-enter|Manet|Flourish)\b.*)\s*$", re.S)
 _MARK_LINE = re.compile(
     r"(?m)^[ \t]*(?:\[[ \t]*pause[^\]\n]*\]|<break[^>\n]*>|(?:[*⁂∗✱✻❋][ \t]*)+)[ \t]*$")
-_BRACKETED = re.compile(r"\s*\[[^\[\]]+\]\s*\.?\s*", re.S)  # a whole paragraph in one pair of brackets
 _INLINE_DIRECTION = re.compile(r"\[[^\[\]\n]+(?:\n[^\[\]\n]+)*\]|\(_[^)]+_\)")
 _COLUMNS = re.compile(r"\S(?: {3,}|\t+)\S")
 _CELLS = re.compile(r"(?: {2,}|\t+|\s*\|\s*)")
@@ -235,8 +235,8 @@ def section_pieces(text: str, headings: tuple[tuple[int, int], ...], max_chars: 
                 masked.append((a, b))
                 silent.append((a, b, None, ms))
                 continue
-            if first == "[" and (_EDITORIAL_PAR.match(par) or not play and _BRACKETED.fullmatch(par)):
-                masked.append((a, b))  # an editor's note (in a play, a bracket is a stage direction)
+            if first == "[" and _EDITORIAL_PAR.match(par):
+                masked.append((a, b))  # an editor's placeholder; other brackets are the author's words
                 silent.append((a, b, None, 0))
                 continue
         if "\n" not in par:
@@ -271,7 +271,7 @@ def section_pieces(text: str, headings: tuple[tuple[int, int], ...], max_chars: 
             p.speech = speech_text(strip_editorial(text[p.start:p.end]), language)
             if not p.speech:
                 silent.append((p.start, p.end, None, 0))
-    parts = _split_around([p for p in parts if p.speech], own, text, language) + own
+    parts = _split_around([p for p in parts if p.speech], own, text, language, silent) + own
     parts.sort(key=lambda p: p.start)
     _attach_labels(parts, labels, options.speakers if play else SpeakersPolicy.ATTACH, silent)
     _absorb(parts, silent)
@@ -324,7 +324,8 @@ def _attach_labels(parts: list[Part], labels: dict[int, tuple[int, str]], policy
             p.speech = f"{name}: {p.speech}"
 
 
-def _split_around(parts: list[Part], inner: list[Part], text: str, language: str) -> list[Part]:
+def _split_around(parts: list[Part], inner: list[Part], text: str, language: str,
+                  silent: list[tuple[int, int, Pause | None, int]]) -> list[Part]:
     """Prose parts cut where a part of their own (a stage direction inside a sentence) lies within them."""
     if not inner:
         return parts
@@ -349,6 +350,8 @@ def _split_around(parts: list[Part], inner: list[Part], text: str, language: str
             speech = speech_text(text[seg_a:seg_b], language) if seg_b > seg_a else ""
             if speech:
                 out.append(Part(seg_a, seg_b, speech, p.pause if a == p.end else Pause.SENTENCE, p.pause_ms))
+            elif seg_b > seg_a:
+                silent.append((seg_a, seg_b, None, 0))  # a lone quote mark between two directions
             pos = b
     return out
 

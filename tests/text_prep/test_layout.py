@@ -226,9 +226,10 @@ def test_plain_text_dictionary_headwords_join_their_definitions(tmp_path):
     assert len(said) == len(words) and not any(len(s.split()) == 1 for s in said)
 
 
-def test_a_whole_paragraph_in_brackets_is_an_editors_note_except_in_plays(tmp_path):
-    book = _prepare(tmp_path, "book.txt", f"CHAPTER I\n\n{PROSE}\n\n[Sketch of the old mill by the river]\n\nEnd.")
-    assert [c.speech for c in book.chunks][2:] == [PROSE, "End."]
+def test_editors_placeholders_are_silent_the_authors_brackets_are_read(tmp_path):
+    book = _prepare(tmp_path, "book.txt", f"CHAPTER I\n\n{PROSE}\n\n[Sketch of the old mill by the river]\n\n"
+                                          "[Thus far written at Passy, 1784.]\n\n[Music]\n\nEnd.")
+    assert [c.speech for c in book.chunks][2:] == [PROSE, "Thus far written at Passy, seventeen eighty-four.", "End."]
     play = _prepare(tmp_path, "play.txt", PLAY_TXT.replace("[_Exit._]", "[Exit, with the lantern]"))
     assert [c.speech for c in play.chunks][-1] == "Exit, with the lantern"
 
