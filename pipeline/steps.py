@@ -72,7 +72,8 @@ def prepare_job(store: Store, job_id: str, engine: SpeechEngine) -> dict[int, li
     except TransientError:
         raise
     except Exception as exc:
-        store.update_state(job_id, state=JobState.FAILED, error=f"{spec.name}: {exc}", finished=now_iso())
+        store.update_state(job_id, state=JobState.FAILED, error=store.user_terms(spec, f"{spec.name}: {exc}"),
+                           finished=now_iso())
         raise
 
 
