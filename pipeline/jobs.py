@@ -6,28 +6,34 @@ running it in this process (``pipeline.steps.run_all``) is the caller's choice.
 
 from __future__ import annotations
 
+import shutil
+import time
 from pathlib import Path
 
 from pipeline.errors import ClipError, JobStateError, PipelineError
+from pipeline.limits import check_book_size
 from pipeline.manifest import WorkUnit
 from pipeline.spec import JobOptions, JobSpec
 from pipeline.states import JobState
-from pipeline.status import JobStatus, summarize
+from pipeline.status import STALL_AFTER_S, JobStatus, summarize
 from pipeline.store import Store, now_iso
 
-__all__ = ["cancel_job", "job_status", "list_jobs", "retry_job", "submit_job", "validate_request"]
+__all__ = ["cancel_job", "job_status", "list_jobs", "remove_job", "retry_job", "submit_job", "validate_request"]
 
 RETRYABLE = (JobState.FAILED, JobState.CANCELLED)
+MAX_BOOK_MB = 50.0
 
 
-def validate_request(book: str | Path, options: JobOptions,
-                     voice: str | Path | None = None) -> tuple[Path, Path | None]:
-    """Check a request before anything is written or queued: the book and voice files, the sampling parameters.
+def validate_request(book: str | Path, options: JobOptions, voice: str | Path | None = None, *,
+                     max_book_mb: float = MAX_BOOK_MB) -> tuple[Path, Path | None]:
+    """Check a request before anything is written or queued: the book and voice files, the book's size, the
+    sampling parameters.
 
     Returns the (expanded) book and voice paths. Raises a one-line error naming the file or parameter."""
     book = Path(book).expanduser()
     if not book.is_file():
         raise PipelineError(f"book file {str(book)!r} does not exist or is not a file")
+    check_book_size(book, max_book_mb)
     voice_path = Path(voice).expanduser() if voice else None
     if voice_path is not None and not voice_path.is_file():
         raise ClipError(f"voice clip {str(voice_path)!r} does not exist or is not a file")
@@ -39,12 +45,13 @@ def validate_request(book: str | Path, options: JobOptions,
     return book, voice_path
 
 
-def submit_job(store: Store, book: str | Path, options: JobOptions, *, voice: str | Path | None = None) -> str:
+def submit_job(store: Store, book: str | Path, options: JobOptions, *, voice: str | Path | None = None,
+               max_book_mb: float = MAX_BOOK_MB) -> str:
     """Create a job folder for ``book`` (copying the book and the voice clip into it); returns the job id.
 
     ``voice``: a clip or .voice file; None: the model's built-in voice. Nothing is written when the request is
     unusable (see ``validate_request``)."""
-    book, voice_path = validate_request(book, options, voice)
+    book, voice_path = validate_request(book, options, voice, max_book_mb=max_book_mb)
     job_id, _ = store.new_job()
     store.copy_input(job_id, book)
     voice_file = None
@@ -53,19 +60,33 @@ def submit_job(store: Store, book: str | Path, options: JobOptions, *, voice: st
         store.copy_input(job_id, voice_path, voice_file)
     store.write_spec(JobSpec(id=job_id, name=book.name, created=now_iso(), book_file=book.name,
                              voice_file=voice_file, voice_source=str(voice_path) if voice_path else None,
-                             options=options))
+                             options=options, book_source=str(book)))
     store.update_state(job_id, state=JobState.QUEUED, title=book.stem)
     return job_id
 
 
-def job_status(store: Store, job_id: str) -> JobStatus:
+def job_status(store: Store, job_id: str, stall_after: float = STALL_AFTER_S) -> JobStatus:
+    """The job's status; a job with no sign of life (no document written, no task heartbeat) for ``stall_after``
+    seconds is shown stalled since then, without an ETA."""
     job_id = store.find_job(job_id)
     manifest = store.manifest(job_id) if store.has_manifest(job_id) else None
-    return summarize(store.spec(job_id), store.state(job_id), manifest)
+    return summarize(store.spec(job_id), store.state(job_id), manifest, last_activity=store.last_activity(job_id),
+                     stall_after=stall_after)
 
 
-def list_jobs(store: Store) -> list[JobStatus]:
-    return [job_status(store, j) for j in store.job_ids()]
+def list_jobs(store: Store, stall_after: float = STALL_AFTER_S) -> list[JobStatus]:
+    return [job_status(store, j, stall_after) for j in store.job_ids()]
+
+
+def remove_job(store: Store, job_id: str, *, force: bool = False) -> str:
+    """Delete a job's folder (its copies of the inputs, documents, chapter files and M4B; the caches stay). A job
+    that is still running is refused unless ``force``: cancel it first."""
+    job_id = store.find_job(job_id)
+    status = job_status(store, job_id)
+    if not force and status.state not in (*RETRYABLE, JobState.DONE) and not status.stalled_since:
+        raise JobStateError(f"job {job_id} is {status.state}; cancel it first (or pass --force)")
+    shutil.rmtree(store.job_dir(job_id))
+    return job_id
 
 
 def cancel_job(store: Store, job_id: str) -> str:
@@ -78,17 +99,24 @@ def cancel_job(store: Store, job_id: str) -> str:
     return job_id
 
 
-def retry_job(store: Store, job_id: str) -> tuple[str, dict[int, list[WorkUnit]] | None]:
-    """Set a failed or cancelled job going again: failed chunks (only those, plus any never made) back to pending.
+def retry_job(store: Store, job_id: str,
+              stall_after: float = STALL_AFTER_S) -> tuple[str, dict[int, list[WorkUnit]] | None]:
+    """Set a failed, cancelled or stalled job going again: failed chunks (only those, plus any never made) back to
+    pending. A job that failed for a full disk is refused (one line, how much more it needs) until space is freed.
 
     Returns (job id, work by chapter), or (job id, None) when the job never got prepared and must start over."""
+    from pipeline.space import check_space
+
     job_id = store.find_job(job_id)
-    state = store.state(job_id).state
-    if state not in RETRYABLE:
-        raise JobStateError(f"job {job_id} is {state}; only failed or cancelled jobs can be retried")
+    status = job_status(store, job_id, stall_after)
+    if status.state not in RETRYABLE and not status.stalled_since:
+        idle = time.time() - store.last_activity(job_id)
+        raise JobStateError(f"job {job_id} is {status.state} (last progress {idle:.0f} s ago); only failed, "
+                            f"cancelled or stalled jobs can be retried")
     if not store.has_manifest(job_id):
         store.update_state(job_id, state=JobState.QUEUED, error=None, force=True)
         return job_id, None
+    check_space(store, store.manifest(job_id))
     manifest = store.update_manifest(job_id, lambda m: m.with_failures_reset())
     store.update_state(job_id, state=JobState.SYNTHESIZING, error=None, synth_started=now_iso(), force=True)
     return job_id, manifest.pending_work(store.spec(job_id).chunks_per_task)

@@ -5,14 +5,18 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from pipeline.manifest import Manifest
 from pipeline.record import JobRecord
 from pipeline.spec import JobSpec
 from pipeline.states import ChapterState, ChunkState, JobState
 
-__all__ = ["JobStatus", "summarize"]
+__all__ = ["STALL_AFTER_S", "JobStatus", "summarize"]
+
+# A running job silent this long (no document written, no task heartbeat) is shown stalled: no worker is on it,
+# or its messages were lost (the watchdog of a running worker dispatches them again; `tomecast retry` does too).
+STALL_AFTER_S = 600.0
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,7 @@ class JobStatus:
     eta_seconds: float | None = None
     errors: tuple[str, ...] = field(default_factory=tuple)
     output: str | None = None
+    stalled_since: str | None = None   # ISO time of the last sign of life of a running job that has gone quiet
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -46,10 +51,16 @@ def _epoch(iso: str | None) -> float | None:
         return None
 
 
-def summarize(spec: JobSpec, record: JobRecord, manifest: Manifest | None) -> JobStatus:
-    """Counts, audio made so far, and an ETA from the synthesis rate since synthesis started."""
+def summarize(spec: JobSpec, record: JobRecord, manifest: Manifest | None, *, last_activity: float | None = None,
+              stall_after: float = STALL_AFTER_S, now: float | None = None) -> JobStatus:
+    """Counts, audio made so far, and an ETA from the synthesis rate since synthesis started; a running job with
+    no sign of life since ``last_activity`` (epoch) for ``stall_after`` seconds is stalled, with no ETA."""
+    now = time.time() if now is None else now
+    stalled = None
+    if not record.final and last_activity and now - last_activity > stall_after:
+        stalled = datetime.fromtimestamp(last_activity, UTC).isoformat(timespec="seconds")
     base = dict(job_id=spec.id, title=record.title or spec.name, state=record.state, priority=spec.priority,
-                created=spec.created, output=record.output)
+                created=spec.created, output=record.output, stalled_since=stalled)
     errors = [record.error] if record.error else []
     if manifest is None:
         return JobStatus(**base, errors=tuple(errors))
@@ -61,8 +72,8 @@ def summarize(spec: JobSpec, record: JobRecord, manifest: Manifest | None) -> Jo
     eta = None
     started = _epoch(record.synth_started)
     pending = len(manifest.chunks) - len(done) - len(failed)
-    if record.state in (JobState.SYNTHESIZING, JobState.QUEUED) and started and made and pending:
-        rate = len(made) / max(time.time() - started, 1e-3)
+    if record.state in (JobState.SYNTHESIZING, JobState.QUEUED) and started and made and pending and not stalled:
+        rate = len(made) / max(now - started, 1e-3)
         eta = pending / rate
     return JobStatus(**base, chapters_done=sum(ch.state == ChapterState.DONE for ch in manifest.chapters),
                      chapters=len(manifest.chapters), chunks_done=len(done), chunks_failed=len(failed),

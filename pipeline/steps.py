@@ -214,6 +214,11 @@ def _slug(text: str, limit: int = 60) -> str:
     return re.sub(r"\s+", " ", s)[:limit].strip() or "untitled"
 
 
+def book_file_name(title: str) -> str:
+    """The M4B's file name (also checked by ``tomecast convert`` before synthesis, so it names the same file)."""
+    return f"{_slug(title, 80)}.m4b"
+
+
 def chapter_file_name(index: int, title: str, fmt: str) -> str:
     return f"{index + 1:02d} {_slug(title)}.{fmt}"
 
@@ -305,7 +310,7 @@ def assemble_book(store: Store, job_id: str) -> Path | None:
         masters.append(m)
     folder = store.job_dir(job_id)
     cover = folder / record.cover if record.cover else None
-    out = folder / f"{_slug(book.title, 80)}.m4b"
+    out = folder / book_file_name(book.title)
     write_m4b(masters, [ch.title for ch in book.chapters], out, title=book.title, author=book.author,
               language=book.language, cover=cover, bitrate=st.bitrate)
     store.update_state(job_id, state=JobState.DONE, error=None, output=str(out), finished=now_iso())

@@ -266,6 +266,14 @@ class Store:
     def voice_path(self, voice_key: str) -> Path:
         return self.root / "cache" / "voices" / f"{voice_key}.voice"
 
+    def user_terms(self, spec: JobSpec, text: str) -> str:
+        """``text`` with the job's copies of its inputs named by the user's own paths."""
+        inputs = self.job_dir(spec.id) / "input"
+        for copy, source in ((spec.book_file, spec.book_source), (spec.voice_file, spec.voice_source)):
+            if copy and source:
+                text = text.replace(str(inputs / copy), source)
+        return text
+
     def copy_input(self, job_id: str, src: Path, name: str | None = None) -> Path:
         src = Path(src)
         return atomic_copy(src, self.job_dir(job_id) / "input" / (name or src.name))
