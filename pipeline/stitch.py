@@ -1,13 +1,19 @@
-"""Stitcher: chunk WAVs -> one loudness-normalized chapter -> chapter files in a format, and the M4B book.
+"""Stitcher: chunk WAVs -> one loudness-normalized chapter master -> chapter files in a format, and the M4B book.
 
-Plain functions over pydub and the ffmpeg/ffprobe binaries; no Celery, no torch. ``Stitching`` holds its
+Plain functions over numpy and the ffmpeg/ffprobe binaries; no Celery, no torch. ``Stitching`` holds its
 settings (pauses, edges, loudness, format); a job carries them in its spec.
 
 A chapter is built as: for each chunk in order, strip its leading and trailing silence, fade both ends, pad each
 end with exactly ``edge_ms`` of silence, then the pause of its boundary (sentence, paragraph, chapter, title).
-So a chapter lasts exactly sum(trimmed chunk + 2 * edge) + sum(pauses), sample for sample. One gain brings the
-chapter to the loudness target (integrated LUFS measured by ffmpeg's loudnorm analysis), lowered where needed so
-the true peak stays under the ceiling. That master WAV is cached; chapter files and the M4B are encoded from it.
+So a chapter lasts exactly sum(trimmed chunk + 2 * edge) + sum(pauses), sample for sample.
+
+In linear time and bounded memory, whatever the chapter's length: the first pass reads one chunk at a time and
+appends its 16-bit samples to a raw temp file while an ffmpeg process beside us measures their loudness and true
+peak (``loudness.LoudnessMeter``); the second pass streams that file through one gain (to the loudness target)
+and a true-peak limiter (``loudness.limit``, for the few peaks the gain would push over) into the master WAV.
+The master's ceiling sits ``CODEC_HEADROOM_DB`` under the promised one, because lossy encoders overshoot; the
+encoders then measure what they wrote and turn a file that still went over down (``true_peak_db``).
+That master WAV is cached; chapter files and the M4B are encoded from it.
 """
 
 from __future__ import annotations
@@ -15,34 +21,42 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import math
+import os
 import re
 import subprocess
 import tempfile
+import wave
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydub import AudioSegment
-from pydub.silence import detect_leading_silence
+import numpy as np
 
+from pipeline.covers import prepare_cover
 from pipeline.errors import SpecError, StitchError
 from pipeline.files import atomic_write, replacing
+from pipeline.loudness import Loudness, LoudnessMeter, limit, measure_loudness
 
 __all__ = [
+    "CODEC_HEADROOM_DB",
     "FORMATS",
     "PAUSE_KINDS",
+    "VERSION",
     "ChapterMaster",
+    "Loudness",
     "Stitching",
     "encode_chapter",
     "measure_loudness",
     "prepare_piece",
     "probe",
+    "read_pcm",
     "stitch_master",
     "write_m4b",
 ]
 
 log = logging.getLogger(__name__)
+
+VERSION = 2   # of how a master is made from its chunks (part of its cache key): 2 = streamed, limited, headroom
 
 CODECS = {
     "mp3": ["-c:a", "libmp3lame"],
@@ -54,6 +68,14 @@ CODECS = {
 FORMATS = tuple(CODECS)
 PAUSE_KINDS = ("sentence", "paragraph", "chapter", "title")
 
+# Lossy encoders (AAC, MP3, Opus at 64 kb/s) raise the true peak of speech by up to ~1.5 dB: the master keeps
+# this much under the promised ceiling, so the encoded files rarely need the measured second encode.
+CODEC_HEADROOM_DB = 1.5
+LIMIT_MAX_DB = 8.0        # the limiter takes at most this off a peak; beyond, the whole chapter is turned down
+LIMIT_WINDOW_MS = 5.0     # the limiter's gain falls over 2 windows before a peak and rises over 2 after it
+_BLOCK = 1 << 20          # samples per read in the second pass (4 MiB as float32)
+_REENCODE_MARGIN_DB = 0.3
+
 
 @dataclass(frozen=True)
 class Stitching:
@@ -63,9 +85,9 @@ class Stitching:
         "sentence": 350, "paragraph": 800, "chapter": 2000, "title": 1200})
     edge_ms: int = 30            # silence kept at each end of a chunk after trimming
     fade_ms: int = 8             # fade in/out of every chunk so joins never click
-    silence_db: float = -45.0    # below this (dBFS) a chunk's edge counts as silence
+    silence_db: float = -45.0    # below this (dBFS, RMS over 5 ms) a chunk's edge counts as silence
     loudness_lufs: float = -18.0
-    true_peak_db: float = -3.0
+    true_peak_db: float = -3.0   # of every delivered file: master, chapter files, M4B
     format: str = "mp3"
     bitrate: str = "64k"         # mp3/opus chapters and the M4B's AAC
 
@@ -81,6 +103,11 @@ class Stitching:
             raise SpecError(f"loudness target {self.loudness_lufs} LUFS is out of range (-70..-5)")
         if not -9 <= self.true_peak_db <= 0:
             raise SpecError(f"true peak ceiling {self.true_peak_db} dBTP is out of range (-9..0)")
+
+    @property
+    def master_peak_db(self) -> float:
+        """The master's true-peak ceiling: the promised one less the headroom lossy codecs need."""
+        return self.true_peak_db - CODEC_HEADROOM_DB
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
@@ -137,97 +164,188 @@ def _run(cmd: Sequence[str], what: str) -> subprocess.CompletedProcess:
     return r
 
 
-def prepare_piece(seg: AudioSegment, st: Stitching) -> AudioSegment:
-    """Strip a chunk's edge silence, fade its ends, pad each end with exactly ``edge_ms`` of silence."""
-    start = detect_leading_silence(seg, silence_threshold=st.silence_db, chunk_size=5)
-    end = len(seg) - detect_leading_silence(seg.reverse(), silence_threshold=st.silence_db, chunk_size=5)
-    body = seg[start:end] if end > start else seg[:0]
-    fade = min(st.fade_ms, len(body) // 2)
-    if fade > 0:
-        body = body.fade_in(fade).fade_out(fade)
-    edge = AudioSegment.silent(duration=st.edge_ms, frame_rate=seg.frame_rate)
-    return edge + body + edge
+def read_pcm(path: Path) -> tuple[np.ndarray, int]:
+    """A chunk's audio as mono 16-bit samples and its rate (the synthesizer writes exactly that; anything else
+    is converted by ffmpeg)."""
+    path = Path(path)
+    try:
+        with wave.open(str(path), "rb") as w:
+            if w.getsampwidth() == 2 and w.getnchannels() == 1 and w.getcomptype() == "NONE":
+                return np.frombuffer(w.readframes(w.getnframes()), dtype="<i2"), w.getframerate()
+    except (wave.Error, EOFError):
+        pass
+    except OSError as exc:
+        raise StitchError(f"cannot read chunk {path.name}: {exc.strerror or exc}") from None
+    rate = _probe_rate(path)
+    r = subprocess.run(["ffmpeg", "-hide_banner", "-nostats", "-loglevel", "error", "-i", str(path), "-ac", "1",
+                        "-f", "s16le", "-c:a", "pcm_s16le", "-"], capture_output=True)
+    if r.returncode != 0:
+        raise StitchError(f"cannot read chunk {path.name}: {r.stderr.decode(errors='replace').strip()[-200:]}")
+    return np.frombuffer(r.stdout, dtype="<i2"), rate
 
 
-def _silence_frames(ms: int, rate: int) -> AudioSegment:
-    return AudioSegment.silent(duration=ms, frame_rate=rate)
+def _probe_rate(path: Path) -> int:
+    streams = [s for s in probe(path).get("streams", []) if s.get("codec_type") == "audio"]
+    if not streams:
+        raise StitchError(f"chunk {Path(path).name} has no audio")
+    return int(streams[0]["sample_rate"])
 
 
-def measure_loudness(path: Path) -> tuple[float | None, float | None]:
-    """(integrated loudness LUFS, true peak dBTP) by ffmpeg's loudnorm analysis; None for silence."""
-    r = _run(["ffmpeg", "-hide_banner", "-nostats", "-i", str(path), "-af",
-              "loudnorm=print_format=json", "-f", "null", "-"], f"measure the loudness of {path.name}")
-    m = re.search(r"\{[^{}]*\"input_i\"[^{}]*\}", r.stderr)
-    if not m:
-        raise StitchError(f"ffmpeg printed no loudness measurement for {path.name}")
-    d = json.loads(m.group(0))
+def _loud_bounds(pcm: np.ndarray, rate: int, silence_db: float) -> tuple[int, int]:
+    """[start, end) of a chunk without its silent edges: whole 5 ms blocks (counted from each end) whose RMS is
+    under ``silence_db`` dBFS are dropped; (0, 0) when every block is silent."""
+    block = max(1, rate * 5 // 1000)
+    floor = (32768.0 * 10 ** (silence_db / 20)) ** 2 * block
 
-    def num(key: str) -> float | None:
-        try:
-            v = float(d[key])
-        except (KeyError, ValueError):
+    def first_loud(x: np.ndarray) -> int | None:
+        n = len(x)
+        if n == 0:
             return None
-        return v if math.isfinite(v) and v > -70 else None
+        sq = np.square(x, dtype=np.float64)
+        sums = np.add.reduceat(sq, np.arange(0, n, block))
+        sizes = np.minimum(block, n - np.arange(0, n, block))
+        loud = np.flatnonzero(sums >= floor * sizes / block)   # mean square of each block against the floor
+        return int(loud[0]) * block if loud.size else None
 
-    return num("input_i"), num("input_tp")
+    start = first_loud(pcm)
+    if start is None:
+        return 0, 0
+    back = first_loud(pcm[::-1])
+    return start, max(start, len(pcm) - back)
+
+
+def prepare_piece(pcm: np.ndarray, rate: int, st: Stitching) -> np.ndarray:
+    """A chunk as it enters the chapter (16-bit): silent edges stripped, both ends faded, then padded each side
+    with exactly ``edge_ms`` of silence."""
+    start, end = _loud_bounds(pcm, rate, st.silence_db)
+    body = pcm[start:end].astype(np.float32)
+    fade = min(int(st.fade_ms * rate / 1000), len(body) // 2)
+    if fade > 0:
+        ramp = np.arange(fade, dtype=np.float32) / fade
+        body[:fade] *= ramp
+        body[-fade:] *= ramp[::-1]
+    edge = int(st.edge_ms * rate / 1000)
+    out = np.zeros(len(body) + 2 * edge, dtype="<i2")
+    out[edge: edge + len(body)] = np.round(body).astype("<i2")
+    return out
 
 
 def stitch_master(chunk_wavs: Sequence[Path], pauses_ms: Sequence[int], st: Stitching, out: Path) -> ChapterMaster:
-    """Join chunk WAVs in order with the pause after each, normalize loudness, write ``out`` (+ .json sidecar)."""
+    """Join chunk WAVs in order with the pause after each, normalize loudness, write ``out`` (+ .json sidecar).
+
+    Two streamed passes (see the module docstring): memory holds one chunk and one block, never the chapter."""
     if len(chunk_wavs) != len(pauses_ms):
         raise StitchError(f"{len(chunk_wavs)} chunks but {len(pauses_ms)} pauses")
     if not chunk_wavs:
         raise StitchError("a chapter needs at least one chunk")
-    pieces: list[AudioSegment] = []
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
     offsets: list[float] = []
     rate = None
     frames = 0
-    for wav, pause in zip(chunk_wavs, pauses_ms, strict=True):
-        seg = AudioSegment.from_wav(str(wav))
-        if seg.channels != 1 or seg.sample_width != 2:
-            seg = seg.set_channels(1).set_sample_width(2)
-        rate = rate or seg.frame_rate
-        if seg.frame_rate != rate:
-            seg = seg.set_frame_rate(rate)
-        piece = prepare_piece(seg, st)
-        offsets.append((frames + int(st.edge_ms * rate / 1000)) / rate)
-        gap = _silence_frames(pause, rate)
-        pieces += [piece, gap]
-        frames += int(piece.frame_count()) + int(gap.frame_count())
-    joined = sum(pieces[1:], pieces[0])
-    assert int(joined.frame_count()) == frames
-    out = Path(out)
-    with tempfile.TemporaryDirectory(prefix="tomecast-stitch-") as tmp:
-        raw = Path(tmp) / "raw.wav"
-        joined.export(str(raw), format="wav")
-        lufs, peak = measure_loudness(raw)
-    gain = 0.0
-    if lufs is not None:
-        gain = st.loudness_lufs - lufs
-        if peak is not None and peak + gain > st.true_peak_db:
-            gain = st.true_peak_db - peak
-    normalized = joined.apply_gain(gain) if gain else joined
-    data = normalized.export(format="wav").read()
-    atomic_write(out, data)
-    master = ChapterMaster(out, frames, rate, tuple(offsets), round(gain, 3), lufs)
+    with tempfile.TemporaryFile(dir=out.parent, prefix=f".{out.name}.", suffix=".raw") as raw:
+        meter = None
+        try:
+            for wav, pause in zip(chunk_wavs, pauses_ms, strict=True):
+                pcm, r = read_pcm(wav)
+                if rate is None:
+                    rate = r
+                    meter = LoudnessMeter(rate, out.name)
+                elif r != rate:
+                    raise StitchError(f"chunk {Path(wav).name} is at {r} Hz, the chapter at {rate} Hz")
+                piece = prepare_piece(pcm, rate, st)
+                offsets.append((frames + int(st.edge_ms * rate / 1000)) / rate)
+                gap = np.zeros(int(pause * rate / 1000), dtype="<i2")
+                for part in (piece, gap):
+                    raw.write(part.tobytes())
+                    meter.feed(part)
+                frames += len(piece) + len(gap)
+            measured = meter.result()
+        finally:
+            if meter is not None:
+                meter.__exit__()
+        gain = _gain(measured, st)
+        raw.seek(0)
+        _write_scaled(raw, frames, rate, gain, st, out)
+    master = ChapterMaster(out, frames, rate, tuple(offsets), round(gain, 3), measured.lufs)
     atomic_write(out.with_suffix(".json"), json.dumps(master.to_dict(), indent=1))
-    log.debug("stitched %s: %d chunks, %.2f s, gain %+.2f dB", out.name, len(chunk_wavs), master.duration, gain)
+    log.debug("stitched %s: %d chunks, %.2f s, %s LUFS, %s dBTP, gain %+.2f dB", out.name, len(chunk_wavs),
+              master.duration, measured.lufs, measured.true_peak, gain)
     return master
 
 
-def encode_chapter(master: Path, out: Path, fmt: str, bitrate: str, tags: dict[str, str]) -> Path:
-    """Encode a master WAV to ``fmt`` with metadata tags, atomically."""
+def _gain(measured: Loudness, st: Stitching) -> float:
+    """The one gain of a chapter: to the loudness target, unless the limiter would have to take more than
+    ``LIMIT_MAX_DB`` off its highest peak."""
+    if measured.lufs is None:
+        return 0.0
+    gain = st.loudness_lufs - measured.lufs
+    if measured.true_peak is not None:
+        gain = min(gain, st.master_peak_db + LIMIT_MAX_DB - measured.true_peak)
+    return gain
+
+
+def _write_scaled(raw, frames: int, rate: int, gain_db: float, st: Stitching, out: Path) -> None:
+    """Stream the raw 16-bit chapter through the gain and the limiter into ``out`` (a WAV), block by block.
+
+    Each block is read with enough context either side that the limiter sees every peak that shapes it."""
+    gain = np.float32(10 ** (gain_db / 20))
+    ceiling = 32767.0 * 10 ** (st.master_peak_db / 20)
+    window = max(1, int(LIMIT_WINDOW_MS * rate / 1000))
+    ctx = 2 * window + 32
+    with replacing(out, suffix=".wav") as tmp:
+        with wave.open(str(tmp), "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(rate)
+            for s in range(0, frames, _BLOCK):
+                e = min(s + _BLOCK, frames)
+                a, b = max(0, s - ctx), min(frames, e + ctx)
+                raw.seek(2 * a)
+                x = np.frombuffer(raw.read(2 * (b - a)), dtype="<i2").astype(np.float32)
+                x *= gain
+                limit(x, ceiling, window)
+                y = x[s - a: len(x) - (b - e)]
+                np.clip(np.round(y, out=y), -32768, 32767, out=y)
+                w.writeframes(y.astype("<i2").tobytes())
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+
+
+def _encode_checked(cmd_in: list[str], cmd_out: list[str], out: Path, true_peak_db: float | None,
+                    what: str) -> Loudness | None:
+    """Run ffmpeg ``cmd_in + cmd_out + [out]``; if ``true_peak_db`` is given, measure what it wrote and, over
+    the ceiling, encode once more that much quieter (plus a margin). Returns the final measurement."""
+    _run([*cmd_in, *cmd_out, str(out)], what)
+    if true_peak_db is None:
+        return None
+    m = measure_loudness(out)
+    if m.true_peak is None or m.true_peak <= true_peak_db:
+        return m
+    drop = true_peak_db - _REENCODE_MARGIN_DB - m.true_peak
+    log.info("%s: %.2f dBTP after encoding, over %.1f: encoding again %.2f dB quieter", out.name, m.true_peak,
+             true_peak_db, drop)
+    _run([*cmd_in, "-af", f"volume={drop:.3f}dB", *cmd_out, str(out)], what)
+    return measure_loudness(out)
+
+
+def encode_chapter(master: Path, out: Path, fmt: str, bitrate: str, tags: dict[str, str],
+                   true_peak_db: float | None = None) -> Path:
+    """Encode a master WAV to ``fmt`` with metadata tags, atomically; with ``true_peak_db``, the encoded file is
+    measured and kept at or under that ceiling."""
     if fmt not in CODECS:
         raise StitchError(f"output format {fmt!r} is not one of {', '.join(CODECS)}")
     out = Path(out)
     cmd = ["ffmpeg", "-hide_banner", "-nostats", "-y", "-i", str(master), "-map_metadata", "-1"]
     for k, v in tags.items():
         cmd += ["-metadata", f"{k}={v}"]
-    cmd += CODECS[fmt]
+    codec = list(CODECS[fmt])
     if fmt in ("mp3", "opus"):
-        cmd += ["-b:a", bitrate]
+        codec += ["-b:a", bitrate]
     with replacing(out, suffix=out.suffix) as tmp:  # ffmpeg picks the muxer by the suffix
-        _run([*cmd, str(tmp)], f"encode {out.name}")
+        m = _encode_checked(cmd, codec, tmp, true_peak_db, f"encode {out.name}")
+    if m is not None:
+        log.debug("%s: %s LUFS, %s dBTP", out.name, m.lufs, m.true_peak)
     return out
 
 
@@ -236,8 +354,11 @@ def _ffmeta_escape(s: str) -> str:
 
 
 def write_m4b(masters: Sequence[ChapterMaster], titles: Sequence[str], out: Path, *, title: str, author: str,
-              language: str, cover: Path | None = None, bitrate: str = "64k") -> Path:
-    """One AAC M4B from chapter masters with a chapter marker at each start, book tags and cover art."""
+              language: str, cover: Path | None = None, bitrate: str = "64k",
+              true_peak_db: float | None = None) -> Path:
+    """One AAC M4B from chapter masters with a chapter marker at each start, book tags and cover art (any image
+    format: converted to JPEG, or left out with a warning). With ``true_peak_db``, the M4B is measured and kept
+    at or under that ceiling."""
     if len(masters) != len(titles) or not masters:
         raise StitchError(f"{len(masters)} chapter files for {len(titles)} titles")
     out = Path(out)
@@ -255,18 +376,22 @@ def write_m4b(masters: Sequence[ChapterMaster], titles: Sequence[str], out: Path
             start = end
         meta_path = Path(tmp) / "meta.txt"
         meta_path.write_text("\n".join(meta) + "\n", "utf-8")
+        cover = prepare_cover(cover, Path(tmp))
         cmd = ["ffmpeg", "-hide_banner", "-nostats", "-y", "-f", "concat", "-safe", "0", "-i", str(listing),
                "-i", str(meta_path)]
         if cover is not None:
             cmd += ["-i", str(cover)]
-        cmd += ["-map", "0:a", "-map_metadata", "1", "-map_chapters", "1"]
+        cmd += ["-map_metadata", "1", "-map_chapters", "1"]
+        out_map = ["-map", "0:a"]
         if cover is not None:
-            cmd += ["-map", "2:v", "-c:v", "copy", "-disposition:v:0", "attached_pic"]
+            out_map += ["-map", "2:v", "-c:v", "copy", "-disposition:v:0", "attached_pic"]
         lang = _LANG3.get((language or "").split("-")[0].lower(), (language or "und")[:3].lower())
-        cmd += ["-c:a", "aac", "-b:a", bitrate, "-metadata:s:a:0", f"language={lang}",
-                "-movflags", "+faststart", "-f", "mp4"]
+        codec = [*out_map, "-c:a", "aac", "-b:a", bitrate, "-metadata:s:a:0", f"language={lang}",
+                 "-movflags", "+faststart", "-f", "mp4"]
         with replacing(out, suffix=".m4b") as tmp_out:
-            _run([*cmd, str(tmp_out)], f"write {out.name}")
+            measured = _encode_checked(cmd, codec, tmp_out, true_peak_db, f"write {out.name}")
+    if measured is not None:
+        log.info("%s: %s LUFS, %s dBTP", out.name, measured.lufs, measured.true_peak)
     return out
 
 
