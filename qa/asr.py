@@ -129,8 +129,10 @@ class Transcriber:
     def _words(self, audio: np.ndarray, lang: str) -> list[Word]:
         if audio.size == 0:
             return []
+        # greedy at temperature 0 only: the default fallback to sampling at higher temperatures turns a hard
+        # passage into random words (measured: twice the false alarms on espeak speech) and is not repeatable
         segments, _ = self.model.transcribe(audio, language=lang, word_timestamps=True, beam_size=1,
-                                            condition_on_previous_text=False, vad_filter=False,
+                                            temperature=0.0, condition_on_previous_text=False, vad_filter=False,
                                             without_timestamps=False)
         return [Word(w.word, float(w.start), float(w.end), float(w.probability))
                 for s in segments for w in (s.words or [])]

@@ -59,7 +59,8 @@ class QASettings:
     asr_max_trailing_missing: int = 2  # this many text words unheard at the end: truncated
     asr_max_missing_run: int = 2       # more consecutive text words unheard than this: a skipped phrase
     # repair
-    max_takes: int = 3                 # takes with new seeds before splitting
+    repair: bool = True                # False: check and record only (the random-weights demo)
+    max_takes: int = 3                 # re-takes with new seeds before splitting (0: none)
     split: bool = True
 
     def validate(self) -> None:
@@ -68,7 +69,7 @@ class QASettings:
             if isinstance(v, float) and not math.isfinite(v):
                 raise SettingsError(f"qa setting {f.name} must be finite, got {v}")
         checks = {
-            "max_takes": self.max_takes >= 1, "learned_after": self.learned_after >= 1,
+            "max_takes": self.max_takes >= 0, "learned_after": self.learned_after >= 1,
             "clip_level": 0 < self.clip_level <= 1, "max_clipped_fraction": 0 <= self.max_clipped_fraction <= 1,
             "prior_letters_per_second": self.prior_letters_per_second > 0,
             "prior_min_ratio": 0 < self.prior_min_ratio < self.prior_max_ratio,

@@ -20,7 +20,7 @@ def test_from_env_reads_variables_then_overrides():
 
 @pytest.mark.parametrize("env, words", [({"TOMECAST_QA_MAX_TAKES": "many"}, "not a int"),
                                         ({"TOMECAST_QA_ASR": "maybe"}, "not a bool"),
-                                        ({"TOMECAST_QA_MAX_TAKES": "0"}, "max_takes out of range"),
+                                        ({"TOMECAST_QA_MAX_TAKES": "-1"}, "max_takes out of range"),
                                         ({"TOMECAST_QA_CLIP_LEVEL": "nan"}, "must be finite")])
 def test_bad_values_are_settings_errors(env, words):
     with pytest.raises(SettingsError, match=words):
