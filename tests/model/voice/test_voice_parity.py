@@ -2,7 +2,7 @@
 
 Goldens: tests/golden/voice (scripts/golden_voice.py, run beside the official package). Stage tests start
 from an input we rebuild bit for bit (torchaudio-style sinc resampling); end-to-end tests run our whole
-``prepare_voice`` on the clip file's samples against the official librosa/soxr path.
+``prepare_voice`` (soxr HQ resampling, as librosa) on the clip file's samples against the official path.
 """
 
 from __future__ import annotations
@@ -18,16 +18,24 @@ from model.voice.prepare import prepare_voice
 from model.voice.resample import resample
 from model.voice.voice_encoder import trim_silence, ve_melspectrogram
 
-# tolerances (fp32, max abs diff unless stated); measured values are in the report
-TOL_MEL24 = 1e-5        # log-mel
-TOL_FBANK = 1e-5        # log fbank
-TOL_XVEC = 1e-5
-TOL_LOGMEL = 1e-5
-TOL_FSQ = 1e-4          # tanh(projection) before rounding
-TOL_VE_MEL_REL = 1e-5   # relative to the mel's max (linear power)
-TOL_VE_EMB = 1e-5
-TOL_E2E_MEL24 = 0.1     # end to end the soxr 22.05->24 kHz step is only approximated (~1e-4 in samples):
-TOL_E2E_MEL24_MEAN = 1e-4  # the max sits in near-silent bins; the mean stays small
+# Tolerances (fp32, max abs diff unless stated), set from the spread measured across CPU kernels on one
+# AVX-512 Xeon (torch 2.13 CPU): MKL_ENABLE_INSTRUCTIONS=SSE4_2/AVX/AVX2/AVX512 and MKL_CBWR=COMPATIBLE,
+# ATEN_CPU_CAPABILITY=default/avx2/avx512, 1 or 2 threads, oneDNN on/off. Only MKL's FFT kernels move the
+# spectral stages (the goldens were made on MKL's SSE path: 1e-6 there); the largest differences sit in
+# near-silent bins, where the log amplifies float rounding. Measured max over both clips -> tolerance:
+TOL_MEL24 = 2e-3          # log-mel: 6.6e-4 (AVX-512 FFT), 1e-6 (SSE FFT)
+TOL_FBANK = 1e-2          # log fbank, first 400 frames: 3.6e-3
+TOL_FBANK_SUM = 1e-5      # fbank summed over frames, per frame: 2.8e-6
+TOL_XVEC = 2e-6           # 4.6e-7
+TOL_LOGMEL = 1e-4         # S3 tokenizer log-mel: 2.9e-5; its sum over frames per frame: 7.9e-8
+TOL_FSQ = 1e-4            # tanh(projection) before rounding: 3.0e-5
+TOL_VE_MEL_REL = 1e-6     # relative to the mel's max (linear power): 2.5e-7
+TOL_VE_EMB = 1e-6         # 1.2e-7
+# End to end (soxr resampling as the official librosa path): the prompt mel is the mel24 stage again,
+# 9.5e-7 max on the golden's FFT kernels, 6.6e-4 on AVX-512's in near-silent bins; its mean stays < 1e-6.
+TOL_E2E_MEL24 = TOL_MEL24
+TOL_E2E_MEL24_MEAN = 1e-5
+# Token ids are exact on every kernel measured, and stay exact-equality tests.
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +70,7 @@ def test_stage_fbank_and_xvector(stage_input, golden, models):
     name, _, x16 = stage_input
     fb = campplus_features(x16)
     assert _diff(fb[:400], golden[f"{name}.stage.fbank_head"]) <= TOL_FBANK
-    assert _diff(fb.double().sum(0), golden[f"{name}.stage.fbank_sum"]) <= TOL_FBANK * fb.shape[0]
+    assert _diff(fb.double().sum(0), golden[f"{name}.stage.fbank_sum"]) <= TOL_FBANK_SUM * fb.shape[0]
     assert _diff(models.campplus.xvector_of(x16), golden[f"{name}.stage.xvector"]) <= TOL_XVEC
 
 
