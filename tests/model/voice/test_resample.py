@@ -47,3 +47,22 @@ def test_same_rate_is_identity_and_bad_rates_raise():
         resample(x, 16000.5, 24000)
     with pytest.raises(ValueError, match="positive integers"):
         resample(x, 0, 24000)
+
+
+def test_hq_is_soxr_hq_fixed_to_librosa_length():
+    """``hq`` is exactly the call librosa.resample(res_type="soxr_hq") makes, length fixed to ceil."""
+    import numpy as np
+    import soxr
+
+    x = torch.randn(2, 22050 + 7, generator=torch.Generator().manual_seed(0))
+    y = resample(x, 22050, 24000, "hq")
+    for row, out in zip(x, y, strict=True):
+        ref = soxr.resample(row.numpy(), 22050, 24000, quality="soxr_hq")
+        n = math.ceil(x.shape[-1] * 24000 / 22050)
+        ref = np.pad(ref, (0, max(0, n - ref.shape[0])))[:n]
+        assert torch.equal(out, torch.from_numpy(ref))
+
+
+def test_unknown_quality_raises():
+    with pytest.raises(ValueError, match="quality"):
+        resample(torch.randn(100), 16000, 24000, "best")
