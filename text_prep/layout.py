@@ -36,7 +36,7 @@ from statistics import quantiles
 
 from text_prep.chapters import paragraph_spans
 from text_prep.chunking import chunk_section, split_long
-from text_prep.headings import heading_speech
+from text_prep.headings import heading_speech, title_case
 from text_prep.normalize import speech_text
 from text_prep.tables import read_rows, row_speech
 from text_prep.types import DirectionsPolicy, HeadingNumbers, Pause, PrepareOptions, SpeakersPolicy
@@ -291,7 +291,7 @@ def _labels(text: str, pars: list[tuple[int, int]], head_ends: dict[int, int]) -
         if b - a <= 40 and a not in head_ends and text[a].isupper():
             m = _SPEAKER.fullmatch(text[a:b])
             if m and m.group(1) not in ("I", "A", "O") and not _BREAK.match(text[a:b]):
-                found[a] = (b, m.group(1).title())
+                found[a] = (b, title_case(m.group(1)) if len(m.group(1)) > 1 else m.group(1))
     names = [n for _, n in found.values()]
     repeated = sum(1 for n in names if names.count(n) >= 2)
     if len(found) >= 3 and repeated * 2 >= len(found) and len(found) * 5 >= len(pars):

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 from lxml import html as lxml_html
 
+from text_prep.headings import title_case
 from text_prep.tables import read_rows, row_speech
 from text_prep.types import DirectionsPolicy, PrepareOptions, SpeakersPolicy
 
@@ -228,7 +229,7 @@ def _heading_group(el) -> tuple[str, int] | None:
 
 def _speaker(el) -> str:
     name = _plain(el).rstrip(".:").strip()
-    return name.title() if name.isupper() and len(name) > 1 else name
+    return title_case(name) if name.isupper() and len(name) > 1 else name
 
 
 _NOTE_OPTIONS = PrepareOptions()
