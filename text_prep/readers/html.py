@@ -8,7 +8,7 @@ from pathlib import Path
 from text_prep.document import Document
 from text_prep.gutenberg import header_metadata, language_code
 from text_prep.readers.files import decode_text
-from text_prep.readers.markup import Block, extract_blocks, localname, note_at, parse_markup
+from text_prep.readers.markup import Block, extract_blocks, localname, notes_by_id, parse_markup
 from text_prep.readers.sections import resolve_notes, sections_from_blocks
 from text_prep.readers.txt import guess_author, title_from_path
 from text_prep.types import PrepareOptions
@@ -68,11 +68,9 @@ def read_html(path: Path, data: bytes, options: PrepareOptions | None = None) ->
         title, author = m.group(1).strip(), author or (m.group(2) or "").strip()
     sections = sections_from_blocks(blocks, path.name)
     notes = dict(extracted.notes)
-    for sec in sections:  # Gutenberg's older notes: a paragraph that opens with <a name="footnote1">
-        for _label, href in sec.notes:
-            target = href.rsplit("#", 1)[-1]
-            if target and target not in notes:
-                notes[target] = note_at(root, target)
+    wanted = {href.rsplit("#", 1)[-1] for sec in sections for _label, href in sec.notes} - set(notes)
+    if wanted:  # Gutenberg's older notes: a paragraph that opens with <a name="footnote1">
+        notes.update(notes_by_id(root, wanted))
     resolve_notes(sections, {k: v for k, v in notes.items() if v}, lambda _sec, href: href.rsplit("#", 1)[-1])
     author = meta.get("author") or author or guess_author("\n".join(b.text for b in blocks[:40]))
     return Document(meta.get("title") or title or title_from_path(path), author,

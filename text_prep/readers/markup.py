@@ -26,7 +26,7 @@ from text_prep.headings import title_case
 from text_prep.tables import read_rows, row_speech
 from text_prep.types import DirectionsPolicy, PrepareOptions, SpeakersPolicy
 
-__all__ = ["Block", "Blocks", "extract_blocks", "note_at", "parse_markup", "tokens"]
+__all__ = ["Block", "Blocks", "extract_blocks", "notes_by_id", "parse_markup", "tokens"]
 
 _DOCTYPE = re.compile(r"<!DOCTYPE(?:[^\[>]*\[[\s\S]*?\])?[^>]*>", re.I)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
@@ -188,15 +188,19 @@ def _note_text(el) -> str:
     return re.sub(r"^\s*(?:\[\w{1,4}\]|\(\w{1,4}\)|\d{1,4}\.)\s*", "", text)
 
 
-def note_at(root, ident: str) -> str:
-    """Text of the note whose element (or the anchor at its start) has id or name ``ident``; '' if none."""
+def notes_by_id(root, idents: set[str]) -> dict[str, str]:
+    """Texts of the notes whose element (or the anchor at their start) has one of ``idents`` as id or name."""
+    out: dict[str, str] = {}
     for el in root.iter():
-        if el.get("id") == ident or (localname(el) == "a" and el.get("name") == ident):
-            node = el
-            while node is not None and localname(node) not in BLOCK_TAGS:
-                node = node.getparent()
-            return _note_text(node) if node is not None and localname(node) != "body" else ""
-    return ""
+        ident = el.get("id") or (el.get("name") if localname(el) == "a" else None)
+        if ident not in idents or ident in out:
+            continue
+        node = el
+        while node is not None and localname(node) not in BLOCK_TAGS:
+            node = node.getparent()
+        if node is not None and localname(node) != "body":
+            out[ident] = _note_text(node)
+    return out
 
 
 def _join_heading(segments: list[str]) -> str:
