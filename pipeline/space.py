@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 CHUNK_SECONDS = 8.0           # a chunk's length before any is measured
 ENCODED_BYTES_PER_S = 40_000  # a chapter file or the M4B, any format but wav, with room to spare
-MARGIN_BYTES = 64 << 20       # never plan to fill the disk to the last block
+MARGIN_BYTES = 16 << 20       # never plan to fill the disk to the last block
 
 
 def needed_bytes(manifest: Manifest) -> int:

@@ -1,13 +1,16 @@
 """Start a Celery worker process on tomecast's queues (``tomecast worker`` and ``python -m worker``).
 
 GPU queues get one process (one model per device; the model loads in that process on its first task, after the
-pool forked); a CPU-only worker defaults to two.
+pool forked); a CPU-only worker defaults to two. Before starting, the broker must answer (else one line and exit 2),
+and a broker that keeps nothing on disk is warned about. Once ready, the main process runs the watchdog
+(``worker.watchdog``).
 """
 
 from __future__ import annotations
 
 import logging
 import socket
+import sys
 
 from worker.errors import SettingsError
 from worker.settings import Settings
@@ -31,9 +34,19 @@ def run_worker(settings: Settings, queues: list[str], *, concurrency: int | None
     if "gpu" in queues and concurrency != 1:
         log.warning("%d processes on the gpu queue load %d models on %s", concurrency, concurrency, settings.device)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    from worker.app import app, use_settings
+    from celery import signals
 
+    from worker import watchdog
+    from worker.app import app, use_settings
+    from worker.broker import check_reachable, persistence_warning
+
+    check_reachable(settings.broker_url)
+    warning = persistence_warning(settings.broker_url)
+    if warning:
+        log.warning("%s", warning)
+        print(f"tomecast: warning: {warning}", file=sys.stderr)
     use_settings(settings)
+    signals.worker_ready.connect(lambda **_: watchdog.start(settings), weak=False)
     device = settings.device.replace(":", "")
     node = name or f"{'-'.join(queues)}-{device}@{socket.gethostname()}"
     argv = ["worker", "-Q", ",".join(queues), "-c", str(concurrency), "-n", node, "-l", loglevel,

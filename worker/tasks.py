@@ -1,34 +1,47 @@
 """Thin Celery tasks over ``pipeline.steps``: each takes a job id (and a chapter, chunk positions), is
 idempotent, and names the book, chapter and chunk range in its arguments so Flower reads like a to-do list.
 
-The canvas of a job (built by ``prepare`` once the plan exists)::
+No step waits on a callback the broker holds (a chord's counter is lost with a broker restart). Each task
+dispatches what its own result makes ready, from the manifest (``pipeline.schedule``)::
 
-    chord([ chord([synthesize(ch 0, chunks 0-15), synthesize(ch 0, chunks 16-31), ...], stitch_chapter(ch 0)),
-            chord([synthesize(ch 1, ...), ...], stitch_chapter(ch 1)),  ... ],
-          assemble_book)
+    prepare ──> synthesize(ch, chunks) ... ──(last of a chapter)──> stitch_chapter(ch) ──(last chapter)──> assemble_book
 
-No task waits on another's result: chords fire callbacks when their header is done.
+and the watchdog (``worker.watchdog``) dispatches again whatever has no live task. While it runs, a task holds a
+lease (``pipeline.leases``) whose heartbeat shows it alive. A task never fails for its progress reports; a full
+disk marks the job failed with how much more it needs; transient broker and disk errors are retried with backoff.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import logging
+import time
+from collections.abc import Iterator
 
-from celery import chord, signals
+from celery import signals
 
 from pipeline import steps
 from pipeline.errors import TransientError
-from pipeline.manifest import WorkUnit
+from pipeline.files import is_disk_full
+from pipeline.leases import Lease, live_steps
+from pipeline.schedule import Step, StepKind, remaining, uncovered
+from pipeline.space import fail_disk_full
 from pipeline.states import JobState, StitchOutcome
 from pipeline.store import Store
 from worker import engine
 from worker.app import app, celery_priority, current_settings
 
-__all__ = ["assemble_book", "build_canvas", "enqueue", "prepare", "stitch_chapter", "synthesize"]
+__all__ = ["assemble_book", "dispatch", "enqueue", "prepare", "stitch_chapter", "synthesize"]
 
 log = logging.getLogger(__name__)
 
-STITCH_WAIT_S = 5
+# OSErrors worth retrying as they are (a network filesystem's hiccup), unlike a missing file or a full disk
+_TRANSIENT_ERRNOS = frozenset({errno.EIO, errno.EAGAIN, errno.ESTALE, errno.ETIMEDOUT, errno.EBUSY, errno.EINTR})
+# a publish is retried this long before the task itself is retried (then the watchdog)
+_PUBLISH_RETRY = {"max_retries": 10, "interval_start": 0.5, "interval_step": 1.0, "interval_max": 5.0}
+_RETRY = dict(autoretry_for=(TransientError,), max_retries=6, retry_backoff=2, retry_backoff_max=120,
+              retry_jitter=True)
 
 
 def _store() -> Store:
@@ -39,74 +52,162 @@ def _engine() -> engine.Engine:
     return engine.current_engine(current_settings())
 
 
-@app.task(name="tomecast.prepare", bind=True, autoretry_for=(TransientError,), max_retries=3,
-          retry_backoff=True)
+def _stale_s() -> float:
+    return 4 * current_settings().heartbeat
+
+
+@contextlib.contextmanager
+def _running(store: Store, job_id: str, step: Step) -> Iterator[None]:
+    """Hold the step's lease while it runs; a full disk fails the job (one line, how much more is needed) and
+    ends the task; broker and disk hiccups become ``TransientError`` (retried with backoff)."""
+    try:
+        with Lease(store, job_id, step, current_settings().heartbeat):
+            yield
+    except TransientError:
+        raise
+    except Exception as exc:
+        if is_disk_full(exc):
+            fail_disk_full(store, job_id)
+            return
+        if isinstance(exc, OSError) and exc.errno in _TRANSIENT_ERRNOS or _is_broker_error(exc):
+            raise TransientError(f"{step.name} of job {job_id}: {type(exc).__name__}: {exc}") from exc
+        raise
+
+
+def _is_broker_error(exc: BaseException) -> bool:
+    import redis
+    from kombu.exceptions import OperationalError
+
+    return isinstance(exc, (redis.ConnectionError, redis.TimeoutError, OperationalError, ConnectionError))
+
+
+def _report(task, meta: dict, text: str) -> None:
+    """Progress for Flower and ``AsyncResult.info``; a broker that is away loses the report, never the task."""
+    try:
+        task.update_state(state="PROGRESS", meta=meta)
+        task.send_event("task-progress", result=text)
+    except Exception as exc:  # noqa: BLE001 - progress is best effort by design
+        log.warning("progress report lost (%s: %s); the task goes on", type(exc).__name__, exc)
+
+
+@app.task(name="tomecast.prepare", bind=True, **_RETRY)
 def prepare(self, job_id: str, book: str = "") -> int:
-    """Plan the book and its voice, then queue its synthesis canvas. Returns the number of chunks queued."""
+    """Plan the book and its voice, then dispatch every step still needed. Returns the number of chunks queued."""
     store = _store()
-    work = steps.prepare_job(store, job_id, _engine())
-    if store.state(job_id).state == JobState.CANCELLED:
-        return 0
-    build_canvas(store, job_id, work).apply_async()
-    return sum(len(u.positions) for units in work.values() for u in units)
+    settings = current_settings()
+    with _running(store, job_id, Step(StepKind.PREPARE)):
+        steps.prepare_job(store, job_id, _engine())
+        from pipeline.limits import check_book_length
+
+        check_book_length(store, job_id, settings.max_book_hours)
+        todo = remaining(store, job_id, store.spec(job_id).chunks_per_task)
+        dispatch(store, job_id, todo)
+        return sum(len(s.positions) for s in todo)
+    return 0
 
 
-@app.task(name="tomecast.synthesize", bind=True, autoretry_for=(TransientError,), max_retries=3,
-          retry_backoff=True)
+@app.task(name="tomecast.synthesize", bind=True, **_RETRY)
 def synthesize(self, job_id: str, chapter: int, positions: list[int], book: str = "", chapter_title: str = "",
                chunks: str = "") -> dict:
-    """Make the audio of chunks ``positions`` of ``chapter``; progress goes to the task state (Flower)."""
+    """Make the audio of chunks ``positions`` of ``chapter``, then queue the chapter's stitch if it is ready."""
+    store = _store()
     done = {"chunks": 0, "audio_s": 0.0}
 
     def progress(n: int, seconds: float) -> None:
         done["chunks"] += n
         done["audio_s"] += seconds
         meta = {"done": done["chunks"], "total": len(positions), "audio_s": round(done["audio_s"], 2)}
-        self.update_state(state="PROGRESS", meta=meta)   # AsyncResult(id).info
-        # Flower: state PROGRESS, with the progress in the result column until the task ends
-        self.send_event("task-progress", result=f"{meta['done']}/{meta['total']} chunks, {meta['audio_s']} s audio")
+        _report(self, meta, f"{meta['done']}/{meta['total']} chunks, {meta['audio_s']} s audio")
 
-    r = steps.synthesize_chunks(_store(), job_id, chapter, positions, _engine(),
-                                   current_settings().batch_size, progress)
-    return {"synthesized": r.synthesized, "skipped": r.skipped, "failed": r.failed,
-            "audio_s": round(r.audio_seconds, 2)}
+    out = {}
+    started = time.monotonic()
+    with _running(store, job_id, Step(StepKind.SYNTHESIZE, chapter, tuple(positions))):
+        r = steps.synthesize_chunks(store, job_id, chapter, positions, _engine(), current_settings().batch_size,
+                                    progress)
+        if r.skipped and not r.synthesized:
+            log.info("job %s: chapter %d chunks %s were already made (a duplicate delivery): nothing redone",
+                     job_id, chapter, chunks or positions)
+        out = {"synthesized": r.synthesized, "skipped": r.skipped, "failed": r.failed,
+               "audio_s": round(r.audio_seconds, 2)}
+        _warn_if_long(time.monotonic() - started, len(positions))
+        _follow_up(store, job_id, Step(StepKind.STITCH, chapter))
+    return out
 
 
-@app.task(name="tomecast.stitch_chapter", bind=True, max_retries=200)
+def _warn_if_long(seconds: float, n: int) -> None:
+    limit = current_settings().visibility_timeout
+    if seconds > limit / 2:
+        log.warning("a synthesize task of %d chunks took %.0f s, over half the visibility timeout (%d s): lower "
+                    "TOMECAST_CHUNKS_PER_TASK or raise TOMECAST_VISIBILITY_TIMEOUT", n, seconds, limit)
+
+
+@app.task(name="tomecast.stitch_chapter", bind=True, **_RETRY)
 def stitch_chapter(self, job_id: str, chapter: int, book: str = "", chapter_title: str = "") -> dict:
-    r = steps.stitch_chapter(_store(), job_id, chapter)
-    if r.state == StitchOutcome.WAITING:  # a redelivered task made the chord fire early: look again shortly
-        raise self.retry(countdown=STITCH_WAIT_S)
-    return {"state": r.state, "stitched": r.stitched, "duration_s": r.duration}
+    """Stitch one chapter, then queue the book's assembly if it was the last; chunks whose cached audio was found
+    bad are queued for synthesis again (their last task queues this stitch again)."""
+    store = _store()
+    out = {}
+    with _running(store, job_id, Step(StepKind.STITCH, chapter)):
+        r = steps.stitch_chapter(store, job_id, chapter)
+        out = {"state": r.state, "stitched": r.stitched, "duration_s": r.duration}
+        if r.state == StitchOutcome.WAITING:
+            cpt = store.spec(job_id).chunks_per_task
+            mine = [s for s in remaining(store, job_id, cpt) if s.chapter == chapter]
+            dispatch(store, job_id, uncovered(mine, live_steps(store, job_id, _stale_s()), cpt))
+        elif r.state in (StitchOutcome.DONE, StitchOutcome.FAILED):
+            _follow_up(store, job_id, Step(StepKind.ASSEMBLE))
+    return out
 
 
-@app.task(name="tomecast.assemble_book", bind=True)
+@app.task(name="tomecast.assemble_book", bind=True, **_RETRY)
 def assemble_book(self, job_id: str, book: str = "") -> str | None:
-    out = steps.assemble_book(_store(), job_id)
-    return None if out is None else str(out)
+    store = _store()
+    with _running(store, job_id, Step(StepKind.ASSEMBLE)):
+        out = steps.assemble_book(store, job_id)
+        return None if out is None else str(out)
+    return None
 
 
-def build_canvas(store: Store, job_id: str, work: dict[int, list[WorkUnit]]):
-    """The chord of chapter chords for ``work`` (chapter -> synthesize units; empty: stitch only)."""
+def _follow_up(store: Store, job_id: str, step: Step) -> None:
+    """Dispatch ``step`` if the manifest says it is due now, once among tasks finishing together."""
+    if step in remaining(store, job_id, store.spec(job_id).chunks_per_task) and \
+            store.claim(job_id, step.name, ttl_s=_stale_s()):
+        dispatch(store, job_id, [step])
+
+
+_TASKS = {StepKind.PREPARE: "prepare", StepKind.SYNTHESIZE: "synthesize", StepKind.STITCH: "stitch_chapter",
+          StepKind.ASSEMBLE: "assemble_book"}
+
+
+def dispatch(store: Store, job_id: str, todo: list[Step]) -> None:
+    """Queue one task per step, at the job's priority; publishing retries for a while if the broker is away."""
+    if not todo:
+        return
     spec = store.spec(job_id)
     prio = celery_priority(spec.priority)
     title = store.state(job_id).title or spec.name
-    plan = steps.load_plan(store, job_id)
-    header = []
-    for chapter, units in work.items():
-        ch_title = plan.chapters[chapter].title
-        stitch = stitch_chapter.si(job_id, chapter, book=title, chapter_title=ch_title).set(priority=prio)
-        synths = [synthesize.si(job_id, chapter, list(u.positions), book=title, chapter_title=ch_title,
-                                chunks=u.label).set(priority=prio) for u in units]
-        header.append(chord(synths, stitch) if synths else stitch)
-    return chord(header, assemble_book.si(job_id, book=title).set(priority=prio))
+    plan = steps.load_plan(store, job_id) if any(s.chapter is not None for s in todo) else None
+    for s in todo:
+        kwargs: dict = {"book": title}
+        args: tuple = (job_id,)
+        if s.chapter is not None:
+            args += (s.chapter,)
+            kwargs["chapter_title"] = plan.chapters[s.chapter].title
+        if s.kind == StepKind.SYNTHESIZE:
+            args += (list(s.positions),)
+            kwargs["chunks"] = f"{s.positions[0]}-{s.positions[-1]}"
+        task = globals()[_TASKS[s.kind]]
+        task.apply_async(args, kwargs, priority=prio, retry=True, retry_policy=_PUBLISH_RETRY)
 
 
 def enqueue(store: Store, job_id: str) -> None:
-    """Queue a job's prepare task. For a job prepared before (a retry), prepare finds the manifest and queues
-    the canvas of what is left: pending chunks, chapters not stitched, the book."""
+    """Queue a job's prepare task. For a job prepared before (a retry), prepare finds the manifest and dispatches
+    what is left: pending chunks, chapters not stitched, the book."""
     spec = store.spec(job_id)
-    prepare.apply_async((job_id,), {"book": spec.name}, priority=celery_priority(spec.priority))
+    if store.state(job_id).state == JobState.CANCELLED:
+        return
+    prepare.apply_async((job_id,), {"book": spec.name}, priority=celery_priority(spec.priority),
+                        retry=True, retry_policy=_PUBLISH_RETRY)
 
 
 @signals.task_postrun.connect

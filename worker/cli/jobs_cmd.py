@@ -41,7 +41,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "cache in the data folder, so a rerun after an edit only makes what changed.",
                        epilog="example: tomecast convert book.epub --voice narrator.wav -o audiobooks/")
     p.add_argument("book", help="the manuscript: .txt, .md, .html or .epub")
-    p.add_argument("-o", "--output", default=".", help="output folder, or a .m4b file name (default: .)")
+    p.add_argument("-o", "--output", default=".", metavar="PATH",
+                   help="a folder (it gets TITLE.m4b and a TITLE/ folder of chapter files), or a NAME.m4b file name "
+                        "(chapter files go to NAME/); checked before any synthesis (default: .)")
+    p.add_argument("--force", action="store_true",
+                   help="replace an M4B and chapter files already there (chapter files of another format too)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_voice_options(p)
     add_data_options(p)
@@ -88,8 +92,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_cancel)
 
     p = sub.add_parser("retry", help="re-run the failed chunks of a job",
-                       description="Queue again only the failed chunks of a failed (or cancelled) JOB, then "
-                                   "re-stitch the chapters they belong to and assemble the book.")
+                       description="Queue again only the failed chunks of a failed, cancelled or stalled JOB "
+                                   "(and any never made), then re-stitch the chapters they belong to and assemble "
+                                   "the book. A job that failed for a full disk resumes once space is freed.")
     p.add_argument("job")
     add_data_options(p)
     add_broker_options(p)
@@ -127,79 +132,62 @@ def _minutes(seconds: float) -> str:
 def cmd_convert(args: argparse.Namespace) -> int:
     from pipeline import steps
     from pipeline.jobs import submit_job
+    from pipeline.limits import check_book_length
+    from worker.cli import delivery
     from worker.cli.progress import ChunkProgress
     from worker.engine import current_engine
 
     settings = settings_from(args)
+    output = delivery.check_output_path(Path(args.output).expanduser())   # before any job or work
     store = _store(settings)
-    job_id = submit_job(store, args.book, settings.job_options(prepare=prepare_options(args)), voice=settings.voice)
+    job_id = submit_job(store, args.book, settings.job_options(prepare=prepare_options(args)), voice=settings.voice,
+                        max_book_mb=settings.max_book_mb)
     progress = ChunkProgress(Path(args.book).name, enabled=False if args.quiet else None)
     engine = current_engine(settings)   # loads nothing until the job's voice is prepared
+
+    def planned(manifest) -> None:   # after planning, before synthesis: limits, then where the files will go
+        check_book_length(store, job_id, settings.max_book_hours)
+        title = steps.load_plan(store, job_id).title
+        delivery.check_destination(output, steps.book_file_name(title), manifest, args.force)
+        progress.start(manifest)
+
     try:
-        out = steps.run_all(store, job_id, engine, settings.batch_size, on_batch=progress.advance,
-                            on_plan=progress.start)
+        with delivery.closing_job(store, job_id):
+            out = steps.run_all(store, job_id, engine, settings.batch_size, on_batch=progress.advance,
+                                on_plan=planned)
     finally:
         progress.close()
     if out is None:
         print(f"tomecast: failed: {store.state(job_id).error}", file=sys.stderr)
         return 1
-    book, chapters = _deliver(store, job_id, out, Path(args.output))
+    book, chapters = delivery.deliver(store, job_id, out, output, args.force)
     print(book)
     for c in chapters:
         print(c)
     return 0
 
 
-def _deliver(store, job_id: str, m4b: Path, output: Path) -> tuple[Path, list[Path]]:
-    """Copy the book and its chapter files out of the job folder to ``output`` (a folder or a .m4b name)."""
-    from pipeline.files import atomic_copy
-
-    if output.suffix.lower() == ".m4b":
-        book, chapter_dir = output, output.with_suffix("")
-    else:
-        book, chapter_dir = output / m4b.name, output / m4b.stem
-    atomic_copy(m4b, book)
-    chapter_dir.mkdir(parents=True, exist_ok=True)
-    chapters = []
-    for entry in store.manifest(job_id).chapters:
-        src = store.job_dir(job_id) / entry.file
-        chapters.append(atomic_copy(src, chapter_dir / src.name))
-    return book, chapters
-
-
 def _enqueue(store, job_id: str) -> None:
     from kombu.exceptions import OperationalError
 
-    from pipeline.errors import PipelineError
     from worker.app import app
+    from worker.broker import BrokerError, safe_url
     from worker.tasks import enqueue
 
     try:
         enqueue(store, job_id)
     except OperationalError as exc:
-        raise PipelineError(f"cannot reach the broker at {_safe_url(app.conf.broker_url)}: {exc}") from None
+        raise BrokerError(f"cannot reach the broker at {safe_url(app.conf.broker_url)}: {exc}") from None
 
 
 def _use(settings) -> None:
     """Point the Celery app at the settings' broker, and fail at once (one line) if it cannot be reached."""
-    import redis
-
-    from pipeline.errors import PipelineError
     from worker.app import use_settings
+    from worker.broker import check_reachable
 
     use_settings(settings)
     for url in dict.fromkeys((settings.broker_url, settings.backend_url)):
-        try:
-            redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5).ping()
-        except (redis.RedisError, ValueError) as exc:
-            raise PipelineError(f"cannot reach the broker at {_safe_url(url)}: {exc}") from None
-
-
-def _safe_url(url: str) -> str:
-    """The URL without its password."""
-    import re
-
-    return re.sub(r"//([^:/@]*):[^@/]*@", r"//\1:***@", url)
+        check_reachable(url)
 
 
 def cmd_submit(args: argparse.Namespace) -> int:
@@ -208,11 +196,11 @@ def cmd_submit(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     options = settings.job_options(priority=args.priority, prepare=prepare_options(args))
     for book in args.books:   # every book checked before any is queued
-        validate_request(book, options, settings.voice)
+        validate_request(book, options, settings.voice, max_book_mb=settings.max_book_mb)
     _use(settings)
     store = _store(settings)
     for book in args.books:
-        job_id = submit_job(store, book, options, voice=settings.voice)
+        job_id = submit_job(store, book, options, voice=settings.voice, max_book_mb=settings.max_book_mb)
         _enqueue(store, job_id)
         print(job_id)
     return 0
@@ -230,7 +218,8 @@ def _status_rows(statuses) -> list[list[str]]:
 
     rows = []
     for s in statuses:
-        rows.append([s.job_id, s.title[:32], s.state, str(s.priority),
+        state = f"{s.state}, stalled since {s.stalled_since[11:19]}" if s.stalled_since else str(s.state)
+        rows.append([s.job_id, s.title[:32], state, str(s.priority),
                      f"{s.chapters_done}/{s.chapters}", f"{s.chunks_done}/{s.chunks}", str(s.chunks_failed),
                      _minutes(s.audio_seconds), format_duration(s.eta_seconds),
                      (s.errors[0][:60] + (f" (+{len(s.errors) - 1})" if len(s.errors) > 1 else "")) if s.errors
@@ -246,7 +235,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     settings = settings_from(args)
     store = _store(settings)
-    statuses = [job_status(store, args.job)] if args.job else list_jobs(store)
+    stall = _stall_after(settings)
+    statuses = [job_status(store, args.job, stall)] if args.job else list_jobs(store, stall)
     if args.json:
         print(json.dumps([s.to_dict() for s in statuses], indent=1))
         return 0
@@ -263,18 +253,27 @@ def cmd_status(args: argparse.Namespace) -> int:
             print(f"\nbook: {s.output}")
         for e in s.errors:
             print(f"error: {e}")
+        if s.stalled_since:
+            print(f"stalled since {s.stalled_since}: no task has worked on it since; a running worker's watchdog "
+                  f"dispatches its lost work again, or run `tomecast retry {s.job_id}`")
     return 0
+
+
+def _stall_after(settings) -> float:
+    """Seconds of silence after which a running job shows as stalled: 40 heartbeats (10 min by default)."""
+    return 40 * settings.heartbeat
 
 
 def cmd_jobs(args: argparse.Namespace) -> int:
     from pipeline.jobs import list_jobs
 
     settings = settings_from(args)
-    statuses = list_jobs(_store(settings))
+    statuses = list_jobs(_store(settings), _stall_after(settings))
     if args.json:
         print(json.dumps([s.to_dict() for s in statuses], indent=1))
         return 0
-    print(_table([[s.job_id, s.state, str(s.priority), s.created, s.title[:48]] for s in statuses],
+    print(_table([[s.job_id, "stalled" if s.stalled_since else s.state, str(s.priority), s.created, s.title[:48]]
+                  for s in statuses],
                  ["JOB", "STATE", "PRIO", "CREATED", "TITLE"]))
     return 0
 
@@ -293,7 +292,7 @@ def cmd_retry(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     _use(settings)
     store = _store(settings)
-    job_id, work = retry_job(store, args.job)
+    job_id, work = retry_job(store, args.job, _stall_after(settings))
     _enqueue(store, job_id)
     n = 0 if work is None else sum(len(u.positions) for units in work.values() for u in units)
     print(f"{job_id} queued again" + ("" if work is None else f": {n} chunks, {len(work)} chapters"))

@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "worker.cli.prepare_cmd",
     "worker.cli.model_cmd",
     "worker.cli.jobs_cmd",
+    "worker.cli.maintenance_cmd",
 )
 
 EXIT_OK = 0
@@ -61,6 +62,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush into the closed pipe raises nothing."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    finally:
+        os.close(devnull)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -75,6 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("tomecast: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:   # the reader went away (`tomecast status | head -2`): end quietly
+        _silence_stdout()
+        return EXIT_OK
     except Exception as exc:  # noqa: BLE001 - mapped to one line below
         if debug:
             raise
