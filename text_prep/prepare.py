@@ -3,6 +3,7 @@ opening and chapter titles, and give every chunk its content key."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import multiprocessing
 import os
@@ -20,6 +21,7 @@ from text_prep.normalize import is_speakable
 from text_prep.notes import apply_notes
 from text_prep.readers import read_document
 from text_prep.sentences import sentence_spans
+from text_prep.tags import has_placeholder, mask, unmask
 from text_prep.types import Book, Chapter, Chunk, HeadingNumbers, Pause, PrepareOptions
 
 __all__ = ["MAX_CHARS_RANGE", "opening_text", "prepare"]
@@ -78,6 +80,36 @@ def _chunk_sections(sections: list[Section], options: PrepareOptions, language: 
     return out
 
 
+_PAUSE_RANK = {p: i for i, p in enumerate((Pause.LINE, Pause.SENTENCE, Pause.PARAGRAPH, Pause.TITLE, Pause.SCENE,
+                                            Pause.CHAPTER))}
+
+
+def _masked(section: Section) -> Section:
+    """The section with Turbo's tags masked (``text_prep.tags``): same length, so spans stay valid."""
+    text = mask(section.text)
+    return section if text is section.text else dataclasses.replace(section, text=text)
+
+
+def _spoken(pieces: list[Part], say: Callable[[str], str]) -> list[Part]:
+    """Pieces with their final speech; a piece that said only tags (stripped) joins the span of the piece before
+    it (or after it), so the plan stays lossless."""
+    out: list[Part] = []
+    start = None
+    for p in pieces:
+        speech = say(p.speech)
+        if not is_speakable(speech) and has_placeholder(p.speech):
+            if out:
+                prev = out[-1]
+                out[-1] = dataclasses.replace(prev, end=p.end, pause=max(prev.pause, p.pause, key=_PAUSE_RANK.get),
+                                              pause_ms=max(prev.pause_ms, p.pause_ms))
+            elif start is None:
+                start = p.start
+            continue
+        out.append(dataclasses.replace(p, speech=speech, start=p.start if start is None else start))
+        start = None
+    return out
+
+
 def opening_text(title: str, author: str) -> str:
     return f"{title}, by {author}" if author else title
 
@@ -92,7 +124,11 @@ def prepare(path: str | Path, options: PrepareOptions | None = None, *,
     lo, hi = MAX_CHARS_RANGE
     if not lo <= options.max_chars <= hi:
         raise TextPrepError(f"max_chars must be between {lo} and {hi}, got {options.max_chars}")
-    say = load_lexicon(options.lexicon).apply  # read and checked before any work; speech text only
+    lexicon = load_lexicon(options.lexicon).apply  # read and checked before any work; speech text only
+
+    def say(speech: str) -> str:  # tags were masked through normalization (text_prep.tags): keep or strip them
+        return unmask(lexicon(speech), options.tags)
+
     doc = read_document(path, options)
     language = options.language or doc.language or "en"
     skipped = list(doc.skipped)
@@ -100,7 +136,7 @@ def prepare(path: str | Path, options: PrepareOptions | None = None, *,
     kept = [s for s in doc.sections if options.include_front_matter or not s.matter]
     skipped += apply_notes(kept, options.notes)
     letters = letter_sections([s.title for s in kept])
-    results = _chunk_sections(kept, options, language, letters, progress)
+    results = _chunk_sections([_masked(s) for s in kept], options, language, letters, progress)
     numbers = options.heading_numbers
     lines = [p.pause == Pause.LINE for parts, _ in results for p in parts]
     if lines and sum(lines) > VERSE_BOOK * len(lines):
@@ -112,6 +148,7 @@ def prepare(path: str | Path, options: PrepareOptions | None = None, *,
             skipped.append(f"{label} ({sec.matter})")
             continue
         pieces, notes = next(all_pieces)
+        pieces = _spoken(pieces, say)
         skipped += [f"{label}: {note}" for note in notes]
         if not pieces:
             skipped.append(f"{label} (no text)")
@@ -119,15 +156,15 @@ def prepare(path: str | Path, options: PrepareOptions | None = None, *,
         chunks: list[Chunk] = []
         if not chapters and options.speak_title and doc.title:
             opening = opening_text(doc.title, doc.author)
-            speech = heading_speech(opening, language)
+            speech = heading_speech(mask(opening), language)
             if is_speakable(speech):
                 chunks.append(Chunk.make(0, opening, say(speech), (0, 0), Pause.TITLE))
         if options.speak_chapter_titles and sec.title:
-            speech = heading_speech(sec.title, language, numbers=numbers, chapter_level=True, letters=letters)
+            speech = heading_speech(mask(sec.title), language, numbers=numbers, chapter_level=True, letters=letters)
             if speech:
                 chunks.append(Chunk.make(len(chunks), sec.title, say(speech), (0, 0), Pause.TITLE))
         for p in pieces:
-            chunks.append(Chunk.make(len(chunks), sec.text[p.start:p.end], say(p.speech), (p.start, p.end), p.pause,
+            chunks.append(Chunk.make(len(chunks), sec.text[p.start:p.end], p.speech, (p.start, p.end), p.pause,
                                      p.pause_ms))
         title = sec.title or (doc.title if not chapters else f"Section {len(chapters) + 1}")
         chapters.append(Chapter(len(chapters), title, tuple(chunks), sec.source, sec.text))

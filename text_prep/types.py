@@ -21,6 +21,7 @@ from typing import TextIO
 
 from text_prep.errors import TextPrepError
 from text_prep.lexicon import Lexicon
+from text_prep.tags import TagsPolicy
 
 __all__ = ["Book", "Chapter", "Chunk", "Cover", "DirectionsPolicy", "HeadingNumbers", "NotesPolicy", "Pause",
            "PrepareOptions", "SpeakersPolicy", "TablesPolicy", "speech_key"]
@@ -221,7 +222,7 @@ class HeadingNumbers(StrEnum):
 
 
 _POLICIES = {"notes": NotesPolicy, "tables": TablesPolicy, "speakers": SpeakersPolicy,
-             "stage_directions": DirectionsPolicy, "heading_numbers": HeadingNumbers}
+             "stage_directions": DirectionsPolicy, "heading_numbers": HeadingNumbers, "tags": TagsPolicy}
 
 
 @dataclass(frozen=True)
@@ -243,6 +244,8 @@ class PrepareOptions:
     lexicon: pronunciation lexicon files (paths, merged in order, later wins) or a parsed
         ``text_prep.lexicon.Lexicon``; applied to speech text only, so it changes the keys of exactly the
         chunks whose speech it changes. See ``text_prep.lexicon`` for the file format.
+    tags: Turbo's paralinguistic tags ("[laugh]", "[sigh]"), ``TagsPolicy``: "strip" removes them from the speech
+        text, "keep" passes them verbatim (for a Turbo model only). See ``text_prep.tags``.
 
     Policy fields accept their enum or its string value; anything else raises ``TextPrepError``.
     """
@@ -259,6 +262,7 @@ class PrepareOptions:
     heading_numbers: HeadingNumbers = HeadingNumbers.LABEL
     verse_lines: bool = True
     lexicon: tuple[str, ...] | Lexicon = ()
+    tags: TagsPolicy = TagsPolicy.STRIP
 
     def __post_init__(self) -> None:
         if isinstance(self.lexicon, (str, Path)):
