@@ -163,6 +163,8 @@ def prepare(path: str | Path, options: PrepareOptions | None = None, *,
             speech = heading_speech(mask(sec.title), language, numbers=numbers, chapter_level=True, letters=letters)
             if speech:
                 chunks.append(Chunk.make(len(chunks), sec.title, say(speech), (0, 0), Pause.TITLE))
+        if pieces[0].lead_ms and chunks:  # "[pause 2s]" before the chapter's first words: after its title
+            chunks[-1] = dataclasses.replace(chunks[-1], pause_ms=pieces[0].lead_ms)
         for p in pieces:
             chunks.append(Chunk.make(len(chunks), sec.text[p.start:p.end], p.speech, (p.start, p.end), p.pause,
                                      p.pause_ms))
