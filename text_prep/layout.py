@@ -86,6 +86,7 @@ class Part:
     pause: Pause
     pause_ms: int = 0
     direction: bool = False  # a stage direction: a speaker's name goes to the speech after it
+    lead_ms: int = 0  # on the first part: a pause mark before any speech (said after the chapter's title)
 
 
 def pause_ms(paragraph: str) -> int | None:
@@ -366,6 +367,7 @@ def _absorb(parts: list[Part], silent: list[tuple[int, int, Pause | None, int]])
         if k < 0:
             parts[0].start = min(parts[0].start, a)
             starts[0] = parts[0].start
+            parts[0].lead_ms = max(parts[0].lead_ms, ms)
             continue
         p = parts[k]
         p.end = max(p.end, b)

@@ -257,3 +257,9 @@ def test_markdown_pipe_tables(tmp_path):
     book = _prepare(tmp_path, "book.md", text)
     assert [c.speech for c in book.chapters[0].chunks[2:]] == ["Before.", "Name, Part.", "King, Rob Moore.", "After."]
     assert book.skipped == ("One: table (3 rows)",)
+
+
+def test_a_pause_mark_before_the_first_words_follows_the_chapter_title(tmp_path):
+    book = _prepare(tmp_path, "book.md", "# One\n\n[pause 3s]\n\nIt began.\n\n# Two\n\nMore.\n")
+    title = book.chapters[0].chunks[1]
+    assert (title.speech, title.pause, title.pause_ms) == ("One.", Pause.TITLE, 3000)
