@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,10 +20,12 @@ from pathlib import Path
 from pipeline.errors import JobStateError, PipelineError, StoreError, TransientError
 from pipeline.files import atomic_copy, atomic_write, replacing, wav_duration
 from pipeline.manifest import Manifest, WorkUnit
+from pipeline.names import book_file_name, chapter_file_name, inside
 from pipeline.space import check_space
 from pipeline.spec import JobSpec
 from pipeline.speech import Purpose, Speech, SpeechEngine
 from pipeline.states import ChapterState, ChunkState, JobState, StitchOutcome
+from pipeline.stitch import VERSION as STITCH_VERSION
 from pipeline.stitch import ChapterMaster, Stitching, encode_chapter, stitch_master, write_m4b
 from pipeline.store import Store, now_iso
 
@@ -209,22 +210,8 @@ def _record(store: Store, job_id: str, updates: dict[str, dict]) -> None:
         store.update_manifest(job_id, lambda m: m.with_chunks(updates))
 
 
-def _slug(text: str, limit: int = 60) -> str:
-    s = re.sub(r"[^\w\s.,'()-]+", "", text, flags=re.UNICODE).strip()
-    return re.sub(r"\s+", " ", s)[:limit].strip() or "untitled"
-
-
-def book_file_name(title: str) -> str:
-    """The M4B's file name (also checked by ``tomecast convert`` before synthesis, so it names the same file)."""
-    return f"{_slug(title, 80)}.m4b"
-
-
-def chapter_file_name(index: int, title: str, fmt: str) -> str:
-    return f"{index + 1:02d} {_slug(title)}.{fmt}"
-
-
 def stitch_key(caches: Sequence[str], pauses: Sequence[str], st: Stitching, sample_rate: int) -> str:
-    ident = {"chunks": list(caches), "pauses": list(pauses), "sample_rate": sample_rate,
+    ident = {"chunks": list(caches), "pauses": list(pauses), "sample_rate": sample_rate, "stitcher": STITCH_VERSION,
              "stitching": {k: v for k, v in st.to_dict().items() if k not in ("format", "bitrate")}}
     return hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()[:32]
 
@@ -265,7 +252,7 @@ def stitch_chapter(store: Store, job_id: str, chapter: int) -> ChapterResult:
     if built:
         master = stitch_master([store.chunk_path(e.cache) for e in entries],
                                [st.pauses_ms[p] for p in pauses], st, store.chapter_cache_path(key))
-    out = store.job_dir(job_id) / "chapters" / chapter_file_name(chapter, title, st.format)
+    out = inside(store.job_dir(job_id) / "chapters", chapter_file_name(chapter, title, st.format))
     stamp = out.with_name(f".{out.name}.key")
     if not (out.is_file() and stamp.is_file() and stamp.read_text() == key):
         tags = {"title": title, "album": book.title, "artist": book.author, "album_artist": book.author,
@@ -273,7 +260,7 @@ def stitch_chapter(store: Store, job_id: str, chapter: int) -> ChapterResult:
         if st.format == "wav":
             atomic_copy(master.path, out, link=True)
         else:
-            encode_chapter(master.path, out, st.format, st.bitrate, tags)
+            encode_chapter(master.path, out, st.format, st.bitrate, tags, true_peak_db=st.true_peak_db)
         atomic_write(stamp, key)
     _set_chapter(store, job_id, chapter, state=ChapterState.DONE, file=f"chapters/{out.name}",
                  duration=master.duration, stitch_key=key, stitched=built)
@@ -310,9 +297,9 @@ def assemble_book(store: Store, job_id: str) -> Path | None:
         masters.append(m)
     folder = store.job_dir(job_id)
     cover = folder / record.cover if record.cover else None
-    out = folder / book_file_name(book.title)
+    out = inside(folder, book_file_name(book.title))
     write_m4b(masters, [ch.title for ch in book.chapters], out, title=book.title, author=book.author,
-              language=book.language, cover=cover, bitrate=st.bitrate)
+              language=book.language, cover=cover, bitrate=st.bitrate, true_peak_db=st.true_peak_db)
     store.update_state(job_id, state=JobState.DONE, error=None, output=str(out), finished=now_iso())
     log.info("%s: %s written (%d chapters, %.1f min)", book.title, out, len(masters),
              sum(m.duration for m in masters) / 60)
