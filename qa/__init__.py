@@ -11,7 +11,8 @@ celery or torch (checked by tests/qa/test_layers.py).
 Modules: ``settings`` (thresholds, once), ``features`` (frame analysis), ``signal`` (the signal checks),
 ``pace`` (expected duration learned from the book), ``align`` (words heard vs text, mishearing rule), ``asr``
 (faster-whisper, packed batches), ``chunk`` (all checks on many chunks), ``clip`` (one file), ``repair`` (the
-policy), ``stage`` (check + repair + pace over one batch: what the pipeline calls), ``acx`` / ``report`` / ``plots`` (the book report). Errors: ``errors.QAError`` and subclasses.
+policy), ``stage`` (check + repair + pace over one batch: what the pipeline calls), ``acx`` / ``report`` /
+``plots`` (the book report). Errors: ``errors.QAError`` and subclasses.
 """
 
 from qa.acx import AcxFigures, acx_figures
@@ -29,9 +30,9 @@ from qa.types import Check, CheckResult, ChunkContext, ClipReport, Take
 
 __all__ = [
     "AcxFigures", "AsrUnavailableError", "Attempt", "AudioInputError", "BookReport", "ChapterRecord", "Check",
-    "CheckResult", "ChunkContext", "ChunkInput", "ChunkTake", "ChunkRecord", "ChunkState", "ClipReport", "PaceModel",
-    "QAError", "QASettings", "RepairOutcome", "ReportFiles", "SIGNAL_CHECKS", "SettingsError", "Take",
+    "CheckResult", "ChunkContext", "ChunkInput", "ChunkRecord", "ChunkState", "ChunkTake", "ClipReport",
+    "PaceModel", "QAError", "QASettings", "RepairOutcome", "ReportFiles", "SIGNAL_CHECKS", "SettingsError", "Take",
     "Transcriber", "Transcript", "Word", "acx_figures", "asr_available", "check_chunk", "check_chunks",
-    "check_clip", "default_model", "load_transcriber", "read_audio", "repair_chunk", "repair_seeds", "run_qa", "score", "speech_seconds",
-    "signal_checks", "split_clause", "write_report",
+    "check_clip", "default_model", "load_transcriber", "read_audio", "repair_chunk", "repair_seeds", "run_qa",
+    "score", "signal_checks", "speech_seconds", "split_clause", "write_report",
 ]

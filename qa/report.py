@@ -170,7 +170,8 @@ def write_report(report: BookReport, folder: Path, stem: str = "qa-report", plot
         for ch in report.chapters:
             rows = [c for c in report.chunks if c.chapter == ch.index]
             if rows:
-                pngs.append(chapter_plot(rows, f"{ch.index + 1}. {ch.title}", folder / f"{stem}-ch{ch.index + 1:02d}.png"))
+                png = folder / f"{stem}-ch{ch.index + 1:02d}.png"
+                pngs.append(chapter_plot(rows, f"{ch.index + 1}. {ch.title}", png))
     return ReportFiles(j, md, tuple(pngs))
 
 

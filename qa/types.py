@@ -95,6 +95,20 @@ class ClipReport:
     def failed_checks(self) -> set[Check]:
         return {r.check for r in self.results if not r.passed}
 
+    def render(self) -> str:
+        """Human-readable verdicts, one line per check (what ``tomecast check`` prints without --json)."""
+        lines = [f"{'PASS' if self.passed else 'FAIL'}  {self.duration:.2f} s, {len(self.results)} checks"
+                 + ("" if self.asr_ran else " (ASR off)")]
+        for r in self.results:
+            figs = " ".join(f"{k}={v}" for k, v in r.figures.items() if v is not None)
+            lines.append(f"  {'ok  ' if r.passed else 'FAIL'} {r.check:<14} {figs}" + (f"\n       {r.reason}"
+                                                                                     if r.reason else ""))
+        if self.transcript is not None:
+            lines.append(f"  heard: {self.transcript}")
+        if self.trim_at is not None:
+            lines.append(f"  trim the tail at {self.trim_at:.2f} s")
+        return "\n".join(lines)
+
     def to_dict(self) -> dict:
         return {"text": self.text, "duration": self.duration, "sample_rate": self.sample_rate,
                 "passed": self.passed, "score": self.score, "asr_ran": self.asr_ran,

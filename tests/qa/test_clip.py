@@ -31,6 +31,8 @@ def test_wav_and_mp3_read_alike(lj_clips, tmp_path):
 def test_silence_fails_with_its_reason():
     rep = check_clip((np.zeros(48000, np.float32), 16000), "Some words here to say.", NO_ASR, asr=None)
     assert not rep.passed and any(r.startswith("loudness: no sound") for r in rep.reasons)
+    text = rep.render()
+    assert text.startswith("FAIL  3.00 s, 10 checks (ASR off)") and "FAIL loudness" in text
 
 
 @pytest.mark.parametrize("make, words", [(lambda p: p / "missing.wav", "no such file"),

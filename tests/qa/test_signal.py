@@ -5,8 +5,19 @@ import pytest
 
 from qa.pace import PaceModel
 from qa.settings import QASettings
-from qa.signal import (check_clipping, check_dc_offset, check_duration, check_inner_silence, check_lead_silence,
-                       check_loudness, check_noise, check_runaway, check_tail, check_trail_silence, signal_checks)
+from qa.signal import (
+    check_clipping,
+    check_dc_offset,
+    check_duration,
+    check_inner_silence,
+    check_lead_silence,
+    check_loudness,
+    check_noise,
+    check_runaway,
+    check_tail,
+    check_trail_silence,
+    signal_checks,
+)
 from qa.types import Check, ChunkContext
 
 SR = 16000
@@ -61,7 +72,8 @@ def test_tail_uses_the_last_heard_word_when_known():
     audio = np.concatenate([voiced(3.0), sil(0.2), voiced(1.0)])  # a murmur is voiced: only ASR can tell
     assert check_tail(audio, SR, CTX, S).passed
     r = check_tail(audio, SR, ChunkContext(TEXT, speech_end=3.0), S)
-    assert not r.passed and "after the last word at 3.35 s" in r.reason and r.figures["tail"] == pytest.approx(0.85, abs=0.05)
+    assert not r.passed and "after the last word at 3.35 s" in r.reason
+    assert r.figures["tail"] == pytest.approx(0.85, abs=0.05)
 
 
 def test_runaway_fails_only_when_the_cap_was_hit():

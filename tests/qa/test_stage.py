@@ -21,7 +21,8 @@ def test_planted_chunks_are_repaired_and_reported(espeak, corpus_pool, tiny_asr,
         return engine.synthesize_takes(tx, voice, None, sd)
 
     pace = PaceModel(settings)
-    outcomes = run_qa([ChunkTake(f"key-{i}", t, s, tk) for i, (t, s, tk) in enumerate(zip(texts, seeds, takes))],
+    chunks = [ChunkTake(f"key-{i}", t, s, tk) for i, (t, s, tk) in enumerate(zip(texts, seeds, takes, strict=True))]
+    outcomes = run_qa(chunks,
                       synthesize=synthesize, sample_rate=engine.sample_rate, settings=settings,
                       transcriber=tiny_asr, pace=pace)
     states = {i: o.state for i, o in enumerate(outcomes)}
