@@ -10,15 +10,16 @@ CAMPPlus and the built-in voice: no T3, no flow, no vocoder), e.g. on CPU worker
 to synthesize. ``parts=("synthesis",)`` is the converse (T3, S3Gen, text tokenizer, built-in voice);
 ``adopt_voice_networks(voice_only_tts)`` then gives it the voice networks another instance already loaded.
 
-Texts are grouped by length into batches of ``batch_size`` (T3 and S3Gen both run padded, masked
-batches); every text's audio depends only on its own text, voice, parameters and seed, never on its batch.
+T3 decodes every text of a call with ``batch_size`` slots (continuous batching: a finished text's slot takes
+the next one, longest first); S3Gen then runs padded, masked batches of ``batch_size`` texts of similar token
+counts. Every text's audio depends only on its own text, voice, parameters and seed, never on its batch.
 The model knows texts and waveforms, nothing of files of books or jobs.
 
 Runaway guard: T3 sometimes never samples its stop token and babbles until ``max_new_tokens`` (40 s at
 1000), worst on short texts such as chapter titles. Each text's speech tokens are therefore capped by its
-length, ``min(max_new_tokens, ceil(50 + tokens_per_char * characters))``; the batch decodes up to its largest
-cap and each row is cut to its own, so the result never depends on the batch. A row that reaches its cap is
-logged as a likely runaway.
+length, ``min(max_new_tokens, ceil(50 + tokens_per_char * characters))``; each text stops at its own cap
+(``Take.hit_cap``), so the result never depends on the batch. A text that reaches its cap is logged as a
+likely runaway.
 """
 
 from __future__ import annotations
@@ -183,26 +184,27 @@ class TTS:
             raise ModelError(f"batch size must be >= 1, got {batch_size}")
         voice = voice.to(self.device)
         ids = [torch.tensor(self.tokenizer.encode(t), dtype=torch.long) for t in texts]
-        # Similar lengths together: less padding; results do not depend on the grouping.
-        order = sorted(range(len(texts)), key=lambda i: ids[i].numel())
-        out: list[Take | None] = [None] * len(texts)
-        for start in range(0, len(order), batch_size):
-            group = order[start:start + batch_size]
-            takes = self._synthesize_batch([ids[i] for i in group], [texts[i] for i in group], voice, params,
-                                           [seeds[i] for i in group])
-            for i, t in zip(group, takes, strict=True):
-                out[i] = t
-        return out  # type: ignore[return-value]
+        with torch.inference_mode():
+            cond = T3Cond(speaker_emb=voice.speaker_emb, prompt_tokens=voice.cond_prompt_speech_tokens,
+                          exaggeration=params.exaggeration)
+            # T3 over every text at once: batch_size slots, a finished text's slot takes the next one
+            tokens = self._speech_tokens(ids, texts, cond, params, seeds, slots=batch_size)
+            # S3Gen in batches of similar token counts: less padding; results do not depend on the grouping
+            order = sorted(range(len(texts)), key=lambda i: tokens[i].codes.numel())
+            waves: list[np.ndarray | None] = [None] * len(texts)
+            for start in range(0, len(order), batch_size):
+                group = order[start:start + batch_size]
+                for i, w in zip(group, self._waves([tokens[i] for i in group], voice, params,
+                                                   [seeds[i] for i in group]), strict=True):
+                    waves[i] = w
+        return [Take(audio=w, tokens=t.sampled, token_cap=t.cap, hit_cap=t.hit_cap)
+                for w, t in zip(waves, tokens, strict=True)]
 
-    @torch.inference_mode()
-    def _synthesize_batch(self, ids: list[torch.Tensor], texts: list[str], voice: Voice, params: SynthesisParams,
-                          seeds: list[int]) -> list[Take]:
-        cond = T3Cond(speaker_emb=voice.speaker_emb, prompt_tokens=voice.cond_prompt_speech_tokens,
-                      exaggeration=params.exaggeration)
-        tokens = self._speech_tokens(ids, texts, cond, params, seeds)
-        waves: list[np.ndarray | None] = [None] * len(ids)
+    def _waves(self, tokens: list[_Tokens], voice: Voice, params: SynthesisParams, seeds: list[int]
+               ) -> list[np.ndarray]:
+        waves: list[np.ndarray | None] = [None] * len(tokens)
         live = [i for i, t in enumerate(tokens) if t.codes.numel() > 0]
-        for i in range(len(ids)):
+        for i in range(len(tokens)):
             if i not in live:
                 log.warning("T3 produced no speech tokens for a text (seed %d); it gets 0.2 s of silence", seeds[i])
                 waves[i] = np.zeros(int(0.2 * SAMPLE_RATE), dtype=np.float32)
@@ -214,28 +216,32 @@ class TTS:
             for i, w in zip(live, wavs, strict=True):
                 x = w.float().cpu().numpy()
                 waves[i] = self.watermarker.apply(x, SAMPLE_RATE) if self.watermarker else x
-        return [Take(audio=w, tokens=t.sampled, token_cap=t.cap, hit_cap=t.hit_cap)
-                for w, t in zip(waves, tokens, strict=True)]
+        return waves  # type: ignore[return-value]
 
     def _speech_tokens(self, ids: list[torch.Tensor], texts: list[str], cond: T3Cond, params: SynthesisParams,
-                       seeds: list[int]) -> list[_Tokens]:
-        """T3 up to the batch's largest runaway cap; each row cut to its own cap before cleaning, so a row's
-        tokens are its first ``cap`` sampled ones whatever else shares its batch."""
+                       seeds: list[int], slots: int | None = None) -> list[_Tokens]:
+        """T3 with each text's runaway cap; a text's tokens are its first ``cap`` sampled ones whatever else
+        shares its batch."""
         caps = [params.token_cap(t) for t in texts]
-        raw = generate_raw(self.t3, ids, cond, replace(params, max_new_tokens=max(caps)), seeds, self.decode)
+        raw = generate_raw(self.t3, ids, cond, params, seeds, self.decode, caps=caps, slots=slots)
         stop = self.t3.cfg.stop_speech
         out = []
         for i, cap in enumerate(caps):
-            row = raw.tokens[i, :cap]
-            stops = (row == stop).nonzero()
-            hit_cap = stops.numel() == 0
+            row = raw.row(i)
+            hit_cap = not bool((row == stop).any())
             if hit_cap:
                 words = " ".join(texts[i].split()[:6])
                 log.warning("speech of %r... reached its cap of %d tokens (%.1f s) without stopping: likely a "
                             "runaway (seed %d)", words, cap, cap / 25, seeds[i])
-            sampled = cap if hit_cap else int(stops[0, 0])
+            sampled = row.numel() if hit_cap else row.numel() - 1
             out.append(_Tokens(clean_tokens(row, self.t3.cfg), sampled, cap, hit_cap))
         return out
+
+    def suggested_batch_size(self) -> int:
+        """Texts per batch that fit this device's free memory now (``model.sizing.suggest_batch_size``)."""
+        from model.sizing import suggest_batch_size
+
+        return suggest_batch_size(self.t3.cfg if self.t3 is not None else None, self.device, self.dtype)
 
     def release(self) -> None:
         """Free per-job memory (allocator caches); the weights stay loaded."""

@@ -59,3 +59,4 @@ def test_validation_never_imports_torch():
     code = ("import sys; from model.params import SynthesisParams as P; P().validate(); "
             "P.from_dict({'top_p': 0.9}); assert 'torch' not in sys.modules, 'torch imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
+

@@ -1,0 +1,13 @@
+"""Default batch size: from free memory on CUDA (a power of two, capped), fixed on CPU."""
+
+import torch
+
+from model.sizing import MAX_BATCH, suggest_batch_size
+
+
+def test_suggested_batch_follows_free_memory():
+    assert suggest_batch_size(None, "cpu") == 4
+    small = suggest_batch_size(None, torch.device("cuda"), torch.bfloat16, free_bytes=8 * 2**30)
+    big = suggest_batch_size(None, torch.device("cuda"), torch.bfloat16, free_bytes=140 * 2**30)
+    assert 1 <= small < big <= MAX_BATCH and small & (small - 1) == 0
+    assert suggest_batch_size(None, torch.device("cuda"), free_bytes=2**20) == 1
