@@ -2,10 +2,11 @@
 
     python bench/bench_t3_gpu.py --device cuda                        # full size, batch 1, 16, 64
     python bench/bench_t3_gpu.py --device cpu --preset tiny --steps 20   # smoke test
-    python bench/bench_t3_gpu.py --device cuda --cuda-graph              # decode step replayed from a CUDA graph
+    python bench/bench_t3_gpu.py --device cuda --compile --batches 1   # the graph replays the inductor-compiled step
 
 Every row runs exactly ``--steps`` tokens (stop token ignored) with CFG 0.5; the time includes the prefill.
-The last line is JSON.
+Each row is printed as one JSON line (also appended to ``--out``): tokens/s, ms per step, and the achieved
+weight bandwidth (every step reads all weights once). The last line is JSON.
 """
 
 from __future__ import annotations
@@ -37,7 +38,10 @@ def main() -> None:
     ap.add_argument("--device", default="cuda")
     ap.add_argument("--dtype", default=None, help="default: bf16 on CUDA, fp32 on CPU")
     ap.add_argument("--preset", default="full", choices=["full", "tiny"])
-    ap.add_argument("--batches", default="1,16,64")
+    ap.add_argument("--batches", default="1,64,256")
+    ap.add_argument("--compile", action="store_true", help="inductor-compiled step inside the CUDA graph")
+    ap.add_argument("--out", default=None, help="append each row as a JSON line to this file")
+    ap.add_argument("--tag", default="", help="label stored in each row")
     ap.add_argument("--steps", type=int, default=200)
     ap.add_argument("--text-len", type=int, default=60)
     ap.add_argument("--cfg-weight", type=float, default=0.5)
@@ -56,7 +60,8 @@ def main() -> None:
     cond = T3Cond(torch.randn(1, 256, generator=g), torch.randint(0, 6561, (1, 150), generator=g), 0.5)
     cond_emb = model.encode_cond(cond)
     params = SynthesisParams(max_new_tokens=args.steps, cfg_weight=args.cfg_weight)
-    dec = T3Params(stop_at_eos=False, cuda_graph=args.cuda_graph)
+    dec = T3Params(stop_at_eos=False, cuda_graph=args.cuda_graph, compile=args.compile)
+    weight_bytes = sum(p.numel() * p.element_size() for p in model.parameters())
     warm = SynthesisParams(max_new_tokens=4, cfg_weight=args.cfg_weight)
     results = []
     for b in (int(x) for x in args.batches.split(",")):
@@ -69,11 +74,17 @@ def main() -> None:
         generate_raw(model, texts, cond_emb, params, list(range(b)), dec)
         sync(device)
         dt = time.perf_counter() - t0
-        row = {"batch": b, "seconds": round(dt, 3), "tokens_per_s": round(b * args.steps / dt, 1),
-               "steps_per_s": round(args.steps / dt, 2)}
+        row = {"bench": "t3_gpu", "tag": args.tag, "device": str(device), "dtype": str(dtype).replace("torch.", ""),
+               "cuda_graph": args.cuda_graph, "compile": args.compile, "batch": b, "steps": args.steps,
+               "seconds": round(dt, 3), "tokens_per_s": round(b * args.steps / dt, 1),
+               "steps_per_s": round(args.steps / dt, 2), "ms_per_step": round(1000 * dt / args.steps, 3),
+               "weight_gb_per_s": round(weight_bytes * args.steps / dt / 1e9, 1)}
         if device.type == "cuda":
             row["peak_mib"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
-        print(row, flush=True)
+        print(json.dumps(row), flush=True)
+        if args.out:
+            with open(args.out, "a") as f:
+                f.write(json.dumps(row) + "\n")
         results.append(row)
         release_memory(device)
     print(json.dumps({"bench": "t3_gpu", "device": str(device), "dtype": str(dtype).replace("torch.", ""),

@@ -1,0 +1,132 @@
+"""Whole-book synthesis speed through the facade: a real book's chunks, random full-size weights.
+
+    python bench/bench_book.py --epub BOOK.epub --write-chunks chunks.json       # text_prep (no torch needed)
+    python bench/bench_book.py --chunks chunks.json --device cuda --limit 700     # synthesis
+    python bench/bench_book.py --epub BOOK.epub --device cpu --preset tiny --limit 6 --max-tokens 20   # smoke
+
+The chunks come from text_prep (``prepare``) in plan order; each chunk's speech text is synthesized. Random
+weights never stop on their own, so stop tokens are disabled and each chunk gets exactly its runaway cap of
+``50 + 1.5 x characters`` tokens (about 15 characters per second of speech at 25 tokens/s), the length
+real weights would speak. Chunks go through ``TTS.synthesize_takes`` in calls of ``--chunks-per-call`` (as a
+worker's tasks would) with ``--batch-size`` slots (default: ``TTS.suggested_batch_size()``): T3 with
+continuous batching, S3Gen in token-sorted batches. Reports audio seconds per wall second, peak device memory
+per call (flat across the book when the cache is static), and the time to first audio of one ~20 s chunk
+alone. Each figure is one JSON line (also appended to ``--out``); the last line is JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def book_chunks(epub: Path) -> list[str]:
+    from text_prep import PrepareOptions, prepare
+
+    book = prepare(str(epub), PrepareOptions())
+    return [c.speech for ch in book.chapters for c in ch.chunks if c.speech.strip()]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--epub", default=None)
+    ap.add_argument("--chunks", default=None, help="JSON list of chunk texts (from --write-chunks)")
+    ap.add_argument("--write-chunks", default=None, help="write the book's chunk texts here and stop")
+    ap.add_argument("--device", default="cuda")
+    ap.add_argument("--dtype", default=None)
+    ap.add_argument("--preset", default="full", choices=["full", "tiny"])
+    ap.add_argument("--limit", type=int, default=700, help="first N chunks (0: all)")
+    ap.add_argument("--batch-size", type=int, default=0, help="0: TTS.suggested_batch_size()")
+    ap.add_argument("--chunks-per-call", type=int, default=256)
+    ap.add_argument("--max-tokens", type=int, default=1000)
+    ap.add_argument("--flow-steps", type=int, default=10)
+    ap.add_argument("--time-limit", type=float, default=400.0, help="stop after the call that passes this (s)")
+    ap.add_argument("--out", default=None)
+    ap.add_argument("--tag", default="")
+    args = ap.parse_args()
+
+    if args.chunks:
+        texts = json.loads(Path(args.chunks).read_text())
+    else:
+        texts = book_chunks(Path(args.epub))
+    if args.write_chunks:
+        Path(args.write_chunks).write_text(json.dumps(texts))
+        print(json.dumps({"chunks": len(texts), "chars": sum(map(len, texts))}))
+        return
+    if args.limit:
+        texts = texts[: args.limit]
+
+    import logging
+
+    import torch
+
+    from model.generate import T3Params
+    from model.testing import write_random_checkpoint
+    from model.tts import TTS, SynthesisParams
+
+    def emit(row: dict) -> None:
+        row = {"bench": "book", "tag": args.tag, **row}
+        print(json.dumps(row), flush=True)
+        if args.out:
+            with open(args.out, "a") as f:
+                f.write(json.dumps(row) + "\n")
+
+    logging.getLogger("model.tts").setLevel(logging.ERROR)  # every chunk "runs away" by design here
+    folder = Path(tempfile.mkdtemp(prefix="tomecast-book-"))
+    write_random_checkpoint(folder, args.preset)
+    tts = TTS.load(folder, device=args.device, dtype=args.dtype, watermark=False)
+    tts.decode = T3Params(stop_at_eos=False)  # random weights: every chunk runs to its cap
+    cuda = tts.device.type == "cuda"
+    batch = args.batch_size or tts.suggested_batch_size()
+    params = SynthesisParams(max_new_tokens=args.max_tokens, tokens_per_char=1.5, n_flow_steps=args.flow_steps)
+    voice = tts.builtin_voice()
+
+    def sync() -> None:
+        if cuda:
+            torch.cuda.synchronize()
+
+    # warm-up (allocator, cuBLAS, the graph's first capture) on a few chunks, then time to first audio
+    tts.synthesize_takes(texts[:2], voice, params, [0, 1], batch_size=batch)
+    first = max(texts, key=len)
+    sync()
+    t = time.perf_counter()
+    (take,) = tts.synthesize_takes([first], voice, params, [7], batch_size=1)
+    sync()
+    emit({"figure": "time_to_first_audio", "chars": len(first), "audio_s": round(len(take.audio) / 24000, 2),
+          "seconds": round(time.perf_counter() - t, 3)})
+
+    audio = 0.0
+    done = 0
+    peaks = []
+    t0 = time.perf_counter()
+    for start in range(0, len(texts), args.chunks_per_call):
+        group = texts[start:start + args.chunks_per_call]
+        if cuda:
+            torch.cuda.reset_peak_memory_stats()
+        takes = tts.synthesize_takes(group, voice, params, list(range(start, start + len(group))), batch_size=batch)
+        sync()
+        tts.release()
+        audio += sum(len(t.audio) for t in takes) / 24000
+        done += len(group)
+        if cuda:
+            peaks.append(round(torch.cuda.max_memory_allocated() / 2**30, 2))
+        wall = time.perf_counter() - t0
+        print(json.dumps({"chunks": done, "audio_s": round(audio, 1), "wall_s": round(wall, 1),
+                          "x_real_time": round(audio / wall, 1)}), flush=True)
+        if wall > args.time_limit:
+            break
+    wall = time.perf_counter() - t0
+    emit({"figure": "book", "device": str(tts.device), "t3_dtype": str(tts.dtype).replace("torch.", ""),
+          "preset": args.preset, "chunks": done, "chars": sum(map(len, texts[:done])), "batch_size": batch,
+          "chunks_per_call": args.chunks_per_call, "audio_s": round(audio, 1), "wall_s": round(wall, 1),
+          "audio_s_per_wall_s": round(audio / wall, 2), "peak_gib_per_call": peaks})
+
+
+if __name__ == "__main__":
+    main()
