@@ -245,13 +245,14 @@ def stitch_chapter(store: Store, job_id: str, chapter: int) -> ChapterResult:
         return ChapterResult(chapter, StitchOutcome.WAITING, False)
     if all(c.state == ChunkState.DONE for c in manifest.chunks):
         store.update_state(job_id, state=JobState.STITCHING)
-    pauses = [str(c.pause) for c in book.chapters[chapter].chunks]
+    # a pause written in the text ([pause 2s]) overrides its kind's length; the key sees the lengths themselves
+    pauses = [str(c.pause_ms or st.pauses_ms[str(c.pause)]) for c in book.chapters[chapter].chunks]
     key = stitch_key([e.cache for e in entries], pauses, st, manifest.sample_rate)
     master = ChapterMaster.load(store.chapter_cache_path(key))
     built = master is None
     if built:
         master = stitch_master([store.chunk_path(e.cache) for e in entries],
-                               [st.pauses_ms[p] for p in pauses], st, store.chapter_cache_path(key))
+                               [int(p) for p in pauses], st, store.chapter_cache_path(key))
     out = inside(store.job_dir(job_id) / "chapters", chapter_file_name(chapter, title, st.format))
     stamp = out.with_name(f".{out.name}.key")
     if not (out.is_file() and stamp.is_file() and stamp.read_text() == key):

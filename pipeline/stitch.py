@@ -66,7 +66,9 @@ CODECS = {
 }
 
 FORMATS = tuple(CODECS)
-PAUSE_KINDS = ("sentence", "paragraph", "chapter", "title")
+PAUSE_KINDS = ("sentence", "paragraph", "chapter", "title", "line", "scene")
+# line: the end of a verse line (shorter than a sentence); scene: a scene break (* * *), longer than a paragraph
+DEFAULT_PAUSES_MS = {"sentence": 350, "paragraph": 800, "chapter": 2000, "title": 1200, "line": 250, "scene": 1800}
 
 # Lossy encoders (AAC, MP3, Opus at 64 kb/s) raise the true peak of speech by up to ~1.5 dB: the master keeps
 # this much under the promised ceiling, so the encoded files rarely need the measured second encode.
@@ -83,8 +85,7 @@ MP3_LSF_CUTOFF_HZ = 8000
 class Stitching:
     """How chunks become chapters: pauses by boundary, edges, fades, loudness, output format."""
 
-    pauses_ms: Mapping[str, int] = field(default_factory=lambda: {
-        "sentence": 350, "paragraph": 800, "chapter": 2000, "title": 1200})
+    pauses_ms: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_PAUSES_MS))
     edge_ms: int = 30            # silence kept at each end of a chunk after trimming
     fade_ms: int = 8             # fade in/out of every chunk so joins never click
     silence_db: float = -45.0    # below this (dBFS, RMS over 5 ms) a chunk's edge counts as silence
@@ -118,7 +119,8 @@ class Stitching:
 
     @classmethod
     def from_dict(cls, d: Mapping) -> Stitching:
-        return cls(**{**d, "pauses_ms": dict(d["pauses_ms"])})
+        # a job written before a pause kind existed takes that kind's default
+        return cls(**{**d, "pauses_ms": {**DEFAULT_PAUSES_MS, **d["pauses_ms"]}})
 
 
 # ISO 639-1 -> 639-2/B for the MP4 language tag (the common ones; others pass through as given).

@@ -25,7 +25,8 @@ Environment (all optional):
     TOMECAST_FORMAT            mp3                        chapter files: mp3, flac, wav, opus
     TOMECAST_LOUDNESS          -18                        integrated loudness target, LUFS
     TOMECAST_TRUE_PEAK         -3                         true-peak ceiling, dBTP
-    TOMECAST_PAUSES            sentence=350,paragraph=800,chapter=2000,title=1200   pause after a chunk, ms
+    TOMECAST_PAUSES            sentence=350,paragraph=800,chapter=2000,title=1200,line=250,scene=1800
+                                                          pause after a chunk, ms
     TOMECAST_VISIBILITY_TIMEOUT 1800                      seconds before the broker redelivers an unacknowledged
                                                           task (keep it well above a task's run time)
     TOMECAST_HEARTBEAT         15                         seconds between a running task's heartbeats; a task
