@@ -26,7 +26,8 @@ TAGS = SOUND_TAGS + STYLE_TAGS
 
 
 class TagsPolicy(StrEnum):
-    """Paralinguistic tags in the speech text: removed (every model) or kept verbatim (Turbo only)."""
+    """Turbo's paralinguistic tags ("[laugh]", "[sigh]"...) in the speech text: removed (every model) or kept
+    verbatim (Turbo only)."""
 
     STRIP = "strip"
     KEEP = "keep"

@@ -11,18 +11,26 @@
     sampling     --seed --temperature --top-p ... --tokens-per-char        say, convert, submit
     tasks        --chunks-per-task                                         submit
     output       --format --bitrate --loudness                             convert, submit
-    text         --max-chars --no-title --no-chapter-titles --front-matter --language   prepare, convert, submit
+    text         one flag per text_prep.PrepareOptions field (--max-chars --notes ... --lexicon --tags)
+                                                                               prepare, convert, submit, words
 
 Every flag overrides its ``TOMECAST_*`` variable (``worker.settings``); shown defaults are the built-in ones
-(sampling: ``model.params.SynthesisParams``, the one place they are defined).
+(sampling: ``model.params.SynthesisParams``, text: ``text_prep.PrepareOptions``, the one place each is defined:
+the text flags are made from its fields, their help from its docstring).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import enum
+import re
+from pathlib import Path
 
 from model.params import MAX_FLOW_STEPS, MAX_NEW_TOKENS, SynthesisParams
 from pipeline.stitch import FORMATS, Stitching
+from text_prep.lexicon import USER_LEXICON
+from text_prep.types import PrepareOptions
 from worker.settings import Settings
 
 __all__ = [
@@ -40,6 +48,7 @@ __all__ = [
     "add_watermark_options",
     "prepare_options",
     "settings_from",
+    "user_lexicon",
 ]
 
 # One description of a good reference clip, for --voice and `tomecast voice` (README: "Choosing a reference clip").
@@ -150,29 +159,89 @@ class _NoTitles(argparse.Action):
         namespace.speak_title = namespace.speak_chapter_titles = False
 
 
+# Text flags whose spelling is not the generated one (--<field>, or --no-<field> for a field that is on by default).
+_TEXT_SPELLING = {"speak_title": "--no-title", "speak_chapter_titles": "--no-chapter-titles",
+                  "include_front_matter": "--front-matter"}
+_TEXT_HELP = {
+    "lexicon": f"pronunciation lexicon: word<TAB>respelling per line (docs/usage.md); repeatable, a later file wins; "
+               f"{USER_LEXICON}, when it exists, is read first",
+    "language": "override the book's language (BCP 47, e.g. en, en-GB, fr)",
+}
+_TEXT_METAVAR = {int: "N", float: "X", str: "TEXT", "language": "TAG"}
+
+
+def _field_docs(cls) -> dict[str, str]:
+    """The ``name: text`` entries of a dataclass docstring (continuation lines indented deeper), by field."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    docs: dict[str, str] = {}
+    name = None
+    for line in (cls.__doc__ or "").splitlines():
+        m = re.match(r"^    (\w+): (.*)$", line)
+        if m and m.group(1) in names:
+            name = m.group(1)
+            docs[name] = m.group(2).strip()
+        elif name and line.startswith("        ") and line.strip():
+            docs[name] += " " + line.strip()
+        else:
+            name = None
+    return {k: _plain(v) for k, v in docs.items()}
+
+
+def _plain(doc: str) -> str:
+    return doc.replace("``", "").replace("%", "%%").strip().rstrip(".")
+
+
+def _add_text_flag(g, f: dataclasses.Field, doc: str) -> None:
+    default = f.default
+    help = _TEXT_HELP.get(f.name, doc)
+    if isinstance(default, bool):
+        flag = _TEXT_SPELLING.get(f.name, ("--no-" if default else "--") + f.name.replace("_", "-"))
+        g.add_argument(flag, dest=f.name, default=None, action="store_false" if default else "store_true",
+                       help=help + (" (default: on)" if default else ""))
+    elif isinstance(default, enum.Enum):   # the policy's own docstring says what the choices do
+        kind = type(default)
+        help = _TEXT_HELP.get(f.name, _plain((kind.__doc__ or doc).strip().splitlines()[0]))
+        g.add_argument("--" + f.name.replace("_", "-"), dest=f.name, choices=[str(v) for v in kind],
+                       help=f"{help} (default {default})")
+    elif isinstance(default, (int, float, str)) or default is None:
+        kind = type(default) if default is not None else str
+        shown = "" if default is None else f" (default {default})"
+        g.add_argument("--" + f.name.replace("_", "-"), dest=f.name, type=kind,
+                       metavar=_TEXT_METAVAR.get(f.name, _TEXT_METAVAR[kind]), help=help + shown)
+    elif isinstance(default, tuple):   # a list of files: the flag repeats
+        g.add_argument("--" + f.name.replace("_", "-"), dest=f.name, action="append", metavar="FILE", help=help)
+    # another kind of field has no flag yet (tests/cli/test_text_options.py names it)
+
+
 def add_text_options(p: argparse.ArgumentParser) -> None:
-    """Text preparation flags; ``--no-titles``, ``--no-opening`` and ``--include-front-matter`` are the old
-    ``prepare`` spellings, still accepted and not shown."""
+    """One flag per ``text_prep.PrepareOptions`` field, made from the dataclass (help from its docstring, defaults
+    from its defaults); ``--no-titles``, ``--no-opening`` and ``--include-front-matter`` are the old ``prepare``
+    spellings, still accepted and not shown."""
     g = p.add_argument_group("text preparation")
-    g.add_argument("--max-chars", type=int, dest="max_chars", metavar="N",
-                   help="longest chunk in characters (40..600, default 300)")
-    g.add_argument("--no-title", action="store_false", dest="speak_title", default=None,
-                   help="do not open with a spoken 'Title, by Author'")
-    g.add_argument("--no-chapter-titles", action="store_false", dest="speak_chapter_titles", default=None,
-                   help="do not speak chapter titles")
-    g.add_argument("--front-matter", action="store_true", dest="include_front_matter", default=None,
-                   help="keep front and back matter (contents, imprint, colophon)")
-    g.add_argument("--language", help="override the book's language (BCP 47, e.g. en, en-GB, fr)")
+    docs = _field_docs(PrepareOptions)
+    for f in dataclasses.fields(PrepareOptions):
+        _add_text_flag(g, f, docs.get(f.name, f.name.replace("_", " ")))
     g.add_argument("--no-opening", action="store_false", dest="speak_title", help=argparse.SUPPRESS)
     g.add_argument("--no-titles", action=_NoTitles, help=argparse.SUPPRESS)
     g.add_argument("--include-front-matter", action="store_true", dest="include_front_matter",
                    help=argparse.SUPPRESS)
 
 
+def user_lexicon() -> list[Path]:
+    """The user's own lexicon (``text_prep.lexicon.USER_LEXICON``) when it exists: read before a book's files."""
+    path = USER_LEXICON.expanduser()
+    return [path] if path.is_file() else []
+
+
 def prepare_options(args: argparse.Namespace) -> dict:
-    """The text preparation flags given, as ``text_prep.PrepareOptions`` fields."""
-    keys = ("max_chars", "speak_title", "speak_chapter_titles", "include_front_matter", "language")
-    return {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
+    """The text preparation flags given, as ``text_prep.PrepareOptions`` fields; the lexicon is the user's file
+    (when it exists) then the ``--lexicon`` files, in order."""
+    out = {f.name: getattr(args, f.name) for f in dataclasses.fields(PrepareOptions)
+           if getattr(args, f.name, None) is not None}
+    lexicon = [str(p) for p in (*user_lexicon(), *out.pop("lexicon", ()))]
+    if lexicon:
+        out["lexicon"] = lexicon
+    return out
 
 
 _SETTING_FLAGS = ("model", "revision", "device", "dtype", "voice", "seed", "temperature", "top_p", "min_p",
