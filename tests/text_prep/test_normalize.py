@@ -183,3 +183,11 @@ def test_capitals_blanks_and_line_end_hyphens(text, speech):
 ])
 def test_old_book_conventions(text, speech):
     assert speech_text(text) == speech
+
+
+def test_am_is_a_verb_unless_it_follows_a_number():
+    from text_prep.normalize import speech_text
+
+    assert speech_text("Here I am.") == "Here I am."
+    assert speech_text("So am I.") == "So am I."
+    assert speech_text("We met at 5 am.") == "We met at five A M."

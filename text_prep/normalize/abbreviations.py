@@ -109,6 +109,8 @@ def _expand(m: re.Match) -> str:
         spoken = _SPOKEN[word]  # "3rd Aug."
     elif word in _TITLES and not space and nxt:
         return m.group(0)
+    elif word in ("am", "pm") and not re.search(r"\d\s*$", before[-4:]):
+        return m.group(0)  # "Here I am." is the verb; only "5 am" is a time
     elif word in ("yrs", "Yrs", "mos"):
         if _NUMBER_BEFORE.search(before[-12:]):
             spoken = "years" if word != "mos" else "months"
