@@ -21,6 +21,9 @@ from pipeline.errors import ClipError
 log = logging.getLogger(__name__)
 
 TIMEOUT_S = 300
+# Only the start of a clip is used (the model takes its first 10 s): decoding stops here, so a 2-hour clip costs
+# what a minute does (memory and time).
+MAX_CLIP_SECONDS = 60.0
 
 
 def _tool(name: str) -> str:
@@ -95,8 +98,8 @@ def _decode(path: Path, channels: int, sample_rate: int | None, max_seconds: flo
     return wav
 
 
-def load_clip_native(path: str | Path, max_seconds: float | None = None) -> tuple[np.ndarray, int]:
-    """(float32 mono samples in [-1, 1], the file's sample rate)."""
+def load_clip_native(path: str | Path, max_seconds: float | None = MAX_CLIP_SECONDS) -> tuple[np.ndarray, int]:
+    """(float32 mono samples in [-1, 1], the file's sample rate); at most the first ``max_seconds``."""
     path = Path(path)
     rate, channels = _probe(path)
     wav = _decode(path, channels, None, max_seconds)
@@ -104,8 +107,8 @@ def load_clip_native(path: str | Path, max_seconds: float | None = None) -> tupl
     return wav, rate
 
 
-def load_clip(path: str | Path, sample_rate: int, max_seconds: float | None = None) -> np.ndarray:
-    """Float32 mono samples at ``sample_rate`` (resampled by ffmpeg)."""
+def load_clip(path: str | Path, sample_rate: int, max_seconds: float | None = MAX_CLIP_SECONDS) -> np.ndarray:
+    """Float32 mono samples at ``sample_rate`` (resampled by ffmpeg); at most the first ``max_seconds``."""
     if int(sample_rate) <= 0:
         raise ClipError(f"sample rate must be positive, got {sample_rate!r}")
     path = Path(path)

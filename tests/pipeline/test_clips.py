@@ -120,3 +120,18 @@ def test_wav_decode_is_sample_exact():
         ref = np.frombuffer(w.readframes(w.getnframes()), "<i2").astype(np.float32) / 32768.0
     wav, sr = load_clip_native(src)
     assert sr == 22050 and np.array_equal(wav, ref)
+
+
+def test_a_long_clip_is_decoded_only_as_far_as_it_is_used(tmp_path):
+    """A 20-minute clip: only the first MAX_CLIP_SECONDS come back (ffmpeg stops there), quickly."""
+    import time
+
+    from pipeline.clips import MAX_CLIP_SECONDS
+
+    long = tmp_path / "long.flac"
+    ffmpeg("-f", "lavfi", "-i", "sine=frequency=220:duration=1200:sample_rate=16000", str(long))
+    start = time.monotonic()
+    wav, rate = load_clip_native(long)
+    assert rate == 16000 and len(wav) == int(MAX_CLIP_SECONDS * rate)
+    assert len(load_clip(long, 8000)) == int(MAX_CLIP_SECONDS * 8000)
+    assert time.monotonic() - start < 10
