@@ -6,14 +6,16 @@ running it in this process (``pipeline.steps.run_all``) is the caller's choice.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import time
 from pathlib import Path
 
-from pipeline.errors import ClipError, JobStateError, PipelineError
+from model.turbo.checkpoint import is_turbo_source
+from pipeline.errors import ClipError, JobStateError, PipelineError, SpecError
 from pipeline.limits import check_book_size
 from pipeline.manifest import WorkUnit
-from pipeline.spec import JobOptions, JobSpec
+from pipeline.spec import JobOptions, JobSpec, embed_lexicon, prepare_fields
 from pipeline.states import JobState
 from pipeline.status import STALL_AFTER_S, JobStatus, summarize
 from pipeline.store import Store, now_iso
@@ -22,6 +24,25 @@ __all__ = ["cancel_job", "job_status", "list_jobs", "remove_job", "retry_job", "
 
 RETRYABLE = (JobState.FAILED, JobState.CANCELLED)
 MAX_BOOK_MB = 50.0
+
+
+def _text_options(options: JobOptions) -> JobOptions:
+    """``options`` with the text options checked (``PrepareOptions``' own checks, a Turbo model for tags=keep)
+    and the lexicon files embedded (``pipeline.spec.embed_lexicon``: job.json carries them to every worker)."""
+    from text_prep.tags import TagsPolicy
+    from text_prep.types import PrepareOptions
+
+    prepare = dict(options.prepare)
+    if "lexicon" in prepare:
+        prepare["lexicon"] = embed_lexicon(prepare["lexicon"])
+    try:
+        text = PrepareOptions(**prepare_fields(prepare))
+    except TypeError as exc:
+        raise SpecError(f"text options {sorted(prepare)}: {exc}") from None
+    if text.tags == TagsPolicy.KEEP and not is_turbo_source(options.model):
+        raise SpecError(f"tags=keep needs a Turbo model (ResembleAI/chatterbox-turbo or a folder in its layout); "
+                        f"{options.model!r} would read the tags aloud")
+    return dataclasses.replace(options, prepare=prepare)
 
 
 def validate_request(book: str | Path, options: JobOptions, voice: str | Path | None = None, *,
@@ -42,6 +63,7 @@ def validate_request(book: str | Path, options: JobOptions, voice: str | Path | 
 
         probe_sample_rate(voice_path)  # a clip ffmpeg cannot read fails here, naming the user's file
     options.sampling.validate()        # model.errors.ParamsError, one line naming the parameter
+    _text_options(options)             # text_prep's errors (a bad lexicon line), SpecError
     return book, voice_path
 
 
@@ -52,6 +74,7 @@ def submit_job(store: Store, book: str | Path, options: JobOptions, *, voice: st
     ``voice``: a clip or .voice file; None: the model's built-in voice. Nothing is written when the request is
     unusable (see ``validate_request``)."""
     book, voice_path = validate_request(book, options, voice, max_book_mb=max_book_mb)
+    options = _text_options(options)
     job_id, _ = store.new_job()
     store.copy_input(job_id, book)
     voice_file = None

@@ -6,6 +6,10 @@ the spec, the same keys as ever, so job folders written by older versions still 
 
     {"id", "name", "created", "book_file", "voice_file", "voice_source", "priority", "seed", "model",
      "revision", "sampling": {SynthesisParams}, "stitching": {Stitching}, "chunks_per_task", "prepare": {...}}
+
+``prepare`` holds ``text_prep.PrepareOptions`` fields. Its ``lexicon`` is submitted as file paths and written as
+the files' text (``[{"source": path, "text": ...}]``, see ``embed_lexicon``): job.json lives in the shared data
+folder, so a worker on another host reads the same lexicon; ``JobSpec.prepare`` gives it back parsed.
 """
 
 from __future__ import annotations
@@ -14,12 +18,15 @@ import dataclasses
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from model.params import SynthesisParams
 from pipeline.errors import SpecError, StoreError
 from pipeline.stitch import Stitching
+from text_prep.lexicon import Lexicon
 
-__all__ = ["DEFAULT_MODEL", "PRIORITIES", "JobOptions", "JobSpec", "params_from_dict"]
+__all__ = ["DEFAULT_MODEL", "PRIORITIES", "JobOptions", "JobSpec", "embed_lexicon", "params_from_dict",
+           "prepare_fields"]
 
 PRIORITIES = range(0, 10)
 DEFAULT_MODEL = "ResembleAI/chatterbox"
@@ -29,6 +36,28 @@ def params_from_dict(d: Mapping) -> SynthesisParams:
     """SynthesisParams from its dict; keys this version does not know (a newer writer) are left out."""
     known = {f.name for f in dataclasses.fields(SynthesisParams)}
     return SynthesisParams(**{k: v for k, v in d.items() if k in known})
+
+
+def embed_lexicon(files) -> list[dict[str, str]]:
+    """Lexicon files (paths, or entries already embedded) as job.json entries ``{"source", "text"}``, in order.
+    A path is read and parsed here: a missing or bad file raises ``InputFileError``/``LexiconError`` (one line)."""
+    out = []
+    for f in files:
+        if isinstance(f, Mapping):
+            out.append({"source": str(f["source"]), "text": str(f["text"])})
+        else:
+            Lexicon.load(f)   # text_prep's one-line errors, before anything is written
+            out.append({"source": str(f), "text": Path(f).expanduser().read_text(encoding="utf-8")})
+    return out
+
+
+def prepare_fields(prepare: Mapping) -> dict:
+    """``JobOptions.prepare`` as ``text_prep.PrepareOptions`` fields: the embedded lexicon files parsed, merged."""
+    fields = dict(prepare)
+    if "lexicon" in fields:
+        fields["lexicon"] = Lexicon.merge(Lexicon.parse(e["text"], e["source"]) if isinstance(e, Mapping)
+                                          else Lexicon.load(e) for e in fields["lexicon"])
+    return fields
 
 
 @dataclass(frozen=True)
@@ -71,7 +100,12 @@ class JobSpec:
     sampling = property(lambda self: self.options.sampling)
     stitching = property(lambda self: self.options.stitching)
     chunks_per_task = property(lambda self: self.options.chunks_per_task)
-    prepare = property(lambda self: self.options.prepare)
+
+    @property
+    def prepare(self) -> dict:
+        """The text options as ``text_prep.PrepareOptions`` fields (the lexicon parsed from job.json)."""
+        return prepare_fields(self.options.prepare)
+
     priority = property(lambda self: self.options.priority)
 
     def to_dict(self) -> dict:
