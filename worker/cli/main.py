@@ -17,6 +17,7 @@ import sys
 # Subcommand modules, in the order their commands appear in --help.
 COMMAND_MODULES = (
     "worker.cli.prepare_cmd",
+    "worker.cli.words_cmd",
     "worker.cli.model_cmd",
     "worker.cli.jobs_cmd",
     "worker.cli.maintenance_cmd",
