@@ -102,7 +102,15 @@ class TTS:
 
         ``parts``: "voice" (VoiceEncoder, S3 tokenizer, CAMPPlus: only the ``tokenizer.*``/``speaker_encoder.*``
         tensors of the S3Gen file are read) and/or "synthesis" (T3, S3Gen, text tokenizer). Every part is
-        loaded strictly; the built-in voice comes with either."""
+        loaded strictly; the built-in voice comes with either. A Turbo source (``ResembleAI/chatterbox-turbo`` or a
+        folder in its layout) loads ``model.turbo.tts.TurboTTS``, the same facade over the Turbo networks."""
+        from model.turbo.checkpoint import is_turbo_source
+
+        if is_turbo_source(source):
+            from model.turbo.tts import TurboTTS
+
+            return TurboTTS.load(source, revision=revision, device=device, dtype=dtype, watermark=watermark,
+                                 batch_size=batch_size, parts=parts)
         parts = tuple(dict.fromkeys(parts))
         if not parts or any(p not in PARTS for p in parts):
             raise ModelError(f"parts must be a non-empty subset of {PARTS}, got {parts!r}")
