@@ -105,7 +105,7 @@ def test_retry_requeues_only_failed_chunks(data_dir, book_file):
     _, work = retry_job(store, job_id)
     assert list(work) == [0] and [u.positions for u in work[0]] == [(1, 2)]
     assert store.state(job_id).state == "synthesizing"
-    with pytest.raises(JobStateError, match="only failed or cancelled jobs can be retried"):
+    with pytest.raises(JobStateError, match="only failed, cancelled or stalled jobs can be retried"):
         retry_job(store, job_id)
 
 
@@ -198,3 +198,105 @@ def test_status_and_jobs_commands_show_the_table(data_dir, book_file, capsys):
     assert listed["job_id"] == job_id and listed["chunks_failed"] == 1 and listed["chunks"] == 5
     assert main(["cancel", "nope", "--data", str(data_dir)]) == 2
     assert "no job 'nope'" in capsys.readouterr().err
+
+
+def test_a_quiet_running_job_shows_stalled_without_an_eta_and_can_be_retried(data_dir, book_file, capsys):
+    import os
+    import time
+
+    from worker.cli.main import main
+
+    store = Store(data_dir)
+    job_id = _prepared_job(store, book_file, ["done", "done", "pending", "pending", "pending"])
+    store.update_state(job_id, state=JobState.SYNTHESIZING, error=None, force=True)
+    with pytest.raises(JobStateError, match="synthesizing"):
+        retry_job(store, job_id)                       # running and alive: refused
+    old = time.time() - 3600
+    for name in ("state.json", "manifest.json"):
+        os.utime(store.job_dir(job_id) / name, (old, old))
+    status = job_status(store, job_id)
+    assert status.stalled_since and status.eta_seconds is None
+    assert main(["status", job_id, "--data", str(data_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "stalled since" in out and f"tomecast retry {job_id}" in out
+    _, work = retry_job(store, job_id)               # stalled: retried, its pending chunks queued again
+    assert [u.positions for u in work[1]] == [(0, 1)] and [u.positions for u in work[0]] == [(2,)]
+    assert job_status(store, job_id).stalled_since is None
+
+
+def test_rm_removes_finished_jobs_and_refuses_running_ones(data_dir, book_file, capsys):
+    from worker.cli.main import main
+
+    store = Store(data_dir)
+    failed = _prepared_job(store, book_file, ["done", "failed", "done", "done", "done"])
+    running = _prepared_job(store, book_file, ["done", "pending", "done", "done", "done"])
+    store.update_state(running, state=JobState.SYNTHESIZING, force=True)
+    assert main(["rm", failed, "--data", str(data_dir)]) == 0
+    assert main(["rm", running, "--data", str(data_dir)]) == 2
+    assert "cancel it first" in capsys.readouterr().err
+    assert store.job_ids() == [running]
+    assert main(["rm", running, "--force", "--data", str(data_dir)]) == 0 and store.job_ids() == []
+
+
+def test_prune_keeps_what_unfinished_jobs_need_and_removes_the_rest_oldest_first(data_dir, book_file, capsys):
+    import os
+    import time
+
+    import numpy as np
+
+    from pipeline.cleanup import prune_cache
+
+    store = Store(data_dir).ensure()
+    running = _prepared_job(store, book_file, ["done", "pending", "done", "done", "done"])
+    store.update_state(running, state=JobState.SYNTHESIZING, force=True)
+    needed = store.manifest(running).chunks[0].cache
+    audio = np.zeros(24000, dtype=np.float32)
+    keys = [needed] + [f"{i:02d}" + "f" * 30 for i in range(4)]
+    for age, key in enumerate(keys):
+        path = store.write_chunk(key, audio, 24000)
+        t = time.time() - 86400 * (10 - age)          # the needed one is the oldest
+        for p in (path, store.chunk_sum_path(key)):
+            os.utime(p, (t, t))
+    r = prune_cache(store, older_than_days=7.5)      # unused for 7.5 days: keys[1], keys[2] (10 and 9 days: needed)
+    assert r.files == 2 and not store.chunk_path(keys[1]).exists() and not store.chunk_path(keys[2]).exists()
+    assert store.chunk_ok(needed)
+    r = prune_cache(store, max_mb=0.1)                # two 48 KB entries fit: the needed one and the newest
+    assert store.chunk_ok(needed) and store.chunk_ok(keys[4]) and not store.chunk_path(keys[3]).exists()
+    from worker.cli.main import main
+
+    assert main(["prune", "--data", str(data_dir)]) == 2
+    assert "--days" in capsys.readouterr().err
+
+
+def test_limits_refuse_a_big_manuscript_before_any_job_and_warn_about_foreign_script(data_dir, tmp_path):
+    from pipeline.errors import LimitError
+    from pipeline.limits import book_hours, script_warning
+
+    big = tmp_path / "big.txt"
+    big.write_bytes(b"word " * 300_000)                 # 1.5 MB
+    store = Store(data_dir)
+    with pytest.raises(LimitError, match=r"1.5 MB, over the 1 MB limit \(TOMECAST_MAX_BOOK_MB"):
+        submit_job(store, big, JobOptions(), max_book_mb=1)
+    assert store.job_ids() == []
+    book = _book()
+    assert script_warning(book) is None and book_hours(book) < 0.01
+    russian = dataclasses.replace(book, chapters=tuple(
+        dataclasses.replace(ch, chunks=tuple(dataclasses.replace(c, speech="Привет, мир. " + c.speech)
+                                             for c in ch.chunks)) for ch in book.chapters))
+    warning = script_warning(russian)
+    assert warning and "not Latin script" in warning and "П" in warning
+    assert script_warning(dataclasses.replace(russian, language="ru")) is None
+
+
+def test_the_book_length_limit_fails_the_job_with_one_line(data_dir, book_file):
+    from pipeline.errors import LimitError
+    from pipeline.limits import check_book_length
+
+    store = Store(data_dir)
+    job_id = _prepared_job(store, book_file, ["pending"] * 5)
+    store.update_state(job_id, state=JobState.SYNTHESIZING, force=True)
+    (store.job_dir(job_id) / "plan.json").write_text(_book().to_json())
+    check_book_length(store, job_id, 1.0)
+    with pytest.raises(LimitError, match="hour limit"):
+        check_book_length(store, job_id, 1e-6)
+    assert store.state(job_id).state == "failed" and "TOMECAST_MAX_BOOK_HOURS" in store.state(job_id).error
