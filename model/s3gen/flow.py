@@ -73,12 +73,40 @@ class Flow(nn.Module):
         return self.spk_embed_affine_layer(F.normalize(emb, dim=1)).expand(B, -1)   # (B, M)
 
     def use(self, runtime: S3GenRuntime) -> None:
-        """Adopt ``runtime`` (precision, compiled estimator, CUDA graphs); drops captured graphs."""
+        """Adopt ``runtime`` (precision, compiled estimator, CUDA graphs); drops captured graphs.
+
+        Under a bf16/fp16 compute dtype the matmul weights of the encoder and the estimator are held in that
+        dtype: autocast would cast them (identically) on every call, a kernel per weight and per bias, about
+        half of an estimator evaluation's kernels. The float32 originals are kept and come back with a
+        float32 runtime.
+        """
         self.runtime = runtime
         self.graphs = SolveGraphs(runtime.frame_bucket, runtime.max_graphs)
+        self._matmul_weights(runtime.compute_dtype)
         est = self.decoder.estimator
         # a function, not a module attribute: the compiled wrapper must not join the state dict
         self.decoder.compiled = torch.compile(est.forward, dynamic=True) if runtime.compile else None
+
+    def _matmul_weights(self, dtype: torch.dtype) -> None:
+        """Linear and Conv1d weights/biases that run only under autocast: held in ``dtype`` (fp32 kept aside)."""
+        masters = self.__dict__.setdefault("_fp32_weights", {})     # plain dict: not in the state dict
+        parts = {"encoder": self.encoder, "encoder_proj": self.encoder_proj, "decoder": self.decoder}
+        with torch.inference_mode(False), torch.no_grad():
+            for prefix, part in parts.items():
+                for name, m in part.named_modules(prefix=prefix):
+                    if not isinstance(m, (nn.Linear, nn.Conv1d)):
+                        continue
+                    for attr in ("weight", "bias"):
+                        p = getattr(m, attr)
+                        if p is None or p.is_meta:
+                            continue
+                        key = f"{name}.{attr}"
+                        if dtype == torch.float32:
+                            if key in masters:
+                                p.data = masters.pop(key)
+                        else:
+                            master = masters.setdefault(key, p.data)
+                            p.data = master.to(dtype)
 
     def forward(self, tokens: torch.Tensor, lengths: list[int], ref: S3GenRef, noise: torch.Tensor,
                 n_steps: int, cfg_rate: float) -> list[torch.Tensor]:

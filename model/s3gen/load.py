@@ -67,7 +67,7 @@ def as_runtime(runtime: S3GenRuntime | torch.dtype | None, device: torch.device)
 
 def load_s3gen_modules(sd: Mapping[str, torch.Tensor], device: torch.device,
                        runtime: S3GenRuntime | torch.dtype | None = None, source: str = "s3gen") -> S3Gen:
-    """Strict, shape-checked load of a flow/mel2wav state dict; weights float32, run as ``runtime`` says."""
+    """Strict, shape-checked load of a flow/mel2wav state dict (float32), then run as ``runtime`` says."""
     sd = {canonical_weight_norm_key(k): v for k, v in sd.items()}
     cfg = S3GenConfig.from_state_dict(sd, source)
     with torch.device("meta"):

@@ -1,8 +1,9 @@
 """How S3Gen runs (not what it is): compute precision, compiled estimator, CUDA graphs. Chosen once, at load.
 
-Precision: the weights stay float32 whatever is chosen. ``compute_dtype`` bfloat16 runs the encoder and the
-estimator under autocast: matmuls, convolutions and attention take bf16 operands, while LayerNorm and softmax
-run in float32 and the residual stream stays float32 (a float32 tensor plus a bf16 one is float32). The Euler
+Precision: the checkpoint's float32 weights are kept whatever is chosen. ``compute_dtype`` bfloat16 runs the
+encoder and the estimator under autocast: matmuls, convolutions and attention take bf16 operands (their
+Linear/Conv1d weights are held in bf16, exactly what autocast would cast them to on every call), while
+LayerNorm and softmax run in float32 and the residual stream stays float32 (float32 plus bf16 is float32). The Euler
 state, the time grid, the CFG combine and the mel are float32 (``cfm.FlowMatching.solve``). Measured on the
 parity goldens (tests/model/s3gen/test_s3gen_bf16.py): mel 0.085% relative L2 from fp32 (bound 1%), waveform
 49 dB SNR (bound 40 dB); at full length on an H200, 0.08% and 44.8 dB. ``vocoder_dtype`` bf16 runs HiFT's

@@ -138,3 +138,23 @@ def test_bf16_batched_equals_one_by_one_within_bf16_rounding(ref):
         one = bf.tokens_to_mels([t], ref, generators=gens(s))[0]
         assert mels[i].shape == one.shape and mels[i].dtype == torch.float32
         assert float((mels[i] - one).norm() / one.norm()) < 1e-2, i
+
+
+def test_bf16_weights_held_in_bf16_give_autocast_results_bit_for_bit(ref):
+    """Holding matmul weights in bf16 only saves autocast's casts: same mels as fp32 weights under autocast."""
+    sd = s3gen_state_dict("tiny", seed=3, voice=False)
+    held = S3Gen.from_state_dict(sd, "cpu", S3GenRuntime(compute_dtype=torch.bfloat16))
+    cast = S3Gen.from_state_dict(sd)                                   # fp32 weights, autocast below
+    assert held.flow.decoder.estimator.final_proj.weight.dtype == torch.bfloat16
+    assert held.flow.spk_embed_affine_layer.weight.dtype == torch.float32       # runs outside autocast
+    toks = rows(9, 23)
+    noise = held.draw_noise([9, 23], ref, gens(1, 2))
+    a = held.tokens_to_mels(toks, ref, noise=noise)
+    cast.flow.runtime = S3GenRuntime(compute_dtype=torch.bfloat16)     # autocast, weights left in fp32
+    b = cast.tokens_to_mels(toks, ref, noise=noise)
+    assert all(torch.equal(x, y) for x, y in zip(a, b, strict=True))
+    held.use(S3GenRuntime())                                          # back to fp32: the originals return
+    assert held.flow.decoder.estimator.final_proj.weight.dtype == torch.float32
+    fp32 = S3Gen.from_state_dict(sd)
+    assert all(torch.equal(x, y) for x, y in zip(held.tokens_to_mels(toks, ref, noise=noise),
+                                                  fp32.tokens_to_mels(toks, ref, noise=noise), strict=True))
