@@ -1,6 +1,7 @@
 """A small book end to end with a tiny random Turbo checkpoint: the real text_prep, pipeline steps and ffmpeg,
-with ``TurboTTS`` behind the pipeline's ``SpeechEngine`` protocol; then the same book with an original-model
-checkpoint in the same store must synthesize every chunk again (the chunk cache key carries the model id)."""
+with ``TTS.load`` (which dispatches a Turbo folder to ``TurboTTS``) behind the pipeline's ``SpeechEngine``
+protocol; then the same book with an original-model checkpoint in the same store must synthesize every chunk
+again (the chunk cache key carries the model id)."""
 
 from __future__ import annotations
 
@@ -18,29 +19,35 @@ SAMPLING = SynthesisParams(max_new_tokens=16, n_flow_steps=2)
 
 
 class OneModelEngine:
-    """The pipeline's SpeechEngine over one facade class (``TurboTTS`` or ``TTS``), loaded once."""
+    """The pipeline's SpeechEngine over ``TTS.load`` (either model, by the checkpoint), loaded once."""
 
-    def __init__(self, facade) -> None:
-        self.facade, self.loaded = facade, None
+    def __init__(self) -> None:
+        self.loaded = None
 
     def speech(self, model: str, revision: str | None, purpose: Purpose = Purpose.SYNTHESIS):
+        from model.tts import TTS
         from worker.engine import TTSSpeech
 
         if self.loaded is None:
-            self.loaded = TTSSpeech(self.facade.load(model, device="cpu", watermark=False, batch_size=4), 4)
+            self.loaded = TTSSpeech(TTS.load(model, device="cpu", watermark=False, batch_size=4), 4)
         return self.loaded
+
+
+@pytest.fixture(scope="module")
+def tiny_folder(tmp_path_factory):
+    from model.testing.turbo_checkpoint import write_turbo_checkpoint
+
+    return write_turbo_checkpoint(tmp_path_factory.mktemp("turbo_tiny"), "tiny", seed=1)
 
 
 @pytest.fixture(scope="module")
 def converted(tmp_path_factory, tiny_folder, excerpt_book, voice_clip):
     import torch
 
-    from model.turbo.tts import TurboTTS
-
     torch.set_num_threads(1)
     store = Store(tmp_path_factory.mktemp("turbo_book") / "data")
     job = submit_job(store, excerpt_book, JobOptions(model=str(tiny_folder), sampling=SAMPLING), voice=voice_clip)
-    out = run_all(store, job, OneModelEngine(TurboTTS), 4)
+    out = run_all(store, job, OneModelEngine(), 4)
     return store, job, out
 
 
@@ -57,12 +64,10 @@ def test_the_book_is_converted_with_turbo(converted):
 
 
 def test_switching_to_the_original_model_reuses_no_audio(converted, tiny_checkpoint, excerpt_book, voice_clip):
-    from model.tts import TTS
-
     store, job, _ = converted
     other = submit_job(store, excerpt_book, JobOptions(model=str(tiny_checkpoint), sampling=SAMPLING),
                        voice=voice_clip)
-    run_all(store, other, OneModelEngine(TTS), 4)
+    run_all(store, other, OneModelEngine(), 4)
     turbo, original = _manifest(store, job), _manifest(store, other)
     assert turbo["model_id"] != original["model_id"]
     assert not {c["cache"] for c in turbo["chunks"]} & {c["cache"] for c in original["chunks"]}
