@@ -85,21 +85,19 @@ def check_inner_silence(audio, sr, ctx, settings, frames=None) -> CheckResult:
 
 
 def check_clipping(audio, sr, ctx, settings, frames=None) -> CheckResult:
-    x = np.asarray(audio, np.float32)
-    peak = max(float(x.max()), -float(x.min())) if x.size else 0.0
+    fr = _frames(audio, sr, settings, frames)
     frac = 0.0
-    if peak >= settings.clip_level and len(x) > 2:  # only then look for runs of 3+ samples at the ceiling
-        ceil = np.abs(x) >= settings.clip_level
+    if fr.peak >= settings.clip_level and len(audio) > 2:  # only then look for runs of 3+ samples at the ceiling
+        ceil = np.abs(np.asarray(audio, np.float32)) >= settings.clip_level
         frac = float((ceil[:-2] & ceil[1:-1] & ceil[2:]).mean())
     ok = frac <= settings.max_clipped_fraction
-    return CheckResult(Check.CLIPPING, bool(ok), {"clipped_fraction": _r(frac, 6), "peak": _r(peak, 4)},
+    return CheckResult(Check.CLIPPING, bool(ok), {"clipped_fraction": _r(frac, 6), "peak": _r(fr.peak, 4)},
                        "" if ok else f"clipped: {frac:.2%} of samples held at full scale "
                                      f"(max {settings.max_clipped_fraction:.2%})")
 
 
 def check_dc_offset(audio, sr, ctx, settings, frames=None) -> CheckResult:
-    x = np.asarray(audio, np.float32)
-    dc = float(np.mean(x, dtype=np.float64)) if x.size else 0.0
+    dc = _frames(audio, sr, settings, frames).mean
     ok = abs(dc) <= settings.max_dc_offset
     return CheckResult(Check.DC_OFFSET, bool(ok), {"dc": _r(dc, 5)},
                        "" if ok else f"DC offset {dc:+.3f} (max {settings.max_dc_offset:g})")
@@ -166,7 +164,8 @@ SIGNAL_CHECKS = (check_duration, check_runaway, check_lead_silence, check_trail_
 
 def signal_checks(audio, sample_rate: int, ctx: ChunkContext, settings: QASettings,
                   frames: Frames | None = None) -> list[CheckResult]:
-    """Every signal check, sharing one analysis."""
-    x = as_mono_float(audio)
-    fr = frames if frames is not None else analyze(x, sample_rate, settings)
-    return [check(x, sample_rate, ctx, settings, fr) for check in SIGNAL_CHECKS]
+    """Every signal check, sharing one analysis (which validates the audio)."""
+    if frames is None:
+        audio = as_mono_float(audio)
+        frames = analyze(audio, sample_rate, settings)
+    return [check(audio, sample_rate, ctx, settings, frames) for check in SIGNAL_CHECKS]
