@@ -29,7 +29,9 @@ FORBIDDEN = {
 }
 
 # the model modules the pipeline may use: torch-free by contract
-PIPELINE_MAY_USE = ("model.params", "model.errors", "model.config")
+PIPELINE_MAY_USE = ("model.params", "model.errors", "model.config",
+                    # is_turbo_source, to refuse tags=keep for a model that would read them aloud
+                    "model.turbo", "model.turbo.checkpoint", "model.checkpoint")
 
 BLOCKER = textwrap.dedent(
     """
