@@ -74,3 +74,27 @@ def test_queued_and_reserved_steps_are_read_back_from_redis(redis_url):
     assert "job-b" not in queued_steps(redis_url, ("gpu", "cpu"), 60, time.time())
     assert queued_steps(redis_url, ("gpu", "cpu"), 600, time.time())["job-b"] == [Step(StepKind.STITCH, 1)]
     client.flushdb()
+
+
+def test_the_redis_script_starts_a_persistent_password_protected_redis(tmp_path):
+    import shutil
+
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    env = {"PATH": "/usr/bin:/bin", "REDIS_PORT": str(free_port()), "HOME": str(tmp_path)}
+    script = REPO / "scripts" / "redis.sh"
+    r = subprocess.run(["bash", str(script), str(tmp_path / "redis")], env=env, capture_output=True, text=True,
+                       timeout=60)
+    try:
+        assert r.returncode == 0, r.stderr
+        url = r.stdout.strip().removeprefix("export TOMECAST_BROKER_URL=")
+        password = (tmp_path / "redis" / "password").read_text()
+        assert len(password) == 32 and f":{password}@" in url
+        assert (tmp_path / "redis" / "password").stat().st_mode & 0o077 == 0
+        check_reachable(url)
+        assert persistence_warning(url) is None                        # appendonly yes
+        with pytest.raises(BrokerError):
+            check_reachable(url.replace(password, "wrong"), timeout=2)   # the password is required
+    finally:
+        subprocess.run(["bash", str(script), "--stop", str(tmp_path / "redis")], env=env, capture_output=True,
+                       timeout=60)
