@@ -71,6 +71,15 @@ class ChapterRecord:
                 "acx": self.acx.to_dict() if self.acx else None}
 
     @classmethod
+    def measure(cls, index: int, title: str, path: Path, name: str | None = None) -> ChapterRecord:
+        """ACX figures of the delivered chapter file at ``path`` (decoded by ffmpeg when not WAV)."""
+        from qa.acx import acx_figures
+        from qa.clip import read_audio
+
+        audio, rate = read_audio(path)
+        return cls(index, title, name or path.name, len(audio) / rate, acx_figures(audio, rate))
+
+    @classmethod
     def from_dict(cls, d: dict) -> ChapterRecord:
         a = d.get("acx")
         acx = None if a is None else AcxFigures(a["rms_db"], a["peak_db"], a["noise_floor_db"], a["head_tone"],

@@ -1,6 +1,8 @@
 """The book report: JSON round trip, a Markdown summary listing failed and repaired chunks with chapter, time
 offset, text and reason, an ACX line, and one PNG plot per chapter."""
 
+import pytest
+
 from qa.acx import AcxFigures
 from qa.repair import ChunkState
 from qa.report import BookReport, ChapterRecord, ChunkRecord, write_report
@@ -47,3 +49,25 @@ def test_write_report_makes_json_markdown_and_a_plot_per_chapter(tmp_path):
     assert files.json.read_text().startswith("{") and files.summary.read_text().startswith("# QA report")
     assert [p.name for p in files.plots] == ["qa-report-ch01.png", "qa-report-ch02.png"]
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in files.plots)
+
+
+def test_chapter_acx_is_measured_on_the_encoded_file(tmp_path):
+    import subprocess
+
+    import numpy as np
+
+    sr = 24000
+    t = np.arange(sr * 5) / sr
+    x = np.concatenate([np.zeros(sr), 0.14 * np.sin(2 * np.pi * 220 * t), np.zeros(2 * sr)]).astype(np.float32)
+    wav = tmp_path / "ch.wav"
+    import wave
+
+    with wave.open(str(wav), "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(sr)
+        w.writeframes((x * 32767).astype("<i2").tobytes())
+    m4a = tmp_path / "01 Chapter.m4a"
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(wav), "-c:a", "aac", "-b:a", "64k", str(m4a)],
+                   check=True)
+    rec = ChapterRecord.measure(0, "Chapter", m4a)
+    assert rec.file == "01 Chapter.m4a" and 7.9 < rec.duration < 8.2
+    assert rec.acx.rms_db == pytest.approx(-22.0, abs=0.3) and rec.acx.peak_db < -10 and rec.acx.passed
