@@ -62,11 +62,10 @@ def main() -> None:
     params = SynthesisParams(max_new_tokens=args.steps, cfg_weight=args.cfg_weight)
     dec = T3Params(stop_at_eos=False, cuda_graph=args.cuda_graph, compile=args.compile)
     weight_bytes = sum(p.numel() * p.element_size() for p in model.parameters())
-    warm = SynthesisParams(max_new_tokens=4, cfg_weight=args.cfg_weight)
     results = []
     for b in (int(x) for x in args.batches.split(",")):
         texts = [torch.randint(3, 700, (args.text_len - (i % 7),), generator=g) for i in range(b)]
-        generate_raw(model, texts, cond_emb, warm, list(range(b)), dec)
+        generate_raw(model, texts, cond_emb, params, list(range(b)), dec)  # warm-up: same shapes (compile)
         if device.type == "cuda":
             torch.cuda.reset_peak_memory_stats()
         sync(device)

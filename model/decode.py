@@ -139,19 +139,24 @@ def admit(model: T3, st: DecodeState, slots: list[int], which: list[int], texts:
 def run(model: T3, texts: Texts, cond_emb: torch.Tensor, params: SynthesisParams, *, slots: int, greedy: bool,
         stop_at_eos: bool, stop_check_every: int, fixed_shapes: bool, guard: AlignmentGuard | None = None,
         step_fn: Callable[[Callable[[], None]], Callable[[], None]] | None = None,
-        step_impl: Callable[..., None] | None = None) -> torch.Tensor:
+        step_impl: Callable[..., None] | None = None, bucket: int = 1) -> torch.Tensor:
     """Decode every text; the token buffer (n, K) on the model's device (unwritten entries hold the stop token).
 
     ``step_fn`` wraps the fixed-shape step (the CUDA graph); without it the step runs eagerly, over the
     filled part of the cache unless ``fixed_shapes``. ``step_impl`` replaces ``step`` under the graph (the
-    compiled step: same computation). The alignment guard needs every text admitted at once
+    compiled step: same computation); ``bucket`` rounds the cache and buffer sizes up to its multiples, so a
+    compiled step sees few shapes. The alignment guard needs every text admitted at once
     in its own slot (``slots >= n``) and runs only in the eager loop.
     """
     n, c = len(texts.ids), cond_emb.shape[1]
     b = min(slots, n)
-    width = max(texts.caps)
     lc = model.cfg.llama
-    s_max = max(texts.prefill_len(i, c) + texts.caps[i] for i in range(n))
+
+    def up(x: int) -> int:
+        return -(-x // bucket) * bucket
+
+    width = up(max(texts.caps))
+    s_max = up(max(texts.prefill_len(i, c) + texts.caps[i] for i in range(n)))
     rows = 2 * b if params.cfg_weight > 0 else b
     cache = KVCache(lc.n_layers, rows, lc.n_kv_heads, s_max, lc.head_dim, device=model.device, dtype=model.dtype)
     try:

@@ -122,7 +122,7 @@ def generate_raw(model: T3, texts: list[torch.Tensor], cond: T3Cond | torch.Tens
     try:
         out = decode.run(model, batch, cond_emb, params, slots=slots, greedy=dp.greedy, stop_at_eos=dp.stop_at_eos,
                          stop_check_every=dp.stop_check_every, fixed_shapes=fixed_shapes or static_step or use_graph,
-                         guard=guard, step_fn=step_fn, step_impl=step_impl)
+                         guard=guard, step_fn=step_fn, step_impl=step_impl, bucket=128 if step_impl else 1)
     finally:
         if guard is not None:
             guard.detach()
