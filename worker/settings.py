@@ -33,6 +33,10 @@ Environment (all optional):
                                                           silent for 4x this is dead and its work dispatched again
     TOMECAST_MAX_BOOK_MB       50                         largest manuscript file accepted, MB
     TOMECAST_MAX_BOOK_HOURS    200                        longest book accepted, hours of speech (estimated)
+    TOMECAST_<FIELD>           (text_prep's defaults)     text preparation, one variable per text_prep.PrepareOptions
+                                                          field: TOMECAST_MAX_CHARS=250, TOMECAST_NOTES=chapter-end,
+                                                          TOMECAST_VERSE_LINES=0, TOMECAST_TAGS=keep,
+                                                          TOMECAST_LEXICON=a.tsv:b.tsv (files, os.pathsep between)
 """
 
 from __future__ import annotations
@@ -48,6 +52,8 @@ from model.params import SynthesisParams
 from pipeline.errors import SpecError
 from pipeline.spec import DEFAULT_MODEL, JobOptions
 from pipeline.stitch import PAUSE_KINDS, Stitching
+from text_prep.errors import TextPrepError
+from text_prep.types import PrepareOptions
 from worker.errors import SettingsError
 
 __all__ = ["Settings"]
@@ -93,6 +99,7 @@ class Settings:
     heartbeat: float = 15.0
     max_book_mb: float = 50.0
     max_book_hours: float = 200.0
+    text: Mapping[str, object] = field(default_factory=dict)   # PrepareOptions fields (TOMECAST_<FIELD>)
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:
@@ -109,6 +116,10 @@ class Settings:
             raise SettingsError(f"book limits must be positive (max_book_mb={self.max_book_mb}, "
                                 f"max_book_hours={self.max_book_hours})")
         _checked_params(self.sampling)
+        try:
+            PrepareOptions(**self.text)
+        except (TextPrepError, TypeError) as exc:
+            raise SettingsError(f"text options: {exc}") from None
 
     @property
     def backend_url(self) -> str:
@@ -119,7 +130,7 @@ class Settings:
         try:
             return JobOptions(model=self.model, revision=self.revision, seed=self.seed, sampling=self.sampling,
                               stitching=self.stitching, chunks_per_task=self.chunks_per_task,
-                              prepare=dict(prepare or {}), priority=priority)
+                              prepare={**self.text, **(prepare or {})}, priority=priority)
         except SpecError as exc:
             raise SettingsError(str(exc)) from None
 
@@ -168,6 +179,8 @@ class Settings:
             heartbeat=get("HEARTBEAT", float, base.heartbeat),
             max_book_mb=get("MAX_BOOK_MB", float, base.max_book_mb),
             max_book_hours=get("MAX_BOOK_HOURS", float, base.max_book_hours),
+            text={f.name: v for f in dataclasses.fields(PrepareOptions)
+                  if (v := get(f.name.upper(), _text_parser(f.default), None)) is not None},
         )
 
     def override(self, **flags) -> Settings:
@@ -209,6 +222,22 @@ def _parse_bool(raw: str) -> bool:
 
 
 _parse_bool.__name__ = "boolean"
+
+
+def _parse_files(raw: str) -> tuple[str, ...]:
+    return tuple(p for p in raw.split(os.pathsep) if p.strip())
+
+
+_parse_files.__name__ = "list of files"
+
+
+def _text_parser(default):
+    """How a TOMECAST_<FIELD> variable of a PrepareOptions field is read, by the field's default."""
+    if isinstance(default, bool):
+        return _parse_bool
+    if isinstance(default, tuple):
+        return _parse_files
+    return str if default is None or isinstance(default, str) else type(default)
 
 
 def _parse_pauses(raw: str) -> dict[str, int]:

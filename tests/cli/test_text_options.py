@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 
 import pytest
 
@@ -119,3 +120,20 @@ def test_submit_refuses_tags_keep_for_the_original_model(book, tmp_path, capsys)
     assert main(["submit", str(book), "--tags", "keep", "--data", str(data), "--broker", "redis://127.0.0.1:1/0"]) == 2
     assert "tags=keep needs a Turbo model" in capsys.readouterr().err
     assert not data.exists() or not Store(data).job_ids()
+
+
+def test_tomecast_variables_set_text_options_and_flags_override_them(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("TOMECAST_NOTES", "chapter-end")
+    monkeypatch.setenv("TOMECAST_VERSE_LINES", "0")
+    monkeypatch.setenv("TOMECAST_LEXICON", f"a.tsv{os.pathsep}b.tsv")
+    options = PrepareOptions(**prepare_options(build_parser().parse_args(["prepare", "b.txt"])))
+    assert (options.notes, options.verse_lines, options.lexicon) == ("chapter-end", False, ("a.tsv", "b.tsv"))
+    args = build_parser().parse_args(["submit", "b.txt", "--notes", "skip", "--lexicon", "c.tsv"])
+    options = PrepareOptions(**prepare_options(args))
+    assert (options.notes, options.verse_lines, options.lexicon) == ("skip", False, ("c.tsv",))
+    assert settings_from(args).job_options(prepare=prepare_options(args)).prepare["notes"] == "skip"
+    monkeypatch.setenv("TOMECAST_TAGS", "loud")
+    assert main(["prepare", "b.txt"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "tags must be one of strip, keep" in err

@@ -234,10 +234,12 @@ def user_lexicon() -> list[Path]:
 
 
 def prepare_options(args: argparse.Namespace) -> dict:
-    """The text preparation flags given, as ``text_prep.PrepareOptions`` fields; the lexicon is the user's file
-    (when it exists) then the ``--lexicon`` files, in order."""
-    out = {f.name: getattr(args, f.name) for f in dataclasses.fields(PrepareOptions)
-           if getattr(args, f.name, None) is not None}
+    """The text options as ``text_prep.PrepareOptions`` fields: ``TOMECAST_<FIELD>`` variables, overridden by
+    the flags given; the lexicon is the user's file (when it exists) then the ``--lexicon`` files (without any,
+    ``TOMECAST_LEXICON``'s), in order."""
+    given = {f.name: getattr(args, f.name) for f in dataclasses.fields(PrepareOptions)
+             if getattr(args, f.name, None) is not None}
+    out = {**Settings.from_env().text, **given}
     lexicon = [str(p) for p in (*user_lexicon(), *out.pop("lexicon", ()))]
     if lexicon:
         out["lexicon"] = lexicon
