@@ -8,7 +8,8 @@ dispatches what its own result makes ready, from the manifest (``pipeline.schedu
 
 and the watchdog (``worker.watchdog``) dispatches again whatever has no live task. While it runs, a task holds a
 lease (``pipeline.leases``) whose heartbeat shows it alive. A task never fails for its progress reports; a full
-disk marks the job failed with how much more it needs; transient broker and disk errors are retried with backoff.
+disk marks the job failed with how much more it needs; transient broker and disk errors are retried with backoff;
+any other error escaping a step marks the job failed with it (one line), so nothing is redone in a loop.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from pipeline.leases import Lease, live_steps
 from pipeline.schedule import Step, StepKind, remaining, uncovered
 from pipeline.space import fail_disk_full
 from pipeline.states import JobState, StitchOutcome
-from pipeline.store import Store
+from pipeline.store import Store, now_iso
 from worker import engine
 from worker.app import app, celery_priority, current_settings
 
@@ -71,7 +72,15 @@ def _running(store: Store, job_id: str, step: Step) -> Iterator[None]:
             return
         if isinstance(exc, OSError) and exc.errno in _TRANSIENT_ERRNOS or _is_broker_error(exc):
             raise TransientError(f"{step.name} of job {job_id}: {type(exc).__name__}: {exc}") from exc
+        _fail(store, job_id, step, exc)   # visible in `tomecast status`; the watchdog leaves a failed job alone
         raise
+
+
+def _fail(store: Store, job_id: str, step: Step, exc: Exception) -> None:
+    with contextlib.suppress(Exception):
+        if not store.state(job_id).final:
+            msg = store.user_terms(store.spec(job_id), f"{step.name}: {type(exc).__name__}: {exc}")
+            store.update_state(job_id, state=JobState.FAILED, error=msg.splitlines()[0][:500], finished=now_iso())
 
 
 def _is_broker_error(exc: BaseException) -> bool:
