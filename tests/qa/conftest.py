@@ -83,5 +83,10 @@ def corpus_sentences(min_words: int = 5, max_chars: int = 160) -> list[str]:
     return pool
 
 
-def sample(pool: list[str], n: int, seed: int = 0) -> list[str]:
-    return random.Random(seed).sample(pool, min(n, len(pool)))
+@pytest.fixture(scope="session")
+def corpus_sample(corpus_pool):
+    """``corpus_sample(n, seed)``: ``n`` corpus sentences drawn at random (seeded)."""
+    def draw(n: int, seed: int = 0) -> list[str]:
+        return random.Random(seed).sample(corpus_pool, min(n, len(corpus_pool)))
+
+    return draw

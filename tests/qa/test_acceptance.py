@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import sample
 
 from engines.faults import OTHER_SENTENCE, Fault, FaultySpeech, plant
 from qa.chunk import ChunkInput, check_chunks
@@ -44,6 +43,7 @@ def test_every_lj_clip_passes_every_check(lj_clips, tiny_asr, settings):
         assert rep.passed, f"{name}: {rep.reasons}"
 
 
+@pytest.mark.slow
 def test_planted_faults_on_lj_clips_are_caught(lj_clips, tiny_asr, settings):
     rng = np.random.default_rng(0)
     cases, items = [], []
@@ -62,8 +62,8 @@ def test_planted_faults_on_lj_clips_are_caught(lj_clips, tiny_asr, settings):
     assert not _misses(cases, check_chunks(items, settings, tiny_asr))
 
 
-def test_planted_faults_on_espeak_speech_are_caught(espeak, corpus_pool, tiny_asr, settings):
-    texts = sample(corpus_pool, 2, seed=7)
+def test_planted_faults_on_espeak_speech_are_caught(espeak, corpus_sample, tiny_asr, settings):
+    texts = corpus_sample(2, seed=7)
     planted, all_texts = {}, []
     for text in texts:
         for fault in Fault:  # the same text once per fault, chosen by call index
@@ -81,8 +81,8 @@ def test_planted_faults_on_espeak_speech_are_caught(espeak, corpus_pool, tiny_as
 
 
 @pytest.mark.slow
-def test_espeak_false_alarms_under_five_percent(espeak, corpus_pool, tiny_asr, settings):
-    texts = sample(corpus_pool, 200, seed=0)
+def test_espeak_false_alarms_under_five_percent(espeak, corpus_sample, tiny_asr, settings):
+    texts = corpus_sample(200, seed=0)
     voice = espeak.prepare_voice(None)
     audios = espeak.synthesize(texts, voice, None, list(range(len(texts))))
     reports = check_chunks([ChunkInput(a, espeak.sample_rate, _context(t, settings))
