@@ -94,7 +94,7 @@ def _spoken(pieces: list[Part], say: Callable[[str], str]) -> list[Part]:
     """Pieces with their final speech; a piece that said only tags (stripped) joins the span of the piece before
     it (or after it), so the plan stays lossless."""
     out: list[Part] = []
-    start = None
+    lead: Part | None = None  # leading tag-only pieces: their span (and lead pause) go to the next piece
     for p in pieces:
         speech = say(p.speech)
         if not is_speakable(speech) and has_placeholder(p.speech):
@@ -102,11 +102,13 @@ def _spoken(pieces: list[Part], say: Callable[[str], str]) -> list[Part]:
                 prev = out[-1]
                 out[-1] = dataclasses.replace(prev, end=p.end, pause=max(prev.pause, p.pause, key=_PAUSE_RANK.get),
                                               pause_ms=max(prev.pause_ms, p.pause_ms))
-            elif start is None:
-                start = p.start
+            elif lead is None:
+                lead = p
             continue
-        out.append(dataclasses.replace(p, speech=speech, start=p.start if start is None else start))
-        start = None
+        if lead is not None:
+            p = dataclasses.replace(p, start=lead.start, lead_ms=max(lead.lead_ms, p.lead_ms))
+            lead = None
+        out.append(dataclasses.replace(p, speech=speech))
     return out
 
 
@@ -156,13 +158,14 @@ def prepare(path: str | Path, options: PrepareOptions | None = None, *,
         chunks: list[Chunk] = []
         if not chapters and options.speak_title and doc.title:
             opening = opening_text(doc.title, doc.author)
-            speech = heading_speech(mask(opening), language)
+            speech = say(heading_speech(mask(opening), language))
             if is_speakable(speech):
-                chunks.append(Chunk.make(0, opening, say(speech), (0, 0), Pause.TITLE))
+                chunks.append(Chunk.make(0, opening, speech, (0, 0), Pause.TITLE))
         if options.speak_chapter_titles and sec.title:
-            speech = heading_speech(mask(sec.title), language, numbers=numbers, chapter_level=True, letters=letters)
+            speech = say(heading_speech(mask(sec.title), language, numbers=numbers, chapter_level=True,
+                                        letters=letters))
             if speech:
-                chunks.append(Chunk.make(len(chunks), sec.title, say(speech), (0, 0), Pause.TITLE))
+                chunks.append(Chunk.make(len(chunks), sec.title, speech, (0, 0), Pause.TITLE))
         if pieces[0].lead_ms and chunks:  # "[pause 2s]" before the chapter's first words: after its title
             chunks[-1] = dataclasses.replace(chunks[-1], pause_ms=pieces[0].lead_ms)
         for p in pieces:

@@ -82,3 +82,15 @@ def test_the_default_is_strip_and_anything_else_is_refused():
     assert PrepareOptions().tags == TagsPolicy.STRIP
     with pytest.raises(TextPrepError, match="tags must be one of strip, keep"):
         PrepareOptions(tags="read")
+
+
+def test_a_section_opening_with_a_stripped_tag_stays_lossless(tmp_path):
+    path = tmp_path / "open.txt"
+    path.write_text("[laugh]\n\nHe spoke at last, and the room fell silent. It was late.\n\nAnother paragraph.\n")
+    book = prepare(path, PrepareOptions(speak_title=False))
+    (chapter,) = book.chapters
+    assert chapter.lossless_violation() is None
+    first = chapter.chunks[0]
+    assert first.text.startswith("[laugh]")
+    assert first.speech == "He spoke at last, and the room fell silent. It was late."
+    assert all(c.speech for c in chapter.chunks)
