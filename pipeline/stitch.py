@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import math
 import os
 import re
 import subprocess
@@ -75,8 +76,9 @@ DEFAULT_PAUSES_MS = {"sentence": 350, "paragraph": 800, "chapter": 2000, "title"
 CODEC_HEADROOM_DB = 1.5
 LIMIT_MAX_DB = 8.0        # the limiter takes at most this off a peak; beyond, the whole chapter is turned down
 LIMIT_WINDOW_MS = 5.0     # the limiter's gain falls over 2 windows before a peak and rises over 2 after it
-_BLOCK = 1 << 20          # samples per read in the second pass (4 MiB as float32)
+_BLOCK = 1 << 18          # samples per read in the second pass (11 s at 24 kHz; 1 MiB as float32)
 _REENCODE_MARGIN_DB = 0.3
+LOUDNESS_TOLERANCE_LU = 0.5   # a master quieter than the target by more (after limiting) is made again
 _REENCODE_TRIES = 3       # lossy overshoot is not linear in the level: measure again after each encode
 MP3_LSF_CUTOFF_HZ = 8000
 
@@ -139,6 +141,7 @@ class ChapterMaster:
     offsets: tuple[float, ...]     # seconds from the chapter start to each chunk's first sample (after its edge)
     gain_db: float
     loudness_lufs: float | None    # measured before the gain (None: silent)
+    master_lufs: float | None = None   # of the master as written (after the gain and the limiter)
 
     @property
     def duration(self) -> float:
@@ -146,7 +149,7 @@ class ChapterMaster:
 
     def to_dict(self) -> dict:
         return {"frames": self.frames, "sample_rate": self.sample_rate, "offsets": list(self.offsets),
-                "gain_db": self.gain_db, "loudness_lufs": self.loudness_lufs}
+                "gain_db": self.gain_db, "loudness_lufs": self.loudness_lufs, "master_lufs": self.master_lufs}
 
     @classmethod
     def load(cls, wav: Path) -> ChapterMaster | None:
@@ -154,7 +157,8 @@ class ChapterMaster:
         if not (wav.is_file() and side.is_file()):
             return None
         d = json.loads(side.read_text("utf-8"))
-        return cls(wav, d["frames"], d["sample_rate"], tuple(d["offsets"]), d["gain_db"], d["loudness_lufs"])
+        return cls(wav, d["frames"], d["sample_rate"], tuple(d["offsets"]), d["gain_db"], d["loudness_lufs"],
+                   d.get("master_lufs"))
 
 
 def _run(cmd: Sequence[str], what: str) -> subprocess.CompletedProcess:
@@ -268,36 +272,41 @@ def stitch_master(chunk_wavs: Sequence[Path], pauses_ms: Sequence[int], st: Stit
         finally:
             if meter is not None:
                 meter.__exit__()
-        gain = _gain(measured, st)
-        raw.seek(0)
-        _write_scaled(raw, frames, rate, gain, st, out)
-    master = ChapterMaster(out, frames, rate, tuple(offsets), round(gain, 3), measured.lufs)
+        gain, cap = _gain(measured, st)
+        after = _write_scaled(raw, frames, rate, gain, st, out)
+        short = st.loudness_lufs - after.lufs if after.lufs is not None else 0.0
+        if short > LOUDNESS_TOLERANCE_LU and gain < cap:
+            # the limiter took loudness with the peaks (peaky speech: ~1 LU): once more, that much louder
+            gain = min(gain + short, cap)
+            after = _write_scaled(raw, frames, rate, gain, st, out)
+    master = ChapterMaster(out, frames, rate, tuple(offsets), round(gain, 3), measured.lufs, after.lufs)
     atomic_write(out.with_suffix(".json"), json.dumps(master.to_dict(), indent=1))
     log.debug("stitched %s: %d chunks, %.2f s, %s LUFS, peak %s dBFS, gain %+.2f dB", out.name, len(chunk_wavs),
               master.duration, measured.lufs, measured.true_peak, gain)
     return master
 
 
-def _gain(measured: Loudness, st: Stitching) -> float:
-    """The one gain of a chapter: to the loudness target, unless the limiter would have to take more than
-    ``LIMIT_MAX_DB`` off its highest peak (``measured.true_peak`` is the sample peak here: see LoudnessMeter)."""
+def _gain(measured: Loudness, st: Stitching) -> tuple[float, float]:
+    """(gain, most gain allowed) of a chapter: to the loudness target, unless the limiter would have to take more
+    than ``LIMIT_MAX_DB`` off its highest peak (``measured.true_peak`` is the sample peak: see LoudnessMeter)."""
     if measured.lufs is None:
-        return 0.0
-    gain = st.loudness_lufs - measured.lufs
+        return 0.0, 0.0
+    cap = math.inf
     if measured.true_peak is not None:
-        gain = min(gain, st.master_peak_db + LIMIT_MAX_DB - measured.true_peak)
-    return gain
+        cap = st.master_peak_db + LIMIT_MAX_DB - measured.true_peak
+    return min(st.loudness_lufs - measured.lufs, cap), cap
 
 
-def _write_scaled(raw, frames: int, rate: int, gain_db: float, st: Stitching, out: Path) -> None:
-    """Stream the raw 16-bit chapter through the gain and the limiter into ``out`` (a WAV), block by block.
+def _write_scaled(raw, frames: int, rate: int, gain_db: float, st: Stitching, out: Path) -> Loudness:
+    """Stream the raw 16-bit chapter through the gain and the limiter into ``out`` (a WAV), block by block;
+    returns the loudness of what was written (measured on the way, beside us).
 
     Each block is read with enough context either side that the limiter sees every peak that shapes it."""
     gain = np.float32(10 ** (gain_db / 20))
     ceiling = 32767.0 * 10 ** (st.master_peak_db / 20)
     window = max(1, int(LIMIT_WINDOW_MS * rate / 1000))
     ctx = 2 * window + 32
-    with replacing(out, suffix=".wav") as tmp:
+    with replacing(out, suffix=".wav") as tmp, LoudnessMeter(rate, out.name) as meter:
         with wave.open(str(tmp), "wb") as w:
             w.setnchannels(1)
             w.setsampwidth(2)
@@ -311,9 +320,12 @@ def _write_scaled(raw, frames: int, rate: int, gain_db: float, st: Stitching, ou
                 limit(x, ceiling, window)
                 y = x[s - a: len(x) - (b - e)]
                 np.clip(np.round(y, out=y), -32768, 32767, out=y)
-                w.writeframes(y.astype("<i2").tobytes())
+                pcm = y.astype("<i2")
+                w.writeframes(pcm.tobytes())
+                meter.feed(pcm)
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
+        return meter.result()
 
 
 def _encode_checked(cmd_in: list[str], cmd_out: list[str], out: Path, true_peak_db: float | None,

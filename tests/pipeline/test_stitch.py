@@ -132,3 +132,91 @@ def _write_png(path) -> None:
     png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0)) + \
         chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
     path.write_bytes(png)
+
+
+SENTENCES = ["It was a cold and windy morning when Holmes came down to breakfast, his pipe already lit.",
+             "Sherlock Holmes took his bottle from the corner of the mantelpiece!",
+             "Is there any point to which you would wish to draw my attention? To the curious incident of the dog."]
+
+
+@pytest.fixture(scope="module")
+def real_speech_chunks(speech_chunks, tmp_path_factory):
+    """LJ Speech clips and espeak-ng sentences (when installed), as 24 kHz chunk WAVs."""
+    import shutil
+    import subprocess
+
+    folder = tmp_path_factory.mktemp("speech")
+    out = list(speech_chunks)
+    if shutil.which("espeak-ng"):
+        for i, text in enumerate(SENTENCES):
+            raw, wav = folder / f"e{i}-22k.wav", folder / f"e{i}.wav"
+            subprocess.run(["espeak-ng", "-v", "en-us", "-s", "160", "-w", str(raw), text], check=True)
+            subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(raw), "-ar", str(RATE), "-ac", "1", str(wav)],
+                           check=True)
+            out.append(wav)
+    return out
+
+
+@pytest.mark.parametrize("source", ["lj", "espeak"])
+def test_delivered_files_stay_under_the_ceiling_near_the_target(real_speech_chunks, tmp_path, source):
+    """The promise is about the files a listener gets: every encoded format and the M4B are measured."""
+    chunks = [p for p in real_speech_chunks if p.name.startswith("e") == (source == "espeak")]
+    if not chunks:
+        pytest.skip("espeak-ng is not installed")
+    st = Stitching()
+    master = stitch_master(chunks * 2, [350] * (2 * len(chunks)), st, tmp_path / "m.wav")
+    delivered = {"wav": master.path}
+    for fmt in ("mp3", "opus", "flac"):
+        delivered[fmt] = encode_chapter(master.path, tmp_path / f"ch.{fmt}", fmt, "64k", {},
+                                        true_peak_db=st.true_peak_db)
+    delivered["m4b"] = write_m4b([master, master], ["One", "Two"], tmp_path / "b.m4b", title="B", author="A",
+                                 language="en", true_peak_db=st.true_peak_db)
+    measured = {fmt: measure_loudness(path) for fmt, path in delivered.items()}
+    for fmt, (lufs, peak) in measured.items():
+        assert peak <= st.true_peak_db, (fmt, measured)
+        assert abs(lufs - st.loudness_lufs) <= 1.5, (fmt, measured)
+
+
+def test_an_encode_over_the_ceiling_is_encoded_again_quieter(speech_chunks, tmp_path):
+    master = stitch_master(speech_chunks, [350, 350], Stitching(), tmp_path / "m.wav")
+    hot = measure_loudness(master.path).true_peak
+    out = encode_chapter(master.path, tmp_path / "c.opus", "opus", "64k", {}, true_peak_db=hot - 2.0)
+    lufs, peak = measure_loudness(out)
+    assert peak <= hot - 2.0 and lufs < measure_loudness(master.path).lufs - 1.5
+
+
+def test_a_long_chapter_is_stitched_in_bounded_memory(tmp_path):
+    """Ten minutes of chunks: the stitcher never holds the chapter (28.8 MB as 16-bit) or a copy of it."""
+    import tracemalloc
+
+    rng = np.random.default_rng(1)
+    t = np.arange(RATE * 20) / RATE
+    chunks = []
+    for i in range(3):
+        x = (0.1 * rng.standard_normal(len(t)) + 0.2 * np.sin(2 * np.pi * 140 * t)) \
+            * np.clip(np.sin(2 * np.pi * 4 * t), 0, None)
+        chunks.append(write_wav(tmp_path / f"c{i}.wav", x.astype(np.float32), RATE))
+    wavs = [chunks[i % 3] for i in range(30)]
+    tracemalloc.start()
+    try:
+        master = stitch_master(wavs, [350] * 30, Stitching(), tmp_path / "m.wav")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    chapter_bytes = master.frames * 2
+    assert master.duration > 600 and peak < chapter_bytes / 3, (peak, chapter_bytes)
+
+
+def test_silent_and_odd_chunks(speech_chunks, tmp_path):
+    st = Stitching()
+    silent = write_wav(tmp_path / "silent.wav", np.zeros(RATE, np.float32), RATE)
+    empty = write_wav(tmp_path / "empty.wav", np.zeros(0, np.float32), RATE)
+    edge = int(st.edge_ms * RATE / 1000)
+    assert len(prepare_piece(*read_pcm(silent), st)) == 2 * edge == len(prepare_piece(*read_pcm(empty), st))
+    master = stitch_master([speech_chunks[0], silent, empty], [350, 350, 800], st, tmp_path / "m.wav")
+    speech = len(prepare_piece(*read_pcm(speech_chunks[0]), st))
+    assert master.frames == speech + 4 * edge + (350 + 350 + 800) * RATE // 1000
+    other_rate = write_wav(tmp_path / "16k.wav", np.zeros(16000, np.float32), 16000)
+    with pytest.raises(StitchError, match="16000 Hz"):
+        stitch_master([speech_chunks[0], other_rate], [350, 350], st, tmp_path / "x.wav")
+    assert not list(tmp_path.glob(".x.wav*"))   # nothing half-written left behind
