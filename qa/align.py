@@ -34,9 +34,6 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from rapidfuzz import fuzz
-from rapidfuzz.distance import Levenshtein
-
 __all__ = ["Alignment", "Op", "WordOp", "align", "allowed_errors", "similarity", "sound_key", "words"]
 
 SHORT = 3  # letters: words this short are function words ("a", "of", "the", "and")
@@ -83,6 +80,8 @@ def _both_short(a: str, b: str) -> bool:
 
 
 def _sound_alike(a: str, b: str) -> float:
+    from rapidfuzz import fuzz  # the asr extra: only the ASR check aligns words
+
     return max(fuzz.ratio(a, b), fuzz.ratio(sound_key(a), sound_key(b))) / 100.0
 
 
@@ -206,6 +205,8 @@ def allowed_errors(n_words: int, rate: float, minimum: int) -> int:
 
 def align(ref: list[str], hyp: list[str], threshold: float = 0.5) -> Alignment:
     """Align normalized text words ``ref`` with heard words ``hyp`` (see the module docstring for the rule)."""
+    from rapidfuzz.distance import Levenshtein
+
     ops: list[WordOp] = []
     blocks: list[tuple[int, int, int, int]] = []  # merged runs of differing words: (r0, r1, h0, h1)
     for op in Levenshtein.opcodes(ref, hyp):

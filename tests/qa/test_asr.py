@@ -1,6 +1,8 @@
 """The faster-whisper transcriber on real speech: words with times, packing chunks into one window gives each
 chunk its own words, and a missing model folder is a one-line error."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -50,3 +52,29 @@ def test_default_model_follows_the_language():
     from qa.asr import default_model
 
     assert default_model("en-GB") == "base.en" and default_model("de") == "base"
+
+
+def test_without_faster_whisper_checks_run_and_say_once_that_asr_is_off(lj_clips):
+    import subprocess
+    import sys
+    import textwrap
+
+    name, audio, sr, text = lj_clips[0]
+    code = textwrap.dedent(f"""
+        import sys, logging
+        class _Block:
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] in ("faster_whisper", "ctranslate2", "rapidfuzz"):
+                    raise ImportError(name + " is not installed")
+        sys.meta_path.insert(0, _Block())
+        logging.basicConfig(level=logging.WARNING)
+        from qa import check_clip
+        clip = "{Path(__file__).resolve().parents[3] / 'shared' / 'voices' / (name + '.wav')}"
+        for _ in range(2):
+            r = check_clip(clip, {text!r})
+            assert r.passed and not r.asr_ran, r.reasons
+        print("ok")
+    """)
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr
+    assert r.stderr.count("ASR check is off") == 1
