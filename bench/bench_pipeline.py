@@ -48,9 +48,9 @@ def main() -> None:
     ap.add_argument("--random", choices=("tiny", "full"), help="use a random-weight checkpoint of this preset")
     args = ap.parse_args()
 
-    from tasks import pipeline
-    from tasks.jobs import submit_job
-    from tasks.store import Store
+    from pipeline import steps
+    from pipeline.jobs import submit_job
+    from pipeline.store import Store
     from worker.engine import Engine
     from worker.settings import Settings
 
@@ -71,7 +71,7 @@ def main() -> None:
     load_s = time.perf_counter() - t0
 
     def run() -> dict:
-        job_id = submit_job(store, book, settings, voice=args.voice)
+        job_id = submit_job(store, book, settings.job_options(), voice=args.voice)
         marks = {"start": time.perf_counter()}
         made = {"chunks": 0, "audio": 0.0}
 
@@ -83,14 +83,16 @@ def main() -> None:
             made["audio"] += seconds
             marks["synth_end"] = time.perf_counter()
 
-        out = pipeline.run_all(store, job_id, engine, settings.batch_size, on_batch=on_batch, on_plan=on_plan)
+        out = steps.run_all(store, job_id, engine, settings.batch_size, on_batch=on_batch, on_plan=on_plan)
         end = time.perf_counter()
         manifest = store.manifest(job_id)
-        audio = sum(c["duration"] or 0 for c in manifest["chunks"])
+        audio = sum(c.duration or 0 for c in manifest.chunks)
         synth_s = marks.get("synth_end", marks["planned"]) - marks["planned"]
-        return {"ok": out is not None, "chunks": len(manifest["chunks"]), "synthesized": made["chunks"],
+        return {"ok": out is not None, "chunks": len(manifest.chunks), "synthesized": made["chunks"],
                 "audio_s": round(audio, 2), "prepare_s": round(marks["planned"] - marks["start"], 3),
                 "synthesize_s": round(synth_s, 3), "total_s": round(end - marks["start"], 3),
+                # stitching, chapter encoding and the M4B (with their loudness checks), after the last batch
+                "after_synthesis_s": round(end - marks.get("synth_end", marks["planned"]), 3),
                 "realtime_x": round(made["audio"] / synth_s, 2) if synth_s > 0 and made["audio"] else None}
 
     first = run()
