@@ -133,6 +133,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
     from pipeline import steps
     from pipeline.jobs import submit_job
     from pipeline.limits import check_book_length
+    from pipeline.names import book_file_name
     from worker.cli import delivery
     from worker.cli.progress import ChunkProgress
     from worker.engine import current_engine
@@ -148,7 +149,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
     def planned(manifest) -> None:   # after planning, before synthesis: limits, then where the files will go
         check_book_length(store, job_id, settings.max_book_hours)
         title = steps.load_plan(store, job_id).title
-        delivery.check_destination(output, steps.book_file_name(title), manifest, args.force)
+        delivery.check_destination(output, book_file_name(title), manifest, args.force)
         progress.start(manifest)
 
     try:
