@@ -140,7 +140,8 @@ def run(model: T3, texts: Texts, cond_emb: torch.Tensor, params: SynthesisParams
         stop_at_eos: bool, stop_check_every: int, fixed_shapes: bool, guard: AlignmentGuard | None = None,
         step_fn: Callable[[Callable[[], None]], Callable[[], None]] | None = None,
         step_impl: Callable[..., None] | None = None, bucket: int = 1) -> torch.Tensor:
-    """Decode every text; the token buffer (n, K) on the model's device (unwritten entries hold the stop token).
+    """Decode every text; the token buffer (n, K = max cap) on the model's device (unwritten entries hold the
+    stop token).
 
     ``step_fn`` wraps the fixed-shape step (the CUDA graph); without it the step runs eagerly, over the
     filled part of the cache unless ``fixed_shapes``. ``step_impl`` replaces ``step`` under the graph (the
@@ -155,7 +156,8 @@ def run(model: T3, texts: Texts, cond_emb: torch.Tensor, params: SynthesisParams
     def up(x: int) -> int:
         return -(-x // bucket) * bucket
 
-    width = up(max(texts.caps))
+    k_max = max(texts.caps)
+    width = up(k_max)
     s_max = up(max(texts.prefill_len(i, c) + texts.caps[i] for i in range(n)))
     rows = 2 * b if params.cfg_weight > 0 else b
     cache = KVCache(lc.n_layers, rows, lc.n_kv_heads, s_max, lc.head_dim, device=model.device, dtype=model.dtype)
@@ -210,6 +212,6 @@ def run(model: T3, texts: Texts, cond_emb: torch.Tensor, params: SynthesisParams
                 free = [i for i in range(b) if not flags[i]]
                 if pending and free:
                     live |= set(fill(free)[0])
-        return st.out[:n, :width]
+        return st.out[:n, :k_max]
     finally:
         cache.release()
