@@ -80,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     debug = args.verbose or os.environ.get("TOMECAST_DEBUG") == "1"
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not debug:   # its retries while offline are one warning each; the error that follows says it in one line
+        logging.getLogger("huggingface_hub").setLevel(logging.ERROR)
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_USER_ERROR
