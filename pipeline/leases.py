@@ -22,7 +22,7 @@ from pathlib import Path
 from pipeline.schedule import Step
 from pipeline.store import Store, now_iso
 
-__all__ = ["Lease", "live_steps"]
+__all__ = ["Lease", "drop_stale", "live_steps"]
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +74,17 @@ def live_steps(store: Store, job_id: str, stale_s: float, *, now: float | None =
         except (OSError, ValueError, KeyError, TypeError):
             continue   # ended (removed) or half-written while we looked
     return out
+
+
+def drop_stale(store: Store, job_id: str, stale_s: float) -> int:
+    """Remove the leases of dead tasks (not touched for ``stale_s``); returns how many."""
+    n = 0
+    for path in _lease_files(store, job_id):
+        with contextlib.suppress(OSError):
+            if time.time() - path.stat().st_mtime > stale_s:
+                path.unlink()
+                n += 1
+    return n
 
 
 def _lease_files(store: Store, job_id: str) -> list[Path]:

@@ -17,7 +17,7 @@ import logging
 import threading
 import time
 
-from pipeline.leases import live_steps
+from pipeline.leases import drop_stale, live_steps
 from pipeline.schedule import Step, remaining, uncovered
 from pipeline.store import Store
 from worker.settings import Settings
@@ -52,6 +52,7 @@ def check_jobs(settings: Settings, *, now: float | None = None) -> dict[str, lis
             cpt = store.spec(job_id).chunks_per_task
             todo = uncovered(remaining(store, job_id, cpt), held.get(job_id, []) + live_steps(store, job_id, stale),
                              cpt)
+            drop_stale(store, job_id, stale)   # their work is about to be dispatched again, or was done
             if todo:
                 log.warning("watchdog: job %s had no live task for %s since %.0f s; dispatching them again",
                             job_id, ", ".join(s.name for s in todo), now - store.last_activity(job_id))
