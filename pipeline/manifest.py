@@ -6,7 +6,8 @@ On disk (the same keys as ever, so older job folders still load)::
     {"job": id, "model_id": ..., "voice_key": ..., "sample_rate": 24000,
      "chapters": [{"index", "title", "chunks", "state", "file", "duration", "stitch_key", "stitched"}],
      "chunks":   [{"id": "3.12", "chapter": 3, "position": 12, "key", "cache", "seed",
-                   "state": "pending" | "done" | "failed", "duration", "attempts", "synthesized", "error"}]}
+                   "state": "pending" | "done" | "failed", "duration", "attempts", "synthesized", "error",
+                   "qa_state", "qa_reasons", "qa_scores", "qa_attempts", "speech_seconds", "split_texts", "qa_round"}]}
 
 ``position`` is the chunk's place in its chapter; ``key`` the text_prep speech key; ``cache`` the content
 address of its audio; ``attempts`` how many times this job ran synthesis on it; ``synthesized`` whether this job
@@ -56,9 +57,20 @@ class ChunkEntry:
     attempts: int = 0
     synthesized: bool = False
     error: str | None = None
+    # QA (``pipeline.qa_stage``): the verdict of its kept take. A qa "failed" chunk is still done (the job
+    # completes); ``tomecast retry`` re-runs exactly those, ``qa_round`` salting their new takes' seeds.
+    qa_state: str | None = None            # passed | trimmed | repaired | split | failed; None: not checked
+    qa_reasons: tuple[str, ...] = ()
+    qa_scores: tuple[float, ...] = ()      # one per attempt, in order
+    qa_attempts: int = 0
+    speech_seconds: float | None = None    # speech duration measured by QA (teaches the book's pace)
+    split_texts: tuple[str, ...] = ()      # the halves, when the chunk was split
+    qa_round: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "state", ChunkState(self.state))
+        for name in ("qa_reasons", "qa_scores", "split_texts"):   # JSON gives lists
+            object.__setattr__(self, name, tuple(getattr(self, name) or ()))
 
 
 @dataclass(frozen=True)
@@ -74,6 +86,17 @@ class ChapterEntry:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "state", ChapterState(self.state))
+
+
+_QA_DEFAULTS = {f.name: f.default for f in dataclasses.fields(ChunkEntry)
+                if f.name.startswith("qa_") or f.name in ("speech_seconds", "split_texts")}
+
+
+def _chunk_dict(c: ChunkEntry) -> dict:
+    """A chunk's JSON; QA fields at their defaults are left out, so a job without QA writes its old file."""
+    d = dataclasses.asdict(c)
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in d.items()
+            if k not in _QA_DEFAULTS or v != _QA_DEFAULTS[k]}
 
 
 def _entry(cls, d: Mapping):
@@ -108,7 +131,7 @@ class Manifest:
     def to_dict(self) -> dict:
         return {"job": self.job, "model_id": self.model_id, "voice_key": self.voice_key,
                 "sample_rate": self.sample_rate, "chapters": [dataclasses.asdict(c) for c in self.chapters],
-                "chunks": [dataclasses.asdict(c) for c in self.chunks]}
+                "chunks": [_chunk_dict(c) for c in self.chunks]}
 
     @classmethod
     def from_dict(cls, d: Mapping) -> Manifest:
@@ -143,6 +166,10 @@ class Manifest:
 
     def count(self, state: ChunkState) -> int:
         return sum(c.state == state for c in self.chunks)
+
+    def qa_failed(self) -> tuple[ChunkEntry, ...]:
+        """Chunks kept with a failed QA verdict (done: their audio is in the book, with their reasons)."""
+        return tuple(c for c in self.chunks if c.qa_state == "failed")
 
     def pending_work(self, chunks_per_task: int,
                      states: Iterable[ChunkState] = (ChunkState.PENDING,)) -> dict[int, list[WorkUnit]]:
