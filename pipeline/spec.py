@@ -5,7 +5,8 @@
 the spec, the same keys as ever, so job folders written by older versions still load::
 
     {"id", "name", "created", "book_file", "voice_file", "voice_source", "priority", "seed", "model",
-     "revision", "sampling": {SynthesisParams}, "stitching": {Stitching}, "chunks_per_task", "prepare": {...}}
+     "revision", "sampling": {SynthesisParams}, "stitching": {Stitching}, "chunks_per_task", "prepare": {...},
+     "qa": {...}}      (qa: the qa.QASettings fields chosen at submit; absent when none)
 
 ``prepare`` holds ``text_prep.PrepareOptions`` fields. Its ``lexicon`` is submitted as file paths and written as
 the files' text (``[{"source": path, "text": ...}]``, see ``embed_lexicon``): job.json lives in the shared data
@@ -72,6 +73,7 @@ class JobOptions:
     chunks_per_task: int = 16
     prepare: Mapping[str, object] = field(default_factory=dict)   # text_prep.PrepareOptions fields
     priority: int = 5
+    qa: Mapping[str, object] = field(default_factory=dict)        # qa.QASettings fields (the checks, repair)
 
     def __post_init__(self) -> None:
         if self.priority not in PRIORITIES:
@@ -114,7 +116,8 @@ class JobSpec:
                 "voice_file": self.voice_file, "voice_source": self.voice_source, "priority": o.priority,
                 "seed": o.seed, "model": o.model, "revision": o.revision, "sampling": o.sampling.to_dict(),
                 "stitching": o.stitching.to_dict(), "chunks_per_task": o.chunks_per_task,
-                "prepare": dict(o.prepare), **({"book_source": self.book_source} if self.book_source else {})}
+                "prepare": dict(o.prepare), **({"book_source": self.book_source} if self.book_source else {}),
+                **({"qa": dict(o.qa)} if o.qa else {})}
 
     @classmethod
     def from_dict(cls, d: Mapping) -> JobSpec:
@@ -123,7 +126,7 @@ class JobSpec:
                                  sampling=params_from_dict(d.get("sampling", {})),
                                  stitching=Stitching.from_dict(d["stitching"]) if d.get("stitching") else Stitching(),
                                  chunks_per_task=int(d.get("chunks_per_task", 16)), prepare=dict(d.get("prepare", {})),
-                                 priority=int(d.get("priority", 5)))
+                                 priority=int(d.get("priority", 5)), qa=dict(d.get("qa", {})))
             return cls(id=d["id"], name=d["name"], created=d.get("created", ""), book_file=d["book_file"],
                        voice_file=d.get("voice_file"), voice_source=d.get("voice_source"), options=options,
                        book_source=d.get("book_source"))
