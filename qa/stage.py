@@ -36,9 +36,11 @@ def speech_seconds(report: ClipReport) -> float | None:
 
 def run_qa(chunks: Sequence[ChunkTake], *, synthesize: Callable[[list[str], list[int]], Sequence[Take]],
            sample_rate: int, settings: QASettings, transcriber: Transcriber | None,
-           pace: PaceModel | None = None) -> list[RepairOutcome]:
+           pace: PaceModel | None = None,
+           repair_if: Callable[[Sequence[ClipReport]], bool] | None = None) -> list[RepairOutcome]:
     """One outcome per chunk, in order. ``synthesize(texts, seeds)`` makes re-takes with the job's voice and
-    parameters; ``pace`` (the book's, rebuilt from the manifest) learns from every accepted chunk."""
+    parameters; ``pace`` (the book's, rebuilt from the manifest) learns from every accepted chunk;
+    ``repair_if(first reports)`` can turn repair off for this batch (the pipeline's random-weights guard)."""
     pace = pace or PaceModel(settings)
 
     def context(text: str, take: Take, language: str) -> ChunkContext:
@@ -49,9 +51,10 @@ def run_qa(chunks: Sequence[ChunkTake], *, synthesize: Callable[[list[str], list
 
     reports = check_chunks([ChunkInput(c.take.audio, sample_rate, context(c.text, c.take, c.language))
                             for c in chunks], settings, transcriber)
+    repair = settings.repair and (repair_if is None or repair_if(reports))
     outcomes = []
     for c, rep in zip(chunks, reports, strict=True):
-        if rep.passed or not settings.repair:
+        if rep.passed or not repair:
             state = ChunkState.PASSED if rep.passed else ChunkState.FAILED
             out = RepairOutcome(c.take.audio, state, rep, (Attempt("take", c.seed, rep.score, rep.passed,
                                                                   tuple(rep.reasons)),))
