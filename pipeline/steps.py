@@ -21,6 +21,7 @@ from pipeline.errors import JobStateError, PipelineError, StoreError, TransientE
 from pipeline.files import atomic_copy, atomic_write, replacing, wav_duration
 from pipeline.manifest import Manifest, WorkUnit
 from pipeline.names import book_file_name, chapter_file_name, inside
+from pipeline.qa_stage import ChunkQA, chapter_summary, takes_of
 from pipeline.space import check_space
 from pipeline.spec import JobSpec
 from pipeline.speech import Purpose, Speech, SpeechEngine
@@ -94,8 +95,10 @@ def _prepare(store: Store, job_id: str, spec: JobSpec, engine: SpeechEngine) -> 
     manifest = Manifest.build(job_id, book, model_id=speech.model_id, voice_key=voice_key,
                               sample_rate=speech.sample_rate, sampling=spec.sampling.to_dict(), seed=spec.seed,
                               cache_exists=lambda key: store.chunk_ok(key, deep=False))
-    manifest = manifest.with_chunks({c.id: {"duration": wav_duration(store.chunk_path(c.cache))}
-                                     for c in manifest.chunks if c.state == ChunkState.DONE})
+    done = [c for c in manifest.chunks if c.state == ChunkState.DONE]
+    verdicts = ChunkQA.for_job(store, job_id, spec, book, manifest).cached(done) if done else {}  # saved, or checked
+    manifest = manifest.with_chunks({c.id: {"duration": wav_duration(store.chunk_path(c.cache)),
+                                            **verdicts.get(c.id, {})} for c in done})
     manifest = store.write_manifest(manifest, only_if_absent=True)
     check_space(store, manifest)   # before any synthesis: DiskFullError says how much more it needs
     store.update_state(job_id, state=JobState.SYNTHESIZING, title=book.title, author=book.author, cover=cover,
@@ -153,9 +156,12 @@ def synthesize_chunks(store: Store, job_id: str, chapter: int, positions: Sequen
     manifest = store.manifest(job_id)
     ch = book.chapters[chapter]
     entries = [manifest.chunk(chapter, p) for p in positions]
-    todo = [e for e in entries if not store.chunk_ok(e.cache)]   # a bad cache entry is discarded and made again
+    qa = ChunkQA.for_job(store, job_id, spec, book, manifest)
+    # a bad cache entry is discarded and made again; a chunk `tomecast retry` sent back after failing QA is re-taken
+    todo = [e for e in entries if not store.chunk_ok(e.cache) or qa.wants_retake(e)]
     skipped = [e for e in entries if e not in todo]
-    _record(store, job_id, {e.id: {"state": ChunkState.DONE, "error": None,
+    verdicts = qa.cached(skipped)
+    _record(store, job_id, {e.id: {"state": ChunkState.DONE, "error": None, **verdicts[e.id],
                                    "duration": wav_duration(store.chunk_path(e.cache))} for e in skipped})
     if not todo:
         return SynthesisResult(0, len(skipped), 0, 0.0)
@@ -174,14 +180,17 @@ def synthesize_chunks(store: Store, job_id: str, chapter: int, positions: Sequen
         return SynthesisResult(0, len(skipped), len(todo), 0.0)
     made = failed = 0
     audio_total = 0.0
+
+    def takes(texts: list[str], seeds: list[int]) -> list:   # first takes and the re-takes of repairs
+        return takes_of(speech, texts, voice, spec.sampling, seeds)
+
     for start in range(0, len(todo), batch_size):
         batch = todo[start: start + batch_size]
         store.update_manifest(job_id, lambda m, ids=[e.id for e in batch]: m.with_attempt(ids))
-        texts = [ch.chunks[e.position].speech for e in batch]
         where = f"{record.title or job_id}: chapter {chapter} ({ch.title}), chunks {batch[0].position}-" \
                 f"{batch[-1].position}"
-        try:
-            audios = speech.synthesize(texts, voice, spec.sampling, [e.seed for e in batch])
+        try:   # QA: every take checked against its text, failed ones repaired (pipeline.qa_stage)
+            kept = qa.check(batch, qa.first_takes(batch, takes), speech.sample_rate, takes)
         except TransientError:
             raise
         except Exception as exc:  # noqa: BLE001 - recorded per chunk, shown by `tomecast status`
@@ -191,10 +200,12 @@ def synthesize_chunks(store: Store, job_id: str, chapter: int, positions: Sequen
             failed += len(batch)
             continue
         updates = {}
-        for e, audio in zip(batch, audios, strict=True):
+        for e, (audio, verdict) in zip(batch, kept, strict=True):
             path = store.write_chunk(e.cache, audio, speech.sample_rate)
+            verdict.save(store, e.cache)
             dur = wav_duration(path)
-            updates[e.id] = {"state": ChunkState.DONE, "error": None, "duration": dur, "synthesized": True}
+            updates[e.id] = {"state": ChunkState.DONE, "error": None, "duration": dur, "synthesized": True,
+                             **verdict.manifest_fields()}
             audio_total += dur
         _record(store, job_id, updates)
         made += len(batch)
@@ -265,6 +276,9 @@ def stitch_chapter(store: Store, job_id: str, chapter: int) -> ChapterResult:
         atomic_write(stamp, key)
     _set_chapter(store, job_id, chapter, state=ChapterState.DONE, file=f"chapters/{out.name}",
                  duration=master.duration, stitch_key=key, stitched=built)
+    summary = chapter_summary(manifest, chapter)   # QA, once per chapter (per-chunk records: manifest, report)
+    if summary is not None:
+        (log.warning if summary[1] else log.info)("%s: %s", book.title, summary[0])
     log.info("%s: chapter %d (%s) %s, %.1f s", book.title, chapter, title, "stitched" if built else "from cache",
              master.duration)
     return ChapterResult(chapter, StitchOutcome.DONE, built, out, master.duration)
