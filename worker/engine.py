@@ -60,8 +60,12 @@ class TTSSpeech:
         return self.tts.load_voice(path)
 
     def synthesize(self, texts: list[str], voice, params: SynthesisParams, seeds: list[int]) -> list[np.ndarray]:
+        return [t.audio for t in self.synthesize_takes(texts, voice, params, seeds)]
+
+    def synthesize_takes(self, texts: list[str], voice, params: SynthesisParams, seeds: list[int]) -> list:
+        """``model.tts.Take`` per text: its audio and token run (QA's runaway check reads ``hit_cap``)."""
         try:
-            return self.tts.synthesize(texts, voice, params, seeds, batch_size=self.batch_size)
+            return self.tts.synthesize_takes(texts, voice, params, seeds, batch_size=self.batch_size)
         except Exception as exc:
             if _is_out_of_memory(exc):
                 self.release()
