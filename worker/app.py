@@ -68,8 +68,12 @@ def _config(s: Settings) -> dict:
 def use_settings(s: Settings) -> Settings:
     """Make ``s`` the settings of this process (the app's broker and the tasks' data folder follow)."""
     global _settings
+    changed = app.conf.broker_url != s.broker_url
     _settings = s
     app.conf.update(_config(s))
+    if changed:   # connections made for the old broker would keep publishing there
+        app._pool = None
+        app.amqp._producer_pool = None
     return s
 
 
