@@ -3,7 +3,7 @@
 Only the fields that have a value are written, the same keys as ever, so older job folders still load::
 
     {"state": "synthesizing", "title", "author", "cover", "model_id", "voice_key", "error", "output",
-     "updated", "prepared_started", "synth_started", "finished"}
+     "updated", "prepared_started", "synth_started", "finished", "duplicates"}
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ class JobRecord:
     prepared_started: str | None = None
     synth_started: str | None = None
     finished: str | None = None
+    duplicates: int | None = None     # chunks a task found already made (a redelivered or re-dispatched copy)
 
     def __post_init__(self) -> None:
         try:

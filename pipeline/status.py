@@ -37,6 +37,7 @@ class JobStatus:
     errors: tuple[str, ...] = field(default_factory=tuple)
     output: str | None = None
     stalled_since: str | None = None   # ISO time of the last sign of life of a running job that has gone quiet
+    duplicates: int = 0                # chunks found already made by a redelivered or re-dispatched task
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -60,7 +61,7 @@ def summarize(spec: JobSpec, record: JobRecord, manifest: Manifest | None, *, la
     if not record.final and last_activity and now - last_activity > stall_after:
         stalled = datetime.fromtimestamp(last_activity, UTC).isoformat(timespec="seconds")
     base = dict(job_id=spec.id, title=record.title or spec.name, state=record.state, priority=spec.priority,
-                created=spec.created, output=record.output, stalled_since=stalled)
+                created=spec.created, output=record.output, stalled_since=stalled, duplicates=record.duplicates or 0)
     errors = [record.error] if record.error else []
     if manifest is None:
         return JobStatus(**base, errors=tuple(errors))

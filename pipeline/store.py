@@ -211,6 +211,13 @@ class Store:
             self.write_text(job_id, "state.json", record.to_json())
             return record
 
+    def count_duplicates(self, job_id: str, n: int) -> None:
+        """Add ``n`` to the job's count of chunks that a task found already made (harmless, but worth knowing)."""
+        with self.locked(job_id):
+            record = self.state(job_id)
+            self.write_text(job_id, "state.json", dataclasses.replace(
+                record, duplicates=(record.duplicates or 0) + n).to_json())
+
     def claim(self, job_id: str, name: str, ttl_s: float) -> bool:
         """Whether this caller is the one to dispatch step ``name`` now: False when another claimed it less than
         ``ttl_s`` seconds ago (two tasks finishing together queue one follow-up, not two)."""

@@ -133,9 +133,10 @@ def synthesize(self, job_id: str, chapter: int, positions: list[int], book: str 
     with _running(store, job_id, Step(StepKind.SYNTHESIZE, chapter, tuple(positions))):
         r = steps.synthesize_chunks(store, job_id, chapter, positions, _engine(), current_settings().batch_size,
                                     progress)
-        if r.skipped and not r.synthesized:
-            log.info("job %s: chapter %d chunks %s were already made (a duplicate delivery): nothing redone",
-                     job_id, chapter, chunks or positions)
+        if r.skipped:   # dispatched pending, found made: a redelivered or re-dispatched copy of the task
+            log.info("job %s: chapter %d: %d of chunks %s were already made (a duplicate delivery): not redone",
+                     job_id, chapter, r.skipped, chunks or positions)
+            store.count_duplicates(job_id, r.skipped)
         out = {"synthesized": r.synthesized, "skipped": r.skipped, "failed": r.failed,
                "audio_s": round(r.audio_seconds, 2)}
         _warn_if_long(time.monotonic() - started, len(positions))

@@ -300,3 +300,15 @@ def test_the_book_length_limit_fails_the_job_with_one_line(data_dir, book_file):
     with pytest.raises(LimitError, match="hour limit"):
         check_book_length(store, job_id, 1e-6)
     assert store.state(job_id).state == "failed" and "TOMECAST_MAX_BOOK_HOURS" in store.state(job_id).error
+
+
+def test_duplicate_deliveries_are_counted_and_shown(data_dir, book_file, capsys):
+    from worker.cli.main import main
+
+    store = Store(data_dir)
+    job_id = _prepared_job(store, book_file, ["done"] * 5)
+    store.count_duplicates(job_id, 2)
+    store.count_duplicates(job_id, 1)
+    assert job_status(store, job_id).duplicates == 3
+    assert main(["status", job_id, "--data", str(data_dir)]) == 0
+    assert "duplicate deliveries: 3 chunks" in capsys.readouterr().out

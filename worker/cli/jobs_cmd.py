@@ -254,6 +254,8 @@ def cmd_status(args: argparse.Namespace) -> int:
             print(f"\nbook: {s.output}")
         for e in s.errors:
             print(f"error: {e}")
+        if s.duplicates:
+            print(f"duplicate deliveries: {s.duplicates} chunks were found already made (harmless)")
         if s.stalled_since:
             print(f"stalled since {s.stalled_since}: no task has worked on it since; a running worker's watchdog "
                   f"dispatches its lost work again, or run `tomecast retry {s.job_id}`")
