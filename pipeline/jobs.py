@@ -140,6 +140,7 @@ def retry_job(store: Store, job_id: str,
         store.update_state(job_id, state=JobState.QUEUED, error=None, force=True)
         return job_id, None
     check_space(store, store.manifest(job_id))
+    shutil.rmtree(store.job_dir(job_id) / "claims", ignore_errors=True)   # follow-ups may be dispatched anew
     manifest = store.update_manifest(job_id, lambda m: m.with_failures_reset())
     store.update_state(job_id, state=JobState.SYNTHESIZING, error=None, synth_started=now_iso(), force=True)
     return job_id, manifest.pending_work(store.spec(job_id).chunks_per_task)
