@@ -40,6 +40,9 @@ def _config(s: Settings) -> dict:
         "result_backend": s.backend_url,
         "broker_transport_options": transport,
         "result_backend_transport_options": {"visibility_timeout": s.visibility_timeout},
+        # a progress report to an unreachable backend gives up in seconds (and is dropped: worker.tasks._report)
+        "redis_socket_connect_timeout": 10,
+        "redis_socket_timeout": 60,
         "broker_connection_retry_on_startup": True,
         "task_serializer": "json",
         "result_serializer": "json",
