@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from celery import signals
 
 from pipeline import steps
-from pipeline.errors import TransientError
+from pipeline.errors import JobNotFoundError, TransientError
 from pipeline.files import is_disk_full
 from pipeline.leases import Lease, live_steps
 from pipeline.schedule import Step, StepKind, remaining, uncovered
@@ -66,6 +66,8 @@ def _running(store: Store, job_id: str, step: Step) -> Iterator[None]:
             yield
     except TransientError:
         raise
+    except JobNotFoundError:   # removed (`tomecast rm`) while its tasks were queued: nothing to do
+        log.info("job %s no longer exists: %s skipped", job_id, step.name)
     except Exception as exc:
         if is_disk_full(exc):
             fail_disk_full(store, job_id)
