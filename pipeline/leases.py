@@ -39,7 +39,7 @@ class Lease:
 
     def __enter__(self) -> Lease:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.parent.mkdir(exist_ok=True)   # never re-creates a removed job folder
             self.path.write_text(json.dumps({"step": self.step.to_dict(), "host": socket.gethostname(),
                                              "pid": os.getpid(), "started": now_iso()}))
         except OSError as exc:
