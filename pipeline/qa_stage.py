@@ -14,8 +14,9 @@ with a failed verdict is done: the job completes, the report lists it, ``tomecas
 (``retry_qa_failed``: their ``qa_round`` goes up, which salts the seeds of their new takes).
 
 Random weights (the README's offline demo) fail every check by design: when the job's first ``HOPELESS_AFTER``
-checked chunks all score under ``HOPELESS_SCORE``, repair is turned off for the job, said once (no repair loop
-tripling the demo's time).
+checked chunks all fail their first take, scoring under ``HOPELESS_SCORE`` (ASR heard almost none of their words;
+without ASR any failure counts), repair is turned off for the job, said once (no repair loop tripling the demo's
+time).
 """
 
 from __future__ import annotations
@@ -242,9 +243,12 @@ class ChunkQA:
 
     def _worth_repairing(self, reports: Sequence[ClipReport]) -> bool:
         """False once the job's first checked chunks are all hopeless (random weights): said once."""
-        firsts = [e.qa_scores[0] for e in self.store.manifest(self.job_id).chunks if e.qa_scores]
-        firsts += [r.score for r in reports]
-        if len(firsts) >= HOPELESS_AFTER and all(s < HOPELESS_SCORE for s in firsts[:HOPELESS_AFTER]):
+        # a first take is hopeless when it failed and either ASR heard almost none of it or there is no ASR
+        asr = self.transcriber is not None
+        firsts = [e.qa_state != QAState.PASSED and (e.qa_scores[0] < HOPELESS_SCORE or not asr)
+                  for e in self.store.manifest(self.job_id).chunks if e.qa_scores]
+        firsts += [not r.passed and (r.score < HOPELESS_SCORE or not asr) for r in reports]
+        if len(firsts) >= HOPELESS_AFTER and all(firsts[:HOPELESS_AFTER]):
             _once(self.job_id, "hopeless", "QA: the first %d chunks all fail their checks badly (random or untrained "
                   "weights fail them by design): repair is off for this job; every chunk is still checked and "
                   "recorded (`tomecast report`)", len(firsts))

@@ -1,0 +1,73 @@
+"""The book's QA report (``qa.report``), built from a finished job: one record per chunk, one per chapter.
+
+Chunk records come from the manifest's qa fields and each chunk's verdict sidecar (the kept take's check
+results); their start times from the stitch: a chapter master keeps each chunk's offset in the chapter, and the
+M4B's chapters start where the previous masters end. Chapter records are the ACX figures measured on the
+delivered chapter files. Written next to the M4B in the job folder: ``qa-report.json``, ``qa-report.md`` and
+``qa-report-chNN.png``.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from pipeline.qa_stage import Verdict, job_qa_settings
+from pipeline.stitch import ChapterMaster
+from pipeline.store import Store
+from qa.repair import ChunkState as QAState
+from qa.report import BookReport, ChapterRecord, ChunkRecord, ReportFiles, write_report
+
+__all__ = ["REPORT_STEM", "book_report", "report_path", "write_book_report"]
+
+log = logging.getLogger(__name__)
+
+REPORT_STEM = "qa-report"
+
+
+def report_path(store: Store, job_id: str) -> Path:
+    """The job's Markdown summary (``tomecast report`` prints it)."""
+    return store.job_dir(job_id) / f"{REPORT_STEM}.md"
+
+
+def book_report(store: Store, job_id: str, *, measure: bool = True) -> BookReport:
+    """The report of a job whose chapters are stitched; ``measure``: ACX figures of the chapter files."""
+    from pipeline.steps import load_plan
+
+    book = load_plan(store, job_id)
+    manifest = store.manifest(job_id)
+    folder = store.job_dir(job_id)
+    chunks, chapters, asr_models = [], [], set()
+    book_start = 0.0
+    for ch in manifest.chapters:
+        master = ChapterMaster.load(store.chapter_cache_path(ch.stitch_key)) if ch.stitch_key else None
+        offsets = master.offsets if master is not None else ()
+        for e in manifest.chapter_chunks(ch.index):
+            v = Verdict.load(store, e.cache)
+            if v is not None and v.asr_model:
+                asr_models.add(v.asr_model)
+            at = offsets[e.position] if e.position < len(offsets) else 0.0
+            state = QAState(e.qa_state) if e.qa_state else QAState.PASSED if v is None else v.state
+            chunks.append(ChunkRecord(
+                chapter=ch.index, position=e.position, text=book.chapters[ch.index].chunks[e.position].text,
+                state=state, attempts=max(e.qa_attempts, 1), scores=tuple(e.qa_scores),
+                checks=v.report.results if v is not None else (), start_chapter=at, start_book=book_start + at,
+                duration=e.duration or 0.0, chunk_id=e.id, reasons=tuple(e.qa_reasons)))
+        title = book.chapters[ch.index].title
+        duration = master.duration if master is not None else (ch.duration or 0.0)
+        file = folder / ch.file if ch.file else None
+        if measure and file is not None and file.is_file():
+            chapters.append(ChapterRecord.measure(ch.index, title, file))
+        else:
+            chapters.append(ChapterRecord(ch.index, title, Path(ch.file).name if ch.file else "", duration))
+        book_start += duration
+    settings = job_qa_settings(store.spec(job_id))
+    return BookReport(book.title, book.author, tuple(chunks), tuple(chapters),
+                      ", ".join(sorted(asr_models)) or None, settings.to_dict())
+
+
+def write_book_report(store: Store, job_id: str, *, plots: bool = True) -> ReportFiles:
+    """Build and write the job's report into its folder."""
+    files = write_report(book_report(store, job_id), store.job_dir(job_id), REPORT_STEM, plots=plots)
+    log.info("QA report: %s", files.summary)
+    return files
