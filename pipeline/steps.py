@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.errors import JobStateError, PipelineError, StoreError, TransientError
-from pipeline.files import atomic_copy, atomic_write, replacing, wav_duration
+from pipeline.files import atomic_copy, atomic_write, is_disk_full, replacing, wav_duration
 from pipeline.manifest import Manifest, WorkUnit
 from pipeline.names import book_file_name, chapter_file_name, inside
 from pipeline.qa_stage import ChunkQA, chapter_summary, takes_of
@@ -315,10 +315,23 @@ def assemble_book(store: Store, job_id: str) -> Path | None:
     out = inside(folder, book_file_name(book.title))
     write_m4b(masters, [ch.title for ch in book.chapters], out, title=book.title, author=book.author,
               language=book.language, cover=cover, bitrate=st.bitrate, true_peak_db=st.true_peak_db)
+    _qa_report(store, job_id)
     store.update_state(job_id, state=JobState.DONE, error=None, output=str(out), finished=now_iso())
     log.info("%s: %s written (%d chapters, %.1f min)", book.title, out, len(masters),
              sum(m.duration for m in masters) / 60)
     return out
+
+
+def _qa_report(store: Store, job_id: str) -> None:
+    """The QA report next to the M4B; a report that cannot be written is logged, the book is still delivered."""
+    from pipeline.report import write_book_report
+
+    try:
+        write_book_report(store, job_id)
+    except Exception as exc:  # noqa: BLE001 - the audiobook is made; `tomecast report` says it is missing
+        if is_disk_full(exc):
+            raise
+        log.error("job %s: the QA report could not be written: %s: %s", job_id, type(exc).__name__, exc)
 
 
 def ensure_job_runnable(store: Store, job_id: str) -> None:
