@@ -20,6 +20,8 @@ COMMAND_MODULES = (
     "worker.cli.words_cmd",
     "worker.cli.model_cmd",
     "worker.cli.jobs_cmd",
+    "worker.cli.report_cmd",
+    "worker.cli.check_cmd",
     "worker.cli.maintenance_cmd",
 )
 
@@ -37,7 +39,8 @@ def _user_error_types() -> tuple[type[BaseException], ...]:
     """Every package's base user-facing error, when that package is importable without torch."""
     types: list[type[BaseException]] = [UserError]
     for mod, name in (("text_prep.errors", "TextPrepError"), ("model.errors", "ModelError"),
-                      ("pipeline.errors", "PipelineError"), ("worker.errors", "WorkerError")):
+                      ("pipeline.errors", "PipelineError"), ("worker.errors", "WorkerError"),
+                      ("qa.errors", "QAError"), ("engines.errors", "EngineError")):
         m = sys.modules.get(mod)
         if m is not None and hasattr(m, name):
             types.append(getattr(m, name))
