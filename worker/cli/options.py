@@ -13,6 +13,9 @@
     output       --format --bitrate --loudness                             convert, submit
     text         one flag per text_prep.PrepareOptions field (--max-chars --notes ... --lexicon --tags)
                                                                                prepare, convert, submit, words
+    qa           one flag per qa.QASettings field (--no-asr --asr-model --qa-max-takes --no-repair ...)
+                                                                               convert, submit, check
+    speech       --engine chatterbox|espeak                                convert, submit, worker
 
 Every flag overrides its ``TOMECAST_*`` variable (``worker.settings``); shown defaults are the built-in ones
 (sampling: ``model.params.SynthesisParams``, text: ``text_prep.PrepareOptions``, the one place each is defined:
@@ -45,8 +48,11 @@ __all__ = [
     "add_task_options",
     "add_text_options",
     "add_voice_options",
+    "add_qa_options",
+    "add_speech_engine_options",
     "add_watermark_options",
     "prepare_options",
+    "qa_options",
     "settings_from",
     "user_lexicon",
 ]
@@ -227,6 +233,71 @@ def add_text_options(p: argparse.ArgumentParser) -> None:
                    help=argparse.SUPPRESS)
 
 
+# QA flags whose spelling is not the generated one (--asr-<x> for asr fields, --qa-<field> for the rest,
+# --no-... for a switch that is on by default)
+_QA_SPELLING = {"asr": "--no-asr", "repair": "--no-repair", "split": "--no-qa-split"}
+_QA_HELP = {
+    "asr": "no ASR check (signal checks only)",
+    "asr_model": "Whisper model for the ASR check: a hub id (base.en, small.en, large-v3) or a local CTranslate2 "
+                 "folder",
+    "repair": "check and record only: no re-takes, trims or splits",
+    "max_takes": "re-takes with new seeds of a chunk that fails a check, before splitting it",
+    "split": "never split a chunk that still fails after its re-takes",
+}
+
+
+_QA_METAVAR = {"asr_model": "NAME_OR_PATH", "asr_device": "DEVICE", "asr_compute_type": "TYPE"}
+
+
+def qa_flag(name: str, default) -> str:
+    """The flag of a ``qa.QASettings`` field."""
+    if name in _QA_SPELLING:
+        return _QA_SPELLING[name]
+    if isinstance(default, bool):
+        return "--no-qa-" + name.replace("_", "-") if default else "--qa-" + name.replace("_", "-")
+    return "--" + (name if name.startswith("asr_") else "qa_" + name).replace("_", "-")
+
+
+def add_qa_options(p: argparse.ArgumentParser) -> None:
+    """One flag per ``qa.QASettings`` field (each also ``TOMECAST_QA_<FIELD>``); shown defaults are QASettings'."""
+    from qa.settings import QASettings
+
+    g = p.add_argument_group("quality checks (TOMECAST_QA_<FIELD> sets a default)")
+    base = QASettings()
+    for f in dataclasses.fields(QASettings):
+        default = getattr(base, f.name)
+        help = _QA_HELP.get(f.name, f.name.replace("_", " "))
+        if isinstance(default, bool):
+            g.add_argument(qa_flag(f.name, default), dest="qa_" + f.name, default=None,
+                           action="store_false" if default else "store_true",
+                           help=help + f" (TOMECAST_QA_{f.name.upper()})")
+        else:
+            g.add_argument(qa_flag(f.name, default), dest="qa_" + f.name, type=type(default),
+                           metavar=_QA_METAVAR.get(f.name, _TEXT_METAVAR.get(type(default), "X")),
+                           help=f"{help} (TOMECAST_QA_{f.name.upper()}, default {default})")
+
+
+def qa_options(args: argparse.Namespace) -> dict:
+    """The QA fields given as flags (checked with the ``TOMECAST_QA_*`` variables: ``qa.SettingsError``); a job
+    records them (``JobOptions.qa``), the process that runs it adds its own variables under them."""
+    from qa.settings import QASettings
+
+    given = {f.name: getattr(args, "qa_" + f.name) for f in dataclasses.fields(QASettings)
+             if getattr(args, "qa_" + f.name, None) is not None}
+    QASettings.from_env(**given)
+    return given
+
+
+ENGINES = ("chatterbox", "espeak")
+
+
+def add_speech_engine_options(p: argparse.ArgumentParser) -> None:
+    _engine_group(p).add_argument(
+        "--engine", choices=ENGINES, help="speech engine (TOMECAST_ENGINE, default chatterbox): espeak speaks the "
+                                          "book with espeak-ng in minutes, for proof-listening pronunciation and "
+                                          "chapter structure before spending GPU time (no voice cloning)")
+
+
 def user_lexicon() -> list[Path]:
     """The user's own lexicon (``text_prep.lexicon.USER_LEXICON``) when it exists: read before a book's files."""
     path = USER_LEXICON.expanduser()
@@ -249,7 +320,7 @@ def prepare_options(args: argparse.Namespace) -> dict:
 _SETTING_FLAGS = ("model", "revision", "device", "dtype", "voice", "seed", "temperature", "top_p", "min_p",
                   "repetition_penalty", "cfg_weight", "exaggeration", "max_new_tokens", "n_flow_steps", "flow_cfg_rate",
                   "tokens_per_char", "batch_size", "threads", "chunks_per_task", "watermark", "format", "bitrate",
-                  "loudness_lufs")
+                  "loudness_lufs", "engine")
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
