@@ -10,6 +10,7 @@ Environment (all optional):
     TOMECAST_DATA              ~/.local/share/tomecast    data folder shared by every worker (jobs, caches)
     TOMECAST_MODEL             ResembleAI/chatterbox      model: Hugging Face repo id or local folder
     TOMECAST_MODEL_REVISION    (none)                     revision of the repo
+    TOMECAST_ENGINE            chatterbox                 speech engine: chatterbox, or espeak (espeak-ng drafts)
     TOMECAST_DEVICE            auto                       auto, cpu, cuda, cuda:N, mps
     TOMECAST_DTYPE             (model's choice)           float32, bfloat16, float16
     TOMECAST_BATCH_SIZE        8                          texts per engine batch
@@ -85,6 +86,7 @@ class Settings:
     data_dir: Path = field(default_factory=_default_data_dir)
     model: str = DEFAULT_MODEL
     revision: str | None = None
+    engine: str = "chatterbox"        # chatterbox, or espeak (engines.EspeakEngine: drafts, tests)
     device: str = "auto"
     dtype: str | None = None
     batch_size: int = 8
@@ -102,6 +104,8 @@ class Settings:
     text: Mapping[str, object] = field(default_factory=dict)   # PrepareOptions fields (TOMECAST_<FIELD>)
 
     def __post_init__(self) -> None:
+        if self.engine not in ("chatterbox", "espeak"):
+            raise SettingsError(f"engine {self.engine!r} is not chatterbox or espeak")
         if self.batch_size < 1:
             raise SettingsError(f"batch size {self.batch_size} must be at least 1")
         if self.threads is not None and self.threads < 1:
@@ -165,6 +169,7 @@ class Settings:
             data_dir=Path(get("DATA", str, str(base.data_dir))).expanduser(),
             model=get("MODEL", str, base.model),
             revision=get("MODEL_REVISION", str, None),
+            engine=get("ENGINE", str, base.engine),
             device=get("DEVICE", str, base.device),
             dtype=get("DTYPE", str, None),
             batch_size=get("BATCH_SIZE", int, base.batch_size),
