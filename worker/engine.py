@@ -164,8 +164,13 @@ def current_engine(settings: Settings) -> Engine:
     """This process's engine (a forked child never inherits its parent's: it makes its own, lazily).
 
     Settings that change the loaded model (model, revision, device, dtype, batch size, watermark, threads) get a new
-    engine; the old one is dropped with its model."""
+    engine; the old one is dropped with its model. ``settings.engine == "espeak"`` gives the espeak-ng engine
+    (``engines.EspeakEngine``: every model name speaks with espeak-ng; ``EspeakUnavailableError`` without it)."""
     global _ENGINE, _ENGINE_PID
+    if settings.engine == "espeak":
+        from engines import EspeakEngine
+
+        return EspeakEngine()   # type: ignore[return-value] - the same SpeechEngine protocol, nothing to load
     if (_ENGINE is None or _ENGINE_PID != os.getpid()
             or _engine_fields(_ENGINE.settings) != _engine_fields(settings)):
         _ENGINE, _ENGINE_PID = Engine(settings), os.getpid()
