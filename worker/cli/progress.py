@@ -55,6 +55,10 @@ class ChunkProgress:
         elapsed = max(time.monotonic() - self.t0, 1e-6)
         self.bar.set_postfix_str(f"{self.audio / 60:.1f} min audio, {made / elapsed:.2f}x real time", refresh=True)
 
-    def close(self) -> None:
+    def close(self, complete: bool = False) -> None:
+        """End the bar; ``complete`` (the book is made) shows it at 100% whatever chunks came from where."""
         if self.bar is not None:
+            if complete and self.bar.n < self.bar.total:
+                self.bar.n = self.bar.total
+                self.bar.refresh()
             self.bar.close()
