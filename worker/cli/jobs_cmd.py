@@ -6,6 +6,8 @@ submit, status, cancel, retry and jobs never import torch.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
 import json
 import logging
 import sys
@@ -18,12 +20,15 @@ from worker.cli.options import (
     add_engine_options,
     add_model_options,
     add_output_options,
+    add_qa_options,
     add_sampling_options,
+    add_speech_engine_options,
     add_task_options,
     add_text_options,
     add_voice_options,
     add_watermark_options,
     prepare_options,
+    qa_options,
     settings_from,
 )
 
@@ -53,9 +58,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_engine_options(p)
     add_batch_options(p)
     add_watermark_options(p)
+    add_speech_engine_options(p)
     add_sampling_options(p)
     add_output_options(p)
     add_text_options(p)
+    add_qa_options(p)
     p.set_defaults(func=cmd_convert)
 
     p = sub.add_parser("submit", formatter_class=fmt, help="queue books for the workers; prints job ids",
@@ -69,9 +76,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_broker_options(p)
     add_task_options(p)
     add_model_options(p)
+    add_speech_engine_options(p)
     add_sampling_options(p)
     add_output_options(p)
     add_text_options(p)
+    add_qa_options(p)
     p.set_defaults(func=cmd_submit)
 
     p = sub.add_parser("status", help="progress of one job or of all jobs (table)",
@@ -116,6 +125,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_engine_options(p)
     add_batch_options(p)
     add_watermark_options(p)
+    add_speech_engine_options(p)
     p.set_defaults(func=cmd_worker)
 
 
@@ -130,10 +140,13 @@ def _minutes(seconds: float) -> str:
 
 
 def cmd_convert(args: argparse.Namespace) -> int:
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
     from pipeline import steps
     from pipeline.jobs import submit_job
     from pipeline.limits import check_book_length
     from pipeline.names import book_file_name
+    from pipeline.states import JobState
     from worker.cli import delivery
     from worker.cli.progress import ChunkProgress
     from worker.engine import current_engine
@@ -141,8 +154,8 @@ def cmd_convert(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     output = delivery.check_output_path(Path(args.output).expanduser())   # before any job or work
     store = _store(settings)
-    job_id = submit_job(store, args.book, settings.job_options(prepare=prepare_options(args)), voice=settings.voice,
-                        max_book_mb=settings.max_book_mb)
+    options = dataclasses.replace(settings.job_options(prepare=prepare_options(args)), qa=qa_options(args))
+    job_id = submit_job(store, args.book, options, voice=settings.voice, max_book_mb=settings.max_book_mb)
     progress = ChunkProgress(Path(args.book).name, enabled=False if args.quiet else None)
     engine = current_engine(settings)   # loads nothing until the job's voice is prepared
 
@@ -153,11 +166,13 @@ def cmd_convert(args: argparse.Namespace) -> int:
         progress.start(manifest)
 
     try:
-        with delivery.closing_job(store, job_id):
+        # log lines (a chapter's QA summary, errors) go above the bar, never into it; per-chunk conditions are
+        # records (manifest, QA report), so the model's per-chunk runaway warning is not repeated here
+        with delivery.closing_job(store, job_id), logging_redirect_tqdm(), _quiet("model.tts"):
             out = steps.run_all(store, job_id, engine, settings.batch_size, on_batch=progress.advance,
                                 on_plan=planned)
     finally:
-        progress.close()
+        progress.close(complete=store.state(job_id).state == JobState.DONE)
     if out is None:
         print(f"tomecast: failed: {store.state(job_id).error}", file=sys.stderr)
         return 1
@@ -165,7 +180,40 @@ def cmd_convert(args: argparse.Namespace) -> int:
     print(book)
     for c in chapters:
         print(c)
+    _deliver_report(store, job_id, output.chapters(out.name))
     return 0
+
+
+@contextlib.contextmanager
+def _quiet(logger: str):
+    """Only errors from ``logger`` while the bar runs (unless -v / TOMECAST_DEBUG asked for everything)."""
+    log_ = logging.getLogger(logger)
+    saved = log_.level
+    if logging.getLogger().level > logging.DEBUG:
+        log_.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        log_.setLevel(saved)
+
+
+def _deliver_report(store, job_id: str, folder: Path) -> None:
+    """The QA report beside the chapter files; its path and counts on stderr (stdout lists the audio files)."""
+    from pipeline.files import atomic_copy
+    from pipeline.report import REPORT_STEM, report_path
+
+    md = report_path(store, job_id)
+    if not md.is_file():
+        print("tomecast: no QA report was written (see the log above)", file=sys.stderr)
+        return
+    for src in sorted(md.parent.glob(f"{REPORT_STEM}*")):
+        if src.suffix in (".md", ".json", ".png"):
+            atomic_copy(src, folder / src.name)
+    manifest = store.manifest(job_id)
+    failed = len(manifest.qa_failed())
+    repaired = sum(c.qa_state in ("trimmed", "repaired", "split") for c in manifest.chunks)
+    print(f"QA: {len(manifest.chunks)} chunks checked, {repaired} repaired, {failed} failed; report: "
+          f"{folder / md.name}" + (f" (`tomecast report {job_id}`)" if failed else ""), file=sys.stderr)
 
 
 def _enqueue(store, job_id: str) -> None:
@@ -195,7 +243,8 @@ def cmd_submit(args: argparse.Namespace) -> int:
     from pipeline.jobs import submit_job, validate_request
 
     settings = settings_from(args)
-    options = settings.job_options(priority=args.priority, prepare=prepare_options(args))
+    options = dataclasses.replace(settings.job_options(priority=args.priority, prepare=prepare_options(args)),
+                                  qa=qa_options(args))
     for book in args.books:   # every book checked before any is queued
         validate_request(book, options, settings.voice, max_book_mb=settings.max_book_mb)
     _use(settings)
@@ -252,6 +301,10 @@ def cmd_status(args: argparse.Namespace) -> int:
                          ["#", "CHAPTER", "STATE", "CHUNKS", "MIN", "FILE"]))
         if s.output:
             print(f"\nbook: {s.output}")
+        qa_failed = len(store.manifest(s.job_id).qa_failed()) if store.has_manifest(s.job_id) else 0
+        if qa_failed:
+            print(f"qa: {qa_failed} chunk{'s' if qa_failed != 1 else ''} failed their checks (kept in the book with "
+                  f"their reasons): `tomecast report {s.job_id}` lists them, `tomecast retry {s.job_id}` re-runs them")
         for e in s.errors:
             print(f"error: {e}")
         if s.duplicates:
@@ -295,11 +348,24 @@ def cmd_retry(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     _use(settings)
     store = _store(settings)
-    job_id, work = retry_job(store, args.job, _stall_after(settings))
+    job_id = store.find_job(args.job)
+    if _qa_retry(store, job_id):   # a finished book with chunks that failed QA: exactly those again
+        from pipeline.qa_stage import retry_qa_failed
+
+        work = retry_qa_failed(store, job_id, store.spec(job_id).chunks_per_task)
+    else:
+        job_id, work = retry_job(store, job_id, _stall_after(settings))
     _enqueue(store, job_id)
     n = 0 if work is None else sum(len(u.positions) for units in work.values() for u in units)
     print(f"{job_id} queued again" + ("" if work is None else f": {n} chunks, {len(work)} chapters"))
     return 0
+
+
+def _qa_retry(store, job_id: str) -> bool:
+    from pipeline.states import JobState
+
+    return store.state(job_id).state == JobState.DONE and store.has_manifest(job_id) and \
+        bool(store.manifest(job_id).qa_failed())
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
