@@ -1,0 +1,70 @@
+"""`tomecast convert --engine espeak` with QA flags, then `tomecast report` and `status`: chunks that fail a check
+are kept and counted, the job completes, the report (beside the chapter files too) lists them with their reason."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from pipeline.store import Store
+from worker.cli.main import main
+
+CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "little-colonels-hero.txt"
+
+
+@pytest.fixture(scope="module")
+def converted(tmp_path_factory):
+    from engines.espeak import espeak_available
+
+    if not espeak_available():
+        pytest.skip("espeak-ng is not installed (apt-get install espeak-ng)")
+    if not CORPUS.is_file():
+        pytest.skip(f"corpus book not found at {CORPUS}")
+    root = tmp_path_factory.mktemp("report-cmd")
+    lines = CORPUS.read_text("utf-8").splitlines()
+    start = next(i for i, ln in enumerate(lines) if ln.strip() == "CHAPTER II.")
+    book = root / "hero.txt"
+    book.write_text("\n".join(["Title: The Little Colonel's Hero", "Author: Annie Fellows Johnston", "", ""]
+                              + lines[start: start + 16]), "utf-8")
+    saved = dict(os.environ)
+    os.environ["TOMECAST_DATA"] = str(root / "data")
+    try:   # an impossible level: every chunk fails the loudness check, repair off keeps it fast
+        rc = main(["convert", str(book), "--engine", "espeak", "--no-asr", "--no-repair", "--qa-min-rms-db", "0",
+                   "-o", str(root / "out"), "--quiet"])
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    store = Store(root / "data")
+    (job_id,) = store.job_ids()
+    return rc, store, job_id, root
+
+
+def test_a_book_whose_chunks_fail_qa_still_completes(converted, capsys):
+    rc, store, job_id, root = converted
+    assert rc == 0 and store.state(job_id).state == "done"
+    manifest = store.manifest(job_id)
+    assert manifest.qa_failed() == manifest.chunks and manifest.model_id.startswith("espeak-ng")
+    assert all(any(r.startswith("loudness") for r in c.qa_reasons) for c in manifest.chunks)
+    (m4b,) = (root / "out").glob("*.m4b")
+    assert (root / "out" / m4b.stem / "qa-report.md").is_file()
+
+
+def test_report_and_status_show_the_failed_chunks(converted, capsys):
+    _, store, job_id, _ = converted
+    n = len(store.manifest(job_id).chunks)
+    assert main(["report", job_id, "--data", str(store.root)]) == 0
+    out = capsys.readouterr().out
+    assert f"## Failed chunks ({n})" in out and "loudness" in out and "ASR: off" in out
+    assert main(["report", job_id, "--data", str(store.root), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["counts"]["failed"] == n
+    assert main(["status", job_id, "--data", str(store.root)]) == 0
+    assert f"qa: {n} chunks failed their checks" in capsys.readouterr().out
+
+
+def test_report_of_an_unknown_job_is_one_line(converted, capsys):
+    _, store, _, _ = converted
+    assert main(["report", "no-such-job", "--data", str(store.root)]) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
