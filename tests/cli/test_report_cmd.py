@@ -49,7 +49,8 @@ def test_a_book_whose_chunks_fail_qa_still_completes(converted, capsys):
     assert manifest.qa_failed() == manifest.chunks and manifest.model_id.startswith("espeak-ng")
     assert all(any(r.startswith("loudness") for r in c.qa_reasons) for c in manifest.chunks)
     (m4b,) = (root / "out").glob("*.m4b")
-    assert (root / "out" / m4b.stem / "qa-report.md").is_file()
+    assert (root / "out" / f"{m4b.stem}.qa-report.md").is_file()
+    assert sorted(p.suffix for p in (root / "out" / m4b.stem).iterdir()) == [".mp3"]
 
 
 def test_report_and_status_show_the_failed_chunks(converted, capsys):

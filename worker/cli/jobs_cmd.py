@@ -180,7 +180,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
     print(book)
     for c in chapters:
         print(c)
-    _deliver_report(store, job_id, output.chapters(out.name))
+    _deliver_report(store, job_id, book)
     return 0
 
 
@@ -197,8 +197,9 @@ def _quiet(logger: str):
         log_.setLevel(saved)
 
 
-def _deliver_report(store, job_id: str, folder: Path) -> None:
-    """The QA report beside the chapter files; its path and counts on stderr (stdout lists the audio files)."""
+def _deliver_report(store, job_id: str, m4b: Path) -> None:
+    """The QA report beside the delivered M4B (``TITLE.qa-report.md``, ``.json``, ``-chNN.png``); its path and
+    counts on stderr (stdout lists the audio files)."""
     from pipeline.files import atomic_copy
     from pipeline.report import REPORT_STEM, report_path
 
@@ -208,12 +209,13 @@ def _deliver_report(store, job_id: str, folder: Path) -> None:
         return
     for src in sorted(md.parent.glob(f"{REPORT_STEM}*")):
         if src.suffix in (".md", ".json", ".png"):
-            atomic_copy(src, folder / src.name)
+            atomic_copy(src, m4b.with_name(f"{m4b.stem}.{src.name}"))
     manifest = store.manifest(job_id)
     failed = len(manifest.qa_failed())
     repaired = sum(c.qa_state in ("trimmed", "repaired", "split") for c in manifest.chunks)
     print(f"QA: {len(manifest.chunks)} chunks checked, {repaired} repaired, {failed} failed; report: "
-          f"{folder / md.name}" + (f" (`tomecast report {job_id}`)" if failed else ""), file=sys.stderr)
+          f"{m4b.with_name(f'{m4b.stem}.{md.name}')}" + (f" (`tomecast report {job_id}`)" if failed else ""),
+          file=sys.stderr)
 
 
 def _enqueue(store, job_id: str) -> None:
