@@ -11,6 +11,8 @@ In linear time and bounded memory, whatever the chapter's length: the first pass
 appends its 16-bit samples to a raw temp file while an ffmpeg process beside us measures their loudness and true
 peak (``loudness.LoudnessMeter``); the second pass streams that file through one gain (to the loudness target)
 and a true-peak limiter (``loudness.limit``, for the few peaks the gain would push over) into the master WAV.
+Where the limiter took more than ``LOUDNESS_TOLERANCE_LU`` of loudness with the peaks (known from the energy it
+removed), the second pass runs once more with the gain raised by that much.
 The master's ceiling sits ``CODEC_HEADROOM_DB`` under the promised one, because lossy encoders overshoot; the
 encoders then measure what they wrote and turn a file that still went over down (``true_peak_db``).
 That master WAV is cached; chapter files and the M4B are encoded from it.
@@ -141,7 +143,7 @@ class ChapterMaster:
     offsets: tuple[float, ...]     # seconds from the chapter start to each chunk's first sample (after its edge)
     gain_db: float
     loudness_lufs: float | None    # measured before the gain (None: silent)
-    master_lufs: float | None = None   # of the master as written (after the gain and the limiter)
+    master_lufs: float | None = None   # of the master as written, estimated (the gain and the limiter's loss)
 
     @property
     def duration(self) -> float:
@@ -273,13 +275,18 @@ def stitch_master(chunk_wavs: Sequence[Path], pauses_ms: Sequence[int], st: Stit
             if meter is not None:
                 meter.__exit__()
         gain, cap = _gain(measured, st)
-        after = _write_scaled(raw, frames, rate, gain, st, out)
-        short = st.loudness_lufs - after.lufs if after.lufs is not None else 0.0
-        if short > LOUDNESS_TOLERANCE_LU and gain < cap:
-            # the limiter took loudness with the peaks (peaky speech: ~1 LU): once more, that much louder
-            gain = min(gain + short, cap)
-            after = _write_scaled(raw, frames, rate, gain, st, out)
-    master = ChapterMaster(out, frames, rate, tuple(offsets), round(gain, 3), measured.lufs, after.lufs)
+        lufs = None
+        if measured.lufs is not None:
+            lufs = measured.lufs + gain + _write_scaled(raw, frames, rate, gain, st, out)
+            short = st.loudness_lufs - lufs
+            if short > LOUDNESS_TOLERANCE_LU and gain < cap:
+                # the limiter took loudness with the peaks (peaky speech: ~1 LU): once more, that much louder
+                gain = min(gain + short, cap)
+                lufs = measured.lufs + gain + _write_scaled(raw, frames, rate, gain, st, out)
+        else:
+            _write_scaled(raw, frames, rate, gain, st, out)
+    master = ChapterMaster(out, frames, rate, tuple(offsets), round(gain, 3), measured.lufs,
+                           None if lufs is None else round(lufs, 2))
     atomic_write(out.with_suffix(".json"), json.dumps(master.to_dict(), indent=1))
     log.debug("stitched %s: %d chunks, %.2f s, %s LUFS, peak %s dBFS, gain %+.2f dB", out.name, len(chunk_wavs),
               master.duration, measured.lufs, measured.true_peak, gain)
@@ -297,16 +304,19 @@ def _gain(measured: Loudness, st: Stitching) -> tuple[float, float]:
     return min(st.loudness_lufs - measured.lufs, cap), cap
 
 
-def _write_scaled(raw, frames: int, rate: int, gain_db: float, st: Stitching, out: Path) -> Loudness:
+def _write_scaled(raw, frames: int, rate: int, gain_db: float, st: Stitching, out: Path) -> float:
     """Stream the raw 16-bit chapter through the gain and the limiter into ``out`` (a WAV), block by block;
-    returns the loudness of what was written (measured on the way, beside us).
+    returns the loudness (dB) the limiter took: the energy ratio after/before it. (The limiter works only on
+    loud moments, all inside the loudness gate, with one gain across frequencies: its loss in energy is its loss
+    in LUFS to within ~0.1 LU, without a second ffmpeg measurement.)
 
     Each block is read with enough context either side that the limiter sees every peak that shapes it."""
     gain = np.float32(10 ** (gain_db / 20))
     ceiling = 32767.0 * 10 ** (st.master_peak_db / 20)
     window = max(1, int(LIMIT_WINDOW_MS * rate / 1000))
     ctx = 2 * window + 32
-    with replacing(out, suffix=".wav") as tmp, LoudnessMeter(rate, out.name) as meter:
+    energy_in = energy_out = 0.0
+    with replacing(out, suffix=".wav") as tmp:
         with wave.open(str(tmp), "wb") as w:
             w.setnchannels(1)
             w.setsampwidth(2)
@@ -317,15 +327,16 @@ def _write_scaled(raw, frames: int, rate: int, gain_db: float, st: Stitching, ou
                 raw.seek(2 * a)
                 x = np.frombuffer(raw.read(2 * (b - a)), dtype="<i2").astype(np.float32)
                 x *= gain
+                own = slice(s - a, len(x) - (b - e))
+                energy_in += float(np.dot(x[own], x[own]))
                 limit(x, ceiling, window)
-                y = x[s - a: len(x) - (b - e)]
+                y = x[own]
+                energy_out += float(np.dot(y, y))
                 np.clip(np.round(y, out=y), -32768, 32767, out=y)
-                pcm = y.astype("<i2")
-                w.writeframes(pcm.tobytes())
-                meter.feed(pcm)
+                w.writeframes(y.astype("<i2").tobytes())
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
-        return meter.result()
+    return 10 * math.log10(energy_out / energy_in) if energy_in > 0 and energy_out > 0 else 0.0
 
 
 def _encode_checked(cmd_in: list[str], cmd_out: list[str], out: Path, true_peak_db: float | None,
