@@ -70,7 +70,7 @@ def main() -> None:
     ap.add_argument("--distinct", type=int, default=120, help="distinct chunk files (reused in a shuffled order)")
     args = ap.parse_args()
 
-    from pipeline.loudness import measure_loudness
+    from pipeline.loudness import Loudness, measure_loudness
     from pipeline.stitch import Stitching, encode_chapter, stitch_master, write_m4b
 
     tmp = Path(tempfile.mkdtemp(prefix="tomecast-bench-stitch-"))
@@ -111,13 +111,14 @@ def main() -> None:
                                         true_peak_db=st.true_peak_db) for i, m in enumerate(enc)]
         encode_s = time.perf_counter() - t0
         t0 = time.perf_counter()
-        m4b = write_m4b(enc, [f"Chapter {i + 1}" for i in range(len(enc))], tmp / "book.m4b", title="Bench",
-                        author="tomecast", language="en", bitrate=st.bitrate, true_peak_db=st.true_peak_db)
+        m4b = enc and write_m4b(enc, [f"Chapter {i + 1}" for i in range(len(enc))], tmp / "book.m4b",
+                                title="Bench", author="tomecast", language="en", bitrate=st.bitrate,
+                                true_peak_db=st.true_peak_db)
         m4b_s = time.perf_counter() - t0
         hours = audio_s / 3600
         enc_hours = enc_audio / 3600 if enc_audio else float("nan")
         files = [measure_loudness(f) for f in chapter_files]
-        book = measure_loudness(m4b)
+        book = measure_loudness(m4b) if m4b else Loudness(None, None)
         print(json.dumps({
             "bench": "stitch", "audio_hours": round(hours, 3), "chapters": len(masters),
             "chapter_minutes": args.chapter_minutes, "chunks": sum(c["chunks"] for c in per_chapter),
