@@ -146,7 +146,6 @@ def cmd_convert(args: argparse.Namespace) -> int:
     from pipeline.jobs import submit_job
     from pipeline.limits import check_book_length
     from pipeline.names import book_file_name
-    from pipeline.states import JobState
     from worker.cli import delivery
     from worker.cli.progress import ChunkProgress
     from worker.engine import current_engine
@@ -172,7 +171,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
             out = steps.run_all(store, job_id, engine, settings.batch_size, on_batch=progress.advance,
                                 on_plan=planned)
     finally:
-        progress.close(complete=store.state(job_id).state == JobState.DONE)
+        progress.close(complete=_done(store, job_id))
     if out is None:
         print(f"tomecast: failed: {store.state(job_id).error}", file=sys.stderr)
         return 1
@@ -182,6 +181,16 @@ def cmd_convert(args: argparse.Namespace) -> int:
         print(c)
     _deliver_report(store, job_id, book)
     return 0
+
+
+def _done(store, job_id: str) -> bool:
+    from pipeline.errors import JobNotFoundError
+    from pipeline.states import JobState
+
+    try:
+        return store.state(job_id).state == JobState.DONE
+    except JobNotFoundError:   # removed by delivery.closing_job: its manuscript could not be planned
+        return False
 
 
 @contextlib.contextmanager
