@@ -280,11 +280,15 @@ def add_qa_options(p: argparse.ArgumentParser) -> None:
 def qa_options(args: argparse.Namespace) -> dict:
     """The QA fields given as flags (checked with the ``TOMECAST_QA_*`` variables: ``qa.SettingsError``); a job
     records them (``JobOptions.qa``), the process that runs it adds its own variables under them."""
+    from qa.errors import SettingsError
     from qa.settings import QASettings
 
     given = {f.name: getattr(args, "qa_" + f.name) for f in dataclasses.fields(QASettings)
              if getattr(args, "qa_" + f.name, None) is not None}
     QASettings.from_env(**given)
+    model = given.get("asr_model")
+    if model and ("/" in model or model.startswith(".")) and not Path(model).expanduser().is_dir():
+        raise SettingsError(f"--asr-model {model}: no such folder (give a local model folder or a hub id)")
     return given
 
 
