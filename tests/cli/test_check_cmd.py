@@ -110,6 +110,8 @@ def test_every_qa_setting_has_a_flag_that_reaches_it(monkeypatch):
             given = qa_options(args)
             expected = (not default) if isinstance(default, bool) else type(default)(value)
             assert given == {f.name: expected}, (cmd[0], flag)
+    with pytest.raises(Exception, match="no such folder"):   # refused before any work
+        qa_options(build_parser().parse_args(["convert", "book.txt", "--asr-model", "/nowhere/whisper"]))
     monkeypatch.setenv("TOMECAST_QA_MAX_TAKES", "5")
     args = build_parser().parse_args(["convert", "book.txt", "--no-repair"])
     assert QASettings.from_env(**qa_options(args)).max_takes == 5 and not qa_options(args)["repair"]
