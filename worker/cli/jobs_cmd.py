@@ -144,8 +144,10 @@ def cmd_convert(args: argparse.Namespace) -> int:
 
     from pipeline import steps
     from pipeline.jobs import submit_job
+    from pipeline.leases import Lease
     from pipeline.limits import check_book_length
     from pipeline.names import book_file_name
+    from pipeline.schedule import Step, StepKind
     from worker.cli import delivery
     from worker.cli.progress import ChunkProgress
     from worker.engine import current_engine
@@ -167,7 +169,10 @@ def cmd_convert(args: argparse.Namespace) -> int:
     try:
         # log lines (a chapter's QA summary, errors) go above the bar, never into it; per-chunk conditions are
         # records (manifest, QA report), so the model's per-chunk runaway warning is not repeated here
-        with delivery.closing_job(store, job_id), logging_redirect_tqdm(), _quiet("model.tts"):
+        # the lease shows this process alive to the watchdogs of workers sharing the data folder (a PREPARE step
+        # covers the whole job: none of its work is dispatched to them while this runs)
+        with delivery.closing_job(store, job_id), Lease(store, job_id, Step(StepKind.PREPARE), settings.heartbeat), \
+                logging_redirect_tqdm(), _quiet("model.tts"):
             out = steps.run_all(store, job_id, engine, settings.batch_size, on_batch=progress.advance,
                                 on_plan=planned)
     finally:
