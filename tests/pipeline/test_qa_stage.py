@@ -13,7 +13,7 @@ import pytest
 
 from pipeline import steps
 from pipeline.jobs import submit_job
-from pipeline.qa_stage import ChunkQA, Verdict, retry_qa_failed
+from pipeline.qa_stage import ChunkQA, Verdict, retry_qa_failed, sidecar_path
 from pipeline.report import REPORT_STEM, book_report
 from pipeline.spec import JobOptions
 from pipeline.states import JobState
@@ -171,6 +171,11 @@ def test_a_cached_chunk_keeps_its_verdict(faulty_book):
     qa = ChunkQA.for_job(store, job_id, store.spec(job_id), steps.load_plan(store, job_id), manifest)
     assert qa.cached([repaired])[repaired.id]["qa_state"] == "repaired"
     assert qa.pace.learned   # the book's own pace, rebuilt from the accepted chunks
+    plain = next(c for c in manifest.chunks if c.qa_state == "passed")
+    sidecar_path(store, plain.cache).unlink()   # audio made before QA: checked only, its verdict saved
+    fields = qa.cached([plain])[plain.id]
+    assert fields["qa_state"] == "passed" and fields["qa_attempts"] == 1
+    assert Verdict.load(store, plain.cache).report.asr_ran
 
 
 @pytest.mark.slow
