@@ -236,8 +236,10 @@ class ChunkQA:
         chunks = [ChunkTake(e.cache if e.qa_round == 0 else f"{e.cache}:round{e.qa_round}", self.texts[e.id],
                             e.seed, t if isinstance(t, Take) else Take(t.audio, t.tokens, t.token_cap, t.hit_cap),
                             self.language) for e, t in zip(batch, takes, strict=True)]
+        retried = any(e.qa_round for e in batch)   # a retry asks for repair: no random-weights guard
         outcomes = run_qa(chunks, synthesize=synthesize, sample_rate=sample_rate, settings=self.settings,
-                          transcriber=self.transcriber, pace=self.pace, repair_if=self._worth_repairing)
+                          transcriber=self.transcriber, pace=self.pace,
+                          repair_if=None if retried else self._worth_repairing)
         return [(np.asarray(o.audio, np.float32), Verdict.of(o, e.qa_round, self.asr_model))
                 for e, o in zip(batch, outcomes, strict=True)]
 
