@@ -103,10 +103,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("retry", help="re-run the failed chunks of a job",
                        description="Queue again only the failed chunks of a failed, cancelled or stalled JOB "
                                    "(and any never made), then re-stitch the chapters they belong to and assemble "
-                                   "the book. A job that failed for a full disk resumes once space is freed.")
+                                   "the book. A job that failed for a full disk resumes once space is freed. "
+                                   "For a finished book whose chunks failed their quality checks, exactly those "
+                                   "chunks get new takes (new seeds). --here runs it in this process (a book "
+                                   "made by convert: no Redis, no workers).")
     p.add_argument("job")
+    p.add_argument("--here", action="store_true", help="run the retry in this process instead of queueing it")
     add_data_options(p)
     add_broker_options(p)
+    add_engine_options(p)
+    add_batch_options(p)
+    add_speech_engine_options(p)
     p.set_defaults(func=cmd_retry)
 
     p = sub.add_parser("worker", formatter_class=fmt, help="run a worker (GPU synthesis or CPU stitching)",
@@ -362,7 +369,8 @@ def cmd_retry(args: argparse.Namespace) -> int:
     from pipeline.jobs import retry_job
 
     settings = settings_from(args)
-    _use(settings)
+    if not args.here:
+        _use(settings)
     store = _store(settings)
     job_id = store.find_job(args.job)
     if _qa_retry(store, job_id):   # a finished book with chunks that failed QA: exactly those again
@@ -371,9 +379,31 @@ def cmd_retry(args: argparse.Namespace) -> int:
         work = retry_qa_failed(store, job_id, store.spec(job_id).chunks_per_task)
     else:
         job_id, work = retry_job(store, job_id, _stall_after(settings))
-    _enqueue(store, job_id)
     n = 0 if work is None else sum(len(u.positions) for units in work.values() for u in units)
+    if args.here:
+        return _retry_here(store, job_id, settings, n)
+    _enqueue(store, job_id)
     print(f"{job_id} queued again" + ("" if work is None else f": {n} chunks, {len(work)} chapters"))
+    return 0
+
+
+def _retry_here(store, job_id: str, settings, n: int) -> int:
+    """The retried job's remaining work in this process; prints the book and the QA counts."""
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
+    from pipeline import steps
+    from worker.cli import delivery
+    from worker.engine import current_engine
+
+    print(f"{job_id}: {n} chunks again", file=sys.stderr)
+    with delivery.closing_job(store, job_id), logging_redirect_tqdm(), _quiet("model.tts"):
+        out = steps.run_all(store, job_id, current_engine(settings), settings.batch_size)
+    if out is None:
+        print(f"tomecast: failed: {store.state(job_id).error}", file=sys.stderr)
+        return 1
+    print(out)
+    failed = len(store.manifest(job_id).qa_failed())
+    print(f"QA: {failed} chunk{'s' if failed != 1 else ''} still failing; `tomecast report {job_id}`", file=sys.stderr)
     return 0
 
 
