@@ -25,15 +25,15 @@ def converted(tmp_path_factory):
         pytest.skip(f"corpus book not found at {CORPUS}")
     root = tmp_path_factory.mktemp("report-cmd")
     lines = CORPUS.read_text("utf-8").splitlines()
+    head = next(i for i, ln in enumerate(lines) if ln.startswith("*** START OF"))
     start = next(i for i, ln in enumerate(lines) if ln.strip() == "CHAPTER II.")
     book = root / "hero.txt"
-    book.write_text("\n".join(["Title: The Little Colonel's Hero", "Author: Annie Fellows Johnston", "", ""]
-                              + lines[start: start + 16]), "utf-8")
+    book.write_text("\n".join(lines[: head + 1] + ["", ""] + lines[start: start + 16]), "utf-8")
     saved = dict(os.environ)
     os.environ["TOMECAST_DATA"] = str(root / "data")
-    try:   # an impossible level: every chunk fails the loudness check, repair off keeps it fast
-        rc = main(["convert", str(book), "--engine", "espeak", "--no-asr", "--no-repair", "--qa-min-rms-db", "0",
-                   "-o", str(root / "out"), "--quiet"])
+    try:   # an impossible level: every chunk fails the loudness check; one re-take, no split keeps it fast
+        rc = main(["convert", str(book), "--engine", "espeak", "--no-asr", "--qa-max-takes", "1", "--no-qa-split",
+                   "--qa-min-rms-db", "0", "-o", str(root / "out"), "--quiet"])
     finally:
         os.environ.clear()
         os.environ.update(saved)
@@ -47,6 +47,7 @@ def test_a_book_whose_chunks_fail_qa_still_completes(converted, capsys):
     assert rc == 0 and store.state(job_id).state == "done"
     manifest = store.manifest(job_id)
     assert manifest.qa_failed() == manifest.chunks and manifest.model_id.startswith("espeak-ng")
+    assert store.state(job_id).title == "The Little Colonel's Hero"
     assert all(any(r.startswith("loudness") for r in c.qa_reasons) for c in manifest.chunks)
     (m4b,) = (root / "out").glob("*.m4b")
     assert (root / "out" / f"{m4b.stem}.qa-report.md").is_file()
@@ -69,3 +70,21 @@ def test_report_of_an_unknown_job_is_one_line(converted, capsys):
     _, store, _, _ = converted
     assert main(["report", "no-such-job", "--data", str(store.root)]) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_retry_here_gives_exactly_the_failed_chunks_new_takes(converted, capsys, monkeypatch):
+    _, store, job_id, _ = converted
+    from pipeline.qa_stage import Verdict
+
+    before = store.manifest(job_id)
+    seeds = {c.id: {a.seed for a in Verdict.load(store, c.cache).attempts} for c in before.chunks}
+    assert main(["retry", job_id, "--here", "--engine", "espeak", "--data", str(store.root)]) == 0
+    after = store.manifest(job_id)   # the job's own threshold still fails them, after one more take each
+    assert store.state(job_id).state == "done" and len(after.qa_failed()) == len(after.chunks)
+    assert all(c.qa_round == 1 and c.qa_attempts == 2 for c in after.chunks)
+    for c in after.chunks:
+        new = {a.seed for a in Verdict.load(store, c.cache).attempts} - {c.seed}
+        assert new and not new & seeds[c.id], c.id   # a re-take with a seed not tried before
+    capsys.readouterr()
+    assert main(["retry", job_id, "--here", "--engine", "espeak", "--data", str(store.root)]) == 0
+    assert all(c.qa_round == 2 for c in store.manifest(job_id).chunks)
