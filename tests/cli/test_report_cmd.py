@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -88,3 +89,19 @@ def test_retry_here_gives_exactly_the_failed_chunks_new_takes(converted, capsys,
     capsys.readouterr()
     assert main(["retry", job_id, "--here", "--engine", "espeak", "--data", str(store.root)]) == 0
     assert all(c.qa_round == 2 for c in store.manifest(job_id).chunks)
+
+
+def test_the_bar_ends_at_100_and_log_lines_never_land_in_it(converted, tmp_path, capsys, monkeypatch):
+    """A chapter's QA summary is a line of its own above the bar (tqdm.write), not glued into the bar's line."""
+    _, store, _, root = converted
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    monkeypatch.setenv("TOMECAST_DATA", str(tmp_path / "data"))
+    rc = main(["convert", str(root / "hero.txt"), "--engine", "espeak", "--no-asr", "--no-repair",
+               "--qa-min-rms-db", "0", "-o", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert rc == 0
+    at = err.index("QA 5 failed of 5")
+    line_start = max(err.rfind("\n", 0, at), err.rfind("\r", 0, at)) + 1
+    assert "%|" not in err[line_start:at] and err[at:].split("\n", 1)[0].endswith("(loudness 5)")
+    bars = [seg for seg in err.replace("\r", "\n").split("\n") if "%|" in seg]
+    assert bars and bars[-1].lstrip().split(":", 1)[1].strip().startswith("100%")
