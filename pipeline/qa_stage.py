@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -299,5 +300,6 @@ def retry_qa_failed(store: Store, job_id: str, chunks_per_task: int):
         return m
 
     manifest = store.update_manifest(job_id, reset)
+    shutil.rmtree(store.job_dir(job_id) / "claims", ignore_errors=True)   # follow-ups may be dispatched anew
     store.update_state(job_id, state=JobState.SYNTHESIZING, error=None, synth_started=now_iso(), force=True)
     return manifest.pending_work(chunks_per_task)
