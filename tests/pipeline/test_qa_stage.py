@@ -233,3 +233,35 @@ def test_random_weights_turn_repair_off_once(tmp_path, espeak, caplog):
     manifest = store.manifest(job_id)
     assert noise.calls == len(manifest.chunks) and len(manifest.qa_failed()) == len(manifest.chunks)
     assert sum("repair is off" in r.getMessage() for r in caplog.records) == 1
+
+
+def test_a_verdict_round_trips_and_fills_the_manifest_fields():
+    from qa.repair import Attempt, RepairOutcome
+    from qa.types import Check, CheckResult, ClipReport
+
+    report = ClipReport("Two words.", 1.5, 24000, (CheckResult(Check.DURATION, True, {"speech": 1.2}),
+                                                   CheckResult(Check.LOUDNESS, False, {"rms_db": -60.0}, "too quiet")),
+                        asr_ran=False, score=0.5)
+    outcome = RepairOutcome(np.zeros(10, np.float32), "failed", report,
+                            (Attempt("take", 7, 0.5, False, ("loudness: too quiet",)), Attempt("take", 9, 0.25, False)))
+    v = Verdict.of(outcome, round=1, asr_model=None)
+    assert Verdict.from_json(v.to_json()) == v
+    f = v.manifest_fields()
+    assert f["qa_state"] == "failed" and f["qa_reasons"] == ("loudness: too quiet",) and f["qa_attempts"] == 2
+    assert f["qa_scores"] == (0.5, 0.25) and f["speech_seconds"] == 1.2
+
+
+def test_a_chapter_summary_names_states_and_reasons_once():
+    from pipeline.manifest import ChapterEntry, ChunkEntry, Manifest
+    from pipeline.qa_stage import chapter_summary
+
+    def chunk(pos, state, reasons=()):
+        return ChunkEntry(f"0.{pos}", 0, pos, "k", f"c{pos}", pos, qa_state=state, qa_reasons=reasons)
+
+    m = Manifest("j", "m", "v", 24000, (ChapterEntry(0, "One", 4),),
+                 (chunk(0, "passed"), chunk(1, "repaired"), chunk(2, "failed", ("runaway: cap", "asr: x")),
+                  chunk(3, "failed", ("asr: y",))))
+    line, failed = chapter_summary(m, 0)
+    assert failed and line == "chapter 1 (One): QA 1 passed, 1 repaired, 2 failed of 4 (asr 2, runaway 1)"
+    clean = Manifest("j", "m", "v", 24000, (ChapterEntry(0, "One", 1),), (chunk(0, "passed"),))
+    assert chapter_summary(clean, 0) is None
