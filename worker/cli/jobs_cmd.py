@@ -311,7 +311,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     stall = _stall_after(settings)
     statuses = [job_status(store, args.job, stall)] if args.job else list_jobs(store, stall)
     if args.json:
-        print(json.dumps([s.to_dict() for s in statuses], indent=1))
+        print(json.dumps([{**s.to_dict(), "chunks_qa_failed": _qa_failed(store, s.job_id)} for s in statuses],
+                         indent=1))
         return 0
     print(_table(_status_rows(statuses), STATUS_HEADERS))
     if args.job:
@@ -324,7 +325,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                          ["#", "CHAPTER", "STATE", "CHUNKS", "MIN", "FILE"]))
         if s.output:
             print(f"\nbook: {s.output}")
-        qa_failed = len(store.manifest(s.job_id).qa_failed()) if store.has_manifest(s.job_id) else 0
+        qa_failed = _qa_failed(store, s.job_id)
         if qa_failed:
             print(f"qa: {qa_failed} chunk{'s' if qa_failed != 1 else ''} failed their checks (kept in the book with "
                   f"their reasons): `tomecast report {s.job_id}` lists them, `tomecast retry {s.job_id}` re-runs them")
@@ -336,6 +337,11 @@ def cmd_status(args: argparse.Namespace) -> int:
             print(f"stalled since {s.stalled_since}: no task has worked on it since; a running worker's watchdog "
                   f"dispatches its lost work again, or run `tomecast retry {s.job_id}`")
     return 0
+
+
+def _qa_failed(store, job_id: str) -> int:
+    """Chunks kept in the book although they failed their quality checks."""
+    return len(store.manifest(job_id).qa_failed()) if store.has_manifest(job_id) else 0
 
 
 def _stall_after(settings) -> float:
