@@ -65,6 +65,8 @@ def test_report_and_status_show_the_failed_chunks(converted, capsys):
     assert json.loads(capsys.readouterr().out)["counts"]["failed"] == n
     assert main(["status", job_id, "--data", str(store.root)]) == 0
     assert f"qa: {n} chunks failed their checks" in capsys.readouterr().out
+    assert main(["status", job_id, "--data", str(store.root), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["chunks_qa_failed"] == n
 
 
 def test_report_of_an_unknown_job_is_one_line(converted, capsys):
