@@ -116,7 +116,7 @@ def main() -> None:
                                 true_peak_db=st.true_peak_db)
         m4b_s = time.perf_counter() - t0
         hours = audio_s / 3600
-        enc_hours = enc_audio / 3600 if enc_audio else float("nan")
+        enc_hours = enc_audio / 3600 if enc_audio else None
         files = [measure_loudness(f) for f in chapter_files]
         book = measure_loudness(m4b) if m4b else Loudness(None, None)
         print(json.dumps({
@@ -124,9 +124,10 @@ def main() -> None:
             "chapter_minutes": args.chapter_minutes, "chunks": sum(c["chunks"] for c in per_chapter),
             "stitch_s": round(stitch_s, 1), "stitch_s_per_audio_hour": round(stitch_s / hours, 2),
             "slowest_chapter_s_per_audio_hour": round(max(c["wall_s"] / c["audio_s"] * 3600 for c in per_chapter), 2),
-            "encode_hours": round(enc_hours, 3), "format": args.format,
-            "encode_s_per_audio_hour": round(encode_s / enc_hours, 2),
-            "m4b_s_per_audio_hour": round(m4b_s / enc_hours, 2),
+            "encode_hours": enc_hours and round(enc_hours, 3), "format": args.format,
+            "encode_s_per_audio_hour": enc_hours and round(encode_s / enc_hours, 2),
+            "m4b_s_per_audio_hour": enc_hours and round(m4b_s / enc_hours, 2),
+            "longest_chapter_hours": round(max(c["audio_s"] for c in per_chapter) / 3600, 3),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
             "peak_rss_before_stitching_mb": round(rss_start / 1024, 1),
             "rss_after_each_chapter_mb": {"first": per_chapter[0]["rss_mb"], "last": per_chapter[-1]["rss_mb"],
