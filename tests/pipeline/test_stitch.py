@@ -1,4 +1,4 @@
-"""Stitcher on real speech with real ffmpeg: exact chapter lengths, loudness target, formats, M4B chapters."""
+"""Stitcher on real speech with real ffmpeg: exact lengths, loudness, formats, M4B, delivered true peaks, memory."""
 
 from __future__ import annotations
 
