@@ -206,7 +206,8 @@ def _add_text_flag(g, f: dataclasses.Field, doc: str) -> None:
                        help=help + (" (default: on)" if default else ""))
     elif isinstance(default, enum.Enum):   # the policy's own docstring says what the choices do
         kind = type(default)
-        help = _TEXT_HELP.get(f.name, _plain((kind.__doc__ or doc).strip().splitlines()[0]))
+        summary = " ".join((kind.__doc__ or doc).strip().split("\n\n")[0].split())   # its first paragraph
+        help = _TEXT_HELP.get(f.name, _plain(summary))
         g.add_argument("--" + f.name.replace("_", "-"), dest=f.name, choices=[str(v) for v in kind],
                        help=f"{help} (default {default})")
     elif isinstance(default, (int, float, str)) or default is None:
