@@ -35,7 +35,8 @@ def _help(command: str, capsys) -> str:
      {"--temperature", "--voice", "--format", "--chunks-per-task"}),
     ("prepare", {"--front-matter", "--no-title", "--no-chapter-titles", "--max-chars", "--language"},
      {"--include-front-matter", "--no-titles", "--device", "--data"}),
-    ("retry", {"--data", "--broker"}, {"--device", "--model"}),
+    # retry --here runs the job's own model in this process: engine flags, never another model
+    ("retry", {"--data", "--broker", "--here", "--device", "--engine"}, {"--model", "--temperature", "--voice"}),
 ])
 def test_each_command_lists_only_what_it_uses(command, present, absent):
     flags = _flags(command)
