@@ -48,11 +48,14 @@ def book_report(store: Store, job_id: str, *, measure: bool = True) -> BookRepor
                 asr_models.add(v.asr_model)
             at = offsets[e.position] if e.position < len(offsets) else 0.0
             state = QAState(e.qa_state) if e.qa_state else QAState.PASSED if v is None else v.state
+            # a failed chunk: why its kept take fails; a repaired one: why its first take was not kept
+            reasons = tuple(e.qa_reasons) if state == QAState.FAILED else \
+                tuple(v.attempts[0].reasons) if v is not None and v.attempts and state != QAState.PASSED else ()
             chunks.append(ChunkRecord(
                 chapter=ch.index, position=e.position, text=book.chapters[ch.index].chunks[e.position].text,
                 state=state, attempts=max(e.qa_attempts, 1), scores=tuple(e.qa_scores),
                 checks=v.report.results if v is not None else (), start_chapter=at, start_book=book_start + at,
-                duration=e.duration or 0.0, chunk_id=e.id, reasons=tuple(e.qa_reasons)))
+                duration=e.duration or 0.0, chunk_id=e.id, reasons=reasons))
         title = book.chapters[ch.index].title
         duration = master.duration if master is not None else (ch.duration or 0.0)
         file = folder / ch.file if ch.file else None

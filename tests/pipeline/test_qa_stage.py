@@ -155,6 +155,7 @@ def test_the_m4b_is_complete_and_the_report_places_every_chunk(faulty_book):
     folder = store.job_dir(job_id)
     md = (folder / f"{REPORT_STEM}.md").read_text()
     assert "## Repaired chunks (3)" in md and "**0 failed**" in md and "ASR: on" in md
+    assert "runaway: " in md and "tail: " in md   # why each first take was not kept
     assert sorted(p.name for p in folder.glob(f"{REPORT_STEM}-ch*.png")) == [f"{REPORT_STEM}-ch01.png",
                                                                            f"{REPORT_STEM}-ch02.png"]
     acx = json.loads((folder / f"{REPORT_STEM}.json").read_text())["chapters"]
