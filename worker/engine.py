@@ -26,11 +26,12 @@ from pipeline.errors import TransientError
 from pipeline.speech import Purpose
 from worker.settings import Settings
 
-__all__ = ["PURPOSES", "Engine", "TTSSpeech", "current_engine", "release_loaded"]
+__all__ = ["ESPEAK_MODEL", "PURPOSES", "Engine", "TTSSpeech", "current_engine", "release_loaded"]
 
 log = logging.getLogger(__name__)
 
 PURPOSES = tuple(Purpose)
+ESPEAK_MODEL = "espeak"   # the model name of jobs made with --engine espeak (engines.EspeakEngine)
 
 
 class TTSSpeech:
@@ -103,6 +104,10 @@ class Engine:
             raise ValueError(f"purpose must be one of {', '.join(PURPOSES)}, got {purpose!r}")
         if model is None:
             model, revision = self.settings.model, self.settings.revision
+        if model == ESPEAK_MODEL:   # a job submitted with --engine espeak: any worker speaks it (espeak-ng only)
+            from engines import EspeakEngine
+
+            return EspeakEngine().speech(model, revision, purpose)  # type: ignore[return-value]
         with self._lock:
             if self._source != (model, revision):
                 if self._source is not None:
@@ -164,13 +169,9 @@ def current_engine(settings: Settings) -> Engine:
     """This process's engine (a forked child never inherits its parent's: it makes its own, lazily).
 
     Settings that change the loaded model (model, revision, device, dtype, batch size, watermark, threads) get a new
-    engine; the old one is dropped with its model. ``settings.engine == "espeak"`` gives the espeak-ng engine
-    (``engines.EspeakEngine``: every model name speaks with espeak-ng; ``EspeakUnavailableError`` without it)."""
+    engine; the old one is dropped with its model. A job whose model is ``ESPEAK_MODEL`` (``--engine espeak``)
+    is spoken by ``engines.EspeakEngine`` whatever this process loads."""
     global _ENGINE, _ENGINE_PID
-    if settings.engine == "espeak":
-        from engines import EspeakEngine
-
-        return EspeakEngine()   # type: ignore[return-value] - the same SpeechEngine protocol, nothing to load
     if (_ENGINE is None or _ENGINE_PID != os.getpid()
             or _engine_fields(_ENGINE.settings) != _engine_fields(settings)):
         _ENGINE, _ENGINE_PID = Engine(settings), os.getpid()
