@@ -10,7 +10,8 @@ Environment (all optional):
     TOMECAST_DATA              ~/.local/share/tomecast    data folder shared by every worker (jobs, caches)
     TOMECAST_MODEL             ResembleAI/chatterbox      model: Hugging Face repo id or local folder
     TOMECAST_MODEL_REVISION    (none)                     revision of the repo
-    TOMECAST_ENGINE            chatterbox                 speech engine: chatterbox, or espeak (espeak-ng drafts)
+    TOMECAST_ENGINE            chatterbox                 speech engine of jobs submitted: chatterbox, or espeak
+                                                          (espeak-ng drafts; the job's model becomes "espeak")
     TOMECAST_DEVICE            auto                       auto, cpu, cuda, cuda:N, mps
     TOMECAST_DTYPE             (model's choice)           float32, bfloat16, float16
     TOMECAST_BATCH_SIZE        8                          texts per engine batch
@@ -132,7 +133,9 @@ class Settings:
     def job_options(self, *, priority: int = 5, prepare: Mapping[str, object] | None = None) -> JobOptions:
         """The options of a job submitted with these settings (what ``pipeline.jobs.submit_job`` takes)."""
         try:
-            return JobOptions(model=self.model, revision=self.revision, seed=self.seed, sampling=self.sampling,
+            # --engine espeak travels with the job as its model name: whichever worker takes it speaks it so
+            model = "espeak" if self.engine == "espeak" else self.model
+            return JobOptions(model=model, revision=self.revision, seed=self.seed, sampling=self.sampling,
                               stitching=self.stitching, chunks_per_task=self.chunks_per_task,
                               prepare={**self.text, **(prepare or {})}, priority=priority)
         except SpecError as exc:
