@@ -132,7 +132,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_engine_options(p)
     add_batch_options(p)
     add_watermark_options(p)
-    add_speech_engine_options(p)
     p.set_defaults(func=cmd_worker)
 
 
