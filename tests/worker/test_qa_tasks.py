@@ -50,7 +50,7 @@ def test_a_worker_checks_every_chunk_and_retry_retakes_the_failed(tmp_path, redi
     book = tmp_path / "hero.txt"
     book.write_text("\n".join(lines[: head + 1] + ["", ""] + lines[start: start + 16]), "utf-8")
     env = {**os.environ, "TOMECAST_DATA": str(tmp_path / "data"), "TOMECAST_BROKER_URL": redis_url,
-           "TOMECAST_ENGINE": "espeak", "TOMECAST_QA_ASR": "0", "PYTHONPATH": str(REPO)}
+           "TOMECAST_QA_ASR": "0", "PYTHONPATH": str(REPO)}   # a chatterbox worker: the job says espeak
     store = Store(tmp_path / "data")
     worker = start_worker(env, "gpu,cpu", "espeak")
     # an impossible level: every chunk fails the loudness check; one re-take each, no split
