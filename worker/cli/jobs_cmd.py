@@ -113,7 +113,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_broker_options(p)
     add_engine_options(p)
     add_batch_options(p)
-    add_speech_engine_options(p)
     p.set_defaults(func=cmd_retry)
 
     p = sub.add_parser("worker", formatter_class=fmt, help="run a worker (GPU synthesis or CPU stitching)",

@@ -15,7 +15,7 @@
                                                                                prepare, convert, submit, words
     qa           one flag per qa.QASettings field (--no-asr --asr-model --qa-max-takes --no-repair ...)
                                                                                convert, submit, check
-    speech       --engine chatterbox|espeak                                convert, submit, retry
+    speech       --engine chatterbox|espeak                                convert, submit
 
 Every flag overrides its ``TOMECAST_*`` variable (``worker.settings``); shown defaults are the built-in ones
 (sampling: ``model.params.SynthesisParams``, text: ``text_prep.PrepareOptions``, the one place each is defined:
