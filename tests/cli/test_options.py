@@ -36,7 +36,7 @@ def _help(command: str, capsys) -> str:
     ("prepare", {"--front-matter", "--no-title", "--no-chapter-titles", "--max-chars", "--language"},
      {"--include-front-matter", "--no-titles", "--device", "--data"}),
     # retry --here runs the job's own model in this process: engine flags, never another model
-    ("retry", {"--data", "--broker", "--here", "--device", "--engine"}, {"--model", "--temperature", "--voice"}),
+    ("retry", {"--data", "--broker", "--here", "--device"}, {"--model", "--temperature", "--voice", "--engine"}),
 ])
 def test_each_command_lists_only_what_it_uses(command, present, absent):
     flags = _flags(command)

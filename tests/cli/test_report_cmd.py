@@ -81,7 +81,7 @@ def test_retry_here_gives_exactly_the_failed_chunks_new_takes(converted, capsys,
 
     before = store.manifest(job_id)
     seeds = {c.id: {a.seed for a in Verdict.load(store, c.cache).attempts} for c in before.chunks}
-    assert main(["retry", job_id, "--here", "--engine", "espeak", "--data", str(store.root)]) == 0
+    assert main(["retry", job_id, "--here", "--data", str(store.root)]) == 0
     after = store.manifest(job_id)   # the job's own threshold still fails them, after one more take each
     assert store.state(job_id).state == "done" and len(after.qa_failed()) == len(after.chunks)
     assert all(c.qa_round == 1 and c.qa_attempts == 2 for c in after.chunks)
@@ -89,7 +89,7 @@ def test_retry_here_gives_exactly_the_failed_chunks_new_takes(converted, capsys,
         new = {a.seed for a in Verdict.load(store, c.cache).attempts} - {c.seed}
         assert new and not new & seeds[c.id], c.id   # a re-take with a seed not tried before
     capsys.readouterr()
-    assert main(["retry", job_id, "--here", "--engine", "espeak", "--data", str(store.root)]) == 0
+    assert main(["retry", job_id, "--here", "--data", str(store.root)]) == 0
     assert all(c.qa_round == 2 for c in store.manifest(job_id).chunks)
 
 
