@@ -158,14 +158,13 @@ class ChunkQA:
     settings: QASettings
     language: str
     texts: dict[str, str]                       # chunk id -> speech text
-    manifest: Manifest
     pace: PaceModel = field(init=False)
     _transcriber: Transcriber | None | str = field(init=False, default="unloaded")
 
     @classmethod
     def for_job(cls, store: Store, job_id: str, spec, book, manifest: Manifest) -> ChunkQA:
         texts = {e.id: book.chapters[e.chapter].chunks[e.position].speech for e in manifest.chunks}
-        qa = cls(store, job_id, job_qa_settings(spec), book.language or "en", texts, manifest)
+        qa = cls(store, job_id, job_qa_settings(spec), book.language or "en", texts)
         qa.pace = PaceModel(qa.settings)
         for e in manifest.chunks:   # the book's pace, from the chunks accepted so far
             if e.qa_state in ACCEPTED and e.speech_seconds:
