@@ -167,3 +167,19 @@ def test_capped_texts_do_not_depend_on_their_batch(full_tts):
         assert batched[i].codes.tolist() == single.codes.tolist()
         assert len(single.codes) <= single.sampled <= single.cap == params.token_cap(texts[i])
 
+
+
+def test_s3gen_runs_float32_off_cuda_and_when_float32_is_asked(tiny_checkpoint, full_tts):
+    """Off CUDA, S3Gen computes in float32 whatever T3's dtype; a float32 load keeps S3Gen float32 too."""
+    bf16 = TTS.load(tiny_checkpoint, device="cpu", dtype="bfloat16", watermark=False, parts=("synthesis",))
+    assert bf16.dtype == torch.bfloat16
+    assert bf16.s3gen.runtime.compute_dtype == torch.float32 and not bf16.s3gen.runtime.cuda_graphs
+    assert full_tts.s3gen.runtime.compute_dtype == torch.float32
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_s3gen_runs_bf16_with_cuda_graphs_on_cuda_unless_float32_is_asked(tiny_checkpoint):
+    auto = TTS.load(tiny_checkpoint, device="cuda", watermark=False, parts=("synthesis",))
+    assert auto.s3gen.runtime.compute_dtype == torch.bfloat16 and auto.s3gen.runtime.cuda_graphs
+    fp32 = TTS.load(tiny_checkpoint, device="cuda", dtype="float32", watermark=False, parts=("synthesis",))
+    assert fp32.s3gen.runtime.compute_dtype == torch.float32 and fp32.s3gen.runtime.cuda_graphs
