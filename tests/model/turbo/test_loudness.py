@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
-from turbo_fixtures import CLIPS, golden_file, read_clip
 
 from model.turbo.loudness import integrated_loudness, normalize_loudness
 from model.voice.resample import resample
+from tests.model.turbo.turbo_fixtures import CLIPS, golden_file, read_clip
 
 
 def _sine(freq: float, amp: float, seconds: float, rate: int) -> np.ndarray:

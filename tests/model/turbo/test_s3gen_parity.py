@@ -8,11 +8,11 @@ official draw order: the generated part's noise, the whole noise, then HiFT's so
 import pytest
 import torch
 from safetensors.torch import load_file
-from turbo_fixtures import golden_file
 
 from model.s3gen import S3Gen, S3GenRef
 from model.testing.s3gen_checkpoint import s3gen_state_dict
 from model.turbo.config import SILENCE_TOKEN
+from tests.model.turbo.turbo_fixtures import golden_file
 
 pytestmark = pytest.mark.slow
 MEL_ATOL = 1e-5     # measured 2.4e-7 on mels up to 3.6

@@ -7,9 +7,9 @@ parameter sets (tests/golden/turbo/t3_golden.safetensors, scripts/golden_turbo.p
 import pytest
 import torch
 from safetensors.torch import load_file
-from turbo_fixtures import golden_file
 
 from model.turbo import sampling as turbo_sampling
+from tests.model.turbo.turbo_fixtures import golden_file
 
 PROCESSOR_SETS = ((0.8, 1000, 0.95, 1.2), (0.7, 50, 0.8, 1.5), (1.0, 0, 1.0, 1.0), (1.3, 5, 0.5, 2.0))
 

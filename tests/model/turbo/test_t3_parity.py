@@ -12,7 +12,6 @@ first steps of the real loop.
 import pytest
 import torch
 from safetensors.torch import load_file
-from turbo_fixtures import golden_file
 
 from model.sampling import sample
 from model.testing.turbo_checkpoint import HEAD_SCALE, turbo_config, turbo_t3_shapes
@@ -20,6 +19,7 @@ from model.turbo import sampling as turbo_sampling
 from model.turbo.generate import TurboDecodeParams, build_prefill, generate_raw, prefill_logits
 from model.turbo.t3 import UNUSED_KEYS, TurboT3
 from model.weights import load_strict
+from tests.model.turbo.turbo_fixtures import golden_file
 
 pytestmark = pytest.mark.slow
 LAYER_ATOL = 5e-5   # measured 7.6e-6 (fp32, 24 layers)

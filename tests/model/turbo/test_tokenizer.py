@@ -3,12 +3,12 @@
 import json
 
 import pytest
-from turbo_fixtures import golden_file
 
 from model.errors import CheckpointError, ModelError
 from model.testing.turbo_checkpoint import write_turbo_tokenizer
 from model.turbo.tags import TURBO_TAGS
 from model.turbo.tokenizer import TurboTokenizer, punc_norm
+from tests.model.turbo.turbo_fixtures import golden_file
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 import torch
-from turbo_fixtures import read_clip
 
 from model.errors import CheckpointError, ModelError, VoiceError
 from model.params import SynthesisParams
@@ -11,6 +10,7 @@ from model.testing.t3_checkpoint import write_t3_files
 from model.turbo.checkpoint import is_turbo_folder, is_turbo_source, resolve_turbo_checkpoint
 from model.turbo.params import TurboParams
 from model.turbo.tts import TurboTTS
+from tests.model.turbo.turbo_fixtures import read_clip
 
 TEXTS = ["Hello there [laugh].", "A longer sentence about the printing of books.", "Hi."]
 PARAMS = TurboParams(max_new_tokens=24)

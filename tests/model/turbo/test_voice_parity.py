@@ -11,11 +11,11 @@ from functools import lru_cache
 import pytest
 import torch
 from safetensors.torch import load_file
-from turbo_fixtures import CLIPS, golden_file, read_clip
 
 from model.turbo.loudness import integrated_loudness
 from model.turbo.voice import prepare_turbo_voice
 from model.voice.resample import resample
+from tests.model.turbo.turbo_fixtures import CLIPS, golden_file, read_clip
 
 pytestmark = pytest.mark.slow
 # measured: LUFS 3e-5 / 5e-5 dB, speaker 2e-7 / 4e-7, x-vector 1.6e-7, mel mean 7e-6 / 1e-5, T3 prompt tokens

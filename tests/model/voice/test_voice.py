@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 from safetensors.torch import load_file
-from voice_fixtures import GOLDEN
 
 from model.errors import VoiceError
 from model.testing.voice_checkpoint import builtin_voice
 from model.voice.voice import GEN_KEYS, T3_KEYS, Voice
+from tests.model.voice.voice_fixtures import GOLDEN
 
 
 def test_round_trip_and_key(tmp_path):

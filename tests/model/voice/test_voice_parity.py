@@ -10,13 +10,13 @@ from __future__ import annotations
 import pytest
 import torch
 from safetensors.torch import load_file
-from voice_fixtures import CLIPS, GOLDEN, read_clip, voice_models
 
 from model.voice.fbank import campplus_features
 from model.voice.mel24 import prompt_mel
 from model.voice.prepare import prepare_voice
 from model.voice.resample import resample
 from model.voice.voice_encoder import trim_silence, ve_melspectrogram
+from tests.model.voice.voice_fixtures import CLIPS, GOLDEN, read_clip, voice_models
 
 # Tolerances (fp32, max abs diff unless stated), set from the spread measured across CPU kernels on one
 # AVX-512 Xeon (torch 2.13 CPU): MKL_ENABLE_INSTRUCTIONS=SSE4_2/AVX/AVX2/AVX512 and MKL_CBWR=COMPATIBLE,

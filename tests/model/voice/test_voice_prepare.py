@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import torch
 from safetensors.torch import save_file
-from voice_fixtures import voice_models
 
 from model.errors import VoiceError
 from model.testing.voice_checkpoint import s3gen_voice_tensors, write_voice_files
 from model.voice.prepare import VoiceModels, prepare_voice
+from tests.model.voice.voice_fixtures import voice_models
 
 
 def speechy(seconds: float, sr: int, seed: int = 0) -> np.ndarray:
