@@ -7,7 +7,7 @@ ARG TORCH_INDEX=https://download.pytorch.org/whl/cu124
 ARG TORCH_VERSION=2.6.0
 
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends ffmpeg tini \
+    && apt-get install -y --no-install-recommends ffmpeg tini espeak-ng libcairo2 \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
@@ -18,7 +18,9 @@ COPY text_prep text_prep
 COPY model model
 COPY pipeline pipeline
 COPY worker worker
-RUN pip install --no-cache-dir ".[flower,watermark]" "torch==$TORCH_VERSION"
+COPY qa qa
+COPY engines engines
+RUN pip install --no-cache-dir ".[flower,watermark,asr]" "torch==$TORCH_VERSION"
 
 RUN useradd --create-home --uid 1000 tomecast && mkdir -p /data /models && chown tomecast /data /models
 USER tomecast

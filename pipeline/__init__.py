@@ -13,7 +13,17 @@ speech model comes in through the ``pipeline.speech.SpeechEngine`` protocol.
     keys.py      chunk seeds and content addresses
     jobs.py      submit, status, cancel, retry, list
     steps.py     prepare_job -> synthesize_chunks -> stitch_chapter -> assemble_book; run_all
-    stitch.py    Stitching settings, chapter masters, chapter files, the M4B
+    stitch.py    Stitching settings, chapter masters (streamed, two passes, limiter), chapter files, the M4B
+    loudness.py  loudness and true-peak measurement, the limiter
+    covers.py    any cover image as JPEG/PNG for the M4B
+    names.py     safe file names; every output path kept inside its folder
+    qa_stage.py  every chunk checked (qa) and repaired right after synthesis
+    report.py    the per-book QA report (JSON, Markdown, plots, ACX figures)
+    schedule.py  what runs next without chords: last synthesize -> stitch, last stitch -> assemble
+    leases.py    heartbeat files of running work (the watchdog's evidence)
+    space.py     free-space estimate, disk-full handling
+    limits.py    manuscript size, book length, script checks
+    cleanup.py   `tomecast rm` and `prune`
     clips.py     voice clip decoding (ffmpeg)
     speech.py    Speech / SpeechEngine protocols
     status.py    JobStatus for `tomecast status`

@@ -35,11 +35,12 @@ def _in_use(store: Store) -> set[str]:
 
 
 def _entries(store: Store) -> list[tuple[float, int, str, list[Path]]]:
-    """(last use, bytes, key, files) of each cache entry: a .wav and its sidecars (.sum, .json)."""
+    """(last use, bytes, key, files) of each cache entry: a .wav and its sidecars (.sum, .json, .qa.json)."""
     out = []
     for sub in ("chunks", "chapters"):
         for wav in (store.root / "cache" / sub).rglob("*.wav"):
-            files = [p for p in (wav, wav.with_suffix(".sum"), wav.with_suffix(".json")) if p.exists()]
+            sides = (".sum", ".json", ".qa.json")
+            files = [p for p in (wav, *(wav.with_suffix(x) for x in sides)) if p.exists()]
             with contextlib.suppress(FileNotFoundError):
                 stats = [p.stat() for p in files]
                 used = max(max(s.st_atime, s.st_mtime) for s in stats)

@@ -11,6 +11,7 @@ need=()
 command -v ffmpeg >/dev/null || need+=(ffmpeg)
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v espeak-ng >/dev/null || need+=(espeak-ng)   # the draft engine (--engine espeak) and QA tests
+ldconfig -p 2>/dev/null | grep -q 'libcairo\.so\.2' || need+=(libcairo2)   # cairosvg: SVG covers
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
