@@ -2,9 +2,11 @@
 
 ``resolve_checkpoint(source, revision=None)`` returns a ``CheckpointFolder``: the folder, its variant
 (english or multilingual, told by which T3 file is present), the files by role and a stable ``model_id``
-for caches. A repo id is fetched with ``huggingface_hub.snapshot_download`` at a pinned revision, only the
-files the variant needs, into the normal Hugging Face cache (a second call is a cache hit, also offline).
-Network, missing-repo and missing-file problems become one-line ``CheckpointError``s.
+for caches. A repo id is fetched with ``huggingface_hub.snapshot_download`` (the official ids at a pinned
+revision, others at their main), only the files the variant needs, into the normal Hugging Face cache (a second
+call is a cache hit, also offline). The cache is tried first; a repo missing from it while the Hub cannot be
+reached fails at once with a one-line ``CheckpointError`` saying what to do, as do network, missing-repo and
+missing-file problems.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -82,7 +85,35 @@ def folder_fingerprint(folder: Path, files: dict[str, Path]) -> str:
     return h.hexdigest()[:16]
 
 
-def _download(repo_id: str, revision: str, variant: str, cache_dir: str | Path | None) -> Path:
+OFFLINE_HINT = ("pass a local checkpoint folder with --model DIR (TOMECAST_MODEL=DIR); to try the pipeline "
+                "without weights: python scripts/make_random_checkpoint.py DIR")
+
+
+def _at(repo_id: str, revision: str | None) -> str:
+    return f"{repo_id}@{revision}" if revision else repo_id
+
+
+def hub_reachable(timeout: float = 3.0) -> bool:
+    """Whether the Hugging Face Hub answers a TCP connect (HF_HUB_OFFLINE counts as unreachable)."""
+    from urllib.parse import urlparse
+
+    from huggingface_hub import constants
+
+    if constants.HF_HUB_OFFLINE:
+        return False
+    host = urlparse(constants.ENDPOINT).hostname
+    try:
+        socket.create_connection((host, 443), timeout=timeout).close()
+    except OSError:
+        return False
+    return True
+
+
+def hub_snapshot(repo_id: str, revision: str | None, patterns: list[str], cache_dir: str | Path | None) -> Path:
+    """The cached snapshot of ``repo_id`` (only ``patterns``), downloaded if missing; one-line CheckpointErrors.
+
+    The cache is tried first, then the Hub gets one 3 s connect: without it, huggingface_hub retries for
+    minutes before an offline start fails."""
     try:
         from huggingface_hub import snapshot_download
         from huggingface_hub.errors import (
@@ -93,20 +124,39 @@ def _download(repo_id: str, revision: str, variant: str, cache_dir: str | Path |
         )
     except ImportError:  # pragma: no cover - a declared dependency
         raise CheckpointError("huggingface_hub is not installed; pass a local checkpoint folder") from None
-    patterns = list(VARIANT_FILES[variant].values())
+    at = _at(repo_id, revision)
     try:
+        try:
+            return Path(snapshot_download(repo_id, revision=revision, allow_patterns=patterns, cache_dir=cache_dir,
+                                          local_files_only=True))
+        except LocalEntryNotFoundError:
+            pass
+        if not hub_reachable():
+            raise CheckpointError(f"{at}: not in the local cache and the Hugging Face Hub cannot be reached "
+                                  f"(offline?); {OFFLINE_HINT}")
         return Path(snapshot_download(repo_id, revision=revision, allow_patterns=patterns, cache_dir=cache_dir))
     except RevisionNotFoundError:
         raise CheckpointError(f"{repo_id}: revision {revision!r} not found") from None
     except RepositoryNotFoundError:
         raise CheckpointError(f"{repo_id}: no such Hugging Face repository (or it is private)") from None
     except LocalEntryNotFoundError:
-        raise CheckpointError(f"{repo_id}@{revision}: not in the local cache and the Hub cannot be reached "
-                              "(offline?); download it once with network access or pass a local folder") from None
+        raise CheckpointError(f"{at}: not in the local cache and the Hugging Face Hub cannot be reached "
+                              f"(offline?); {OFFLINE_HINT}") from None
     except HfHubHTTPError as exc:
-        raise CheckpointError(f"{repo_id}@{revision}: download failed ({str(exc).splitlines()[0][:160]})") from None
+        raise CheckpointError(f"{at}: download failed ({str(exc).splitlines()[0][:160]})") from None
     except OSError as exc:
-        raise CheckpointError(f"{repo_id}@{revision}: download failed ({exc.__class__.__name__}: {exc})") from None
+        raise CheckpointError(f"{at}: download failed ({exc.__class__.__name__}: {exc})") from None
+
+
+def _download(repo_id: str, revision: str | None, variant: str, cache_dir: str | Path | None) -> Path:
+    return hub_snapshot(repo_id, revision, list(VARIANT_FILES[variant].values()), cache_dir)
+
+
+def pinned_revision(repo_id: str) -> str | None:
+    """The revision pinned for an official repo id; None (the repo's main) for any other id."""
+    from model.turbo.checkpoint import TURBO_REPO, TURBO_REVISION  # that module imports this one
+
+    return {DEFAULT_REPO: DEFAULT_REVISION, TURBO_REPO: TURBO_REVISION}.get(repo_id)
 
 
 def resolve_checkpoint(source: str | Path = DEFAULT_REPO, revision: str | None = None, *,
@@ -126,11 +176,11 @@ def resolve_checkpoint(source: str | Path = DEFAULT_REPO, revision: str | None =
     variant = variant or "english"
     if variant not in VARIANT_FILES:
         raise CheckpointError(f"unknown checkpoint variant {variant!r} (english or multilingual)")
-    revision = revision or DEFAULT_REVISION
+    revision = revision or pinned_revision(src)
     folder = _download(src, revision, variant, cache_dir)
     files = _files(folder, variant)
     missing = [name for role, name in VARIANT_FILES[variant].items() if role not in files]
     if missing:
-        raise CheckpointError(f"{src}@{revision}: the repository lacks {', '.join(missing)}")
-    log.info("checkpoint %s@%s in %s", src, revision, folder)
+        raise CheckpointError(f"{_at(src, revision)}: the repository lacks {', '.join(missing)}")
+    log.info("checkpoint %s in %s", _at(src, revision), folder)
     return CheckpointFolder(folder, variant, f"{src}@{folder.name}", files)

@@ -1,10 +1,13 @@
 """Checkpoint resolution: local folders by variant, stable content ids, one-line errors offline."""
 
+import time
+
 import pytest
 
-from model.checkpoint import DEFAULT_REVISION, resolve_checkpoint
+from model.checkpoint import DEFAULT_REVISION, pinned_revision, resolve_checkpoint
 from model.errors import CheckpointError
 from model.testing.t3_checkpoint import write_t3_files
+from model.turbo.checkpoint import TURBO_REVISION
 
 
 @pytest.fixture(scope="module")
@@ -57,12 +60,49 @@ def test_missing_path_is_not_a_repo_id(tmp_path):
         resolve_checkpoint("./relative/absent")
 
 
-def test_repo_id_offline_is_one_line_error(tmp_path, monkeypatch):
+def _offline(monkeypatch, tmp_path):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
     import huggingface_hub.constants as c
 
     monkeypatch.setattr(c, "HF_HUB_OFFLINE", True)
+
+
+def test_repo_id_offline_fails_at_once_with_what_to_do(tmp_path, monkeypatch):
+    _offline(monkeypatch, tmp_path)
+    started = time.monotonic()
     with pytest.raises(CheckpointError) as e:
-        resolve_checkpoint("ResembleAI/chatterbox", cache_dir=tmp_path)
+        resolve_checkpoint("ResembleAI/chatterbox", cache_dir=tmp_path / "empty-cache")
+    assert time.monotonic() - started < 3
     msg = str(e.value)
-    assert "\n" not in msg and "ResembleAI/chatterbox" in msg and DEFAULT_REVISION in msg
+    assert "\n" not in msg
+    assert msg.startswith(f"ResembleAI/chatterbox@{DEFAULT_REVISION}: not in the local cache and the Hugging Face "
+                          "Hub cannot be reached (offline?)")
+    assert "--model DIR (TOMECAST_MODEL=DIR)" in msg and "scripts/make_random_checkpoint.py DIR" in msg
+
+
+def test_an_unofficial_repo_id_gets_no_pinned_revision(tmp_path, monkeypatch):
+    """The official commit is pinned for the official repo only: a typo is reported as typed."""
+    _offline(monkeypatch, tmp_path)
+    with pytest.raises(CheckpointError) as e:
+        resolve_checkpoint("ResembleAI/chaterbox", cache_dir=tmp_path / "empty-cache")
+    msg = str(e.value)
+    assert msg.startswith("ResembleAI/chaterbox: not in the local cache") and DEFAULT_REVISION not in msg
+    assert pinned_revision("ResembleAI/chatterbox") == DEFAULT_REVISION
+    assert pinned_revision("ResembleAI/chatterbox-turbo") == TURBO_REVISION
+    assert pinned_revision("someone/chatterbox-finetune") is None
+
+
+def test_a_cached_repo_resolves_offline(tmp_path, monkeypatch):
+    """A snapshot already in the cache is used without the Hub (the cache is tried first)."""
+    _offline(monkeypatch, tmp_path)
+    cache = tmp_path / "cache"
+    repo = cache / "models--someone--tiny"
+    snap = repo / "snapshots" / ("0" * 40)
+    write_t3_files(snap, "tiny", seed=0)
+    for name in ("ve.safetensors", "s3gen.safetensors", "conds.pt"):   # resolving only checks they are there
+        (snap / name).write_bytes(b"")
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text("0" * 40)
+    ck = resolve_checkpoint("someone/tiny", cache_dir=cache)
+    assert ck.path == snap and ck.model_id == f"someone/tiny@{'0' * 40}"
