@@ -1,5 +1,6 @@
 """EPUB reader: EPUB 3 nav and EPUB 2 NCX, spine order, metadata, cover, front/back matter, DRM, corrupt files."""
 
+import os
 import zipfile
 
 import pytest
@@ -240,3 +241,58 @@ def test_standard_ebooks_headings_poems_and_scene_breaks(epub):
     assert book.chapters[1].chunks[0].speech == "Chapter three: Arrival."
     for ch in book.chapters:
         assert ch.lossless_violation() is None
+
+
+def _with_member(epub, data: bytes, compress: int):
+    """_epub3 whose first chapter is the member ``text/big.xhtml`` = ``data`` (deflated or stored as asked)."""
+    path = _epub3(epub)
+    with zipfile.ZipFile(path) as z:
+        files = {i.filename: z.read(i) for i in z.infolist()}
+    files["OEBPS/content.opf"] = files["OEBPS/content.opf"].replace(b'href="text/c1.xhtml"', b'href="text/big.xhtml"')
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, content in files.items():
+            z.writestr(name, content)
+        z.writestr("OEBPS/text/big.xhtml", data, compress_type=compress)
+    return path
+
+
+def test_a_member_inflating_over_200x_is_refused_before_inflating(epub):
+    bomb = epub.xhtml("<p>" + " " * 2_000_000 + "</p>").encode()
+    with pytest.raises(BookFormatError, match="zip bomb") as e:
+        prepare(_with_member(epub, bomb, zipfile.ZIP_DEFLATED))
+    assert "\n" not in str(e.value) and "big.xhtml" in str(e.value) and "200x" in str(e.value)
+
+
+def test_a_member_over_32_mib_is_refused(epub):
+    big = os.urandom(32 * 1024 * 1024 + 1)   # incompressible, stored: only its size is wrong
+    with pytest.raises(BookFormatError, match="too large") as e:
+        prepare(_with_member(epub, big, zipfile.ZIP_STORED))
+    assert "\n" not in str(e.value) and "big.xhtml" in str(e.value)
+
+
+def test_a_large_chapter_that_deflates_like_text_is_read(epub):
+    para = " ".join(["The night was dark and the wind was high over the hills."] * 30)
+    page = epub.xhtml("<h1>Long</h1>" + "".join(f"<p>{i} {para}</p>" for i in range(1200))).encode()
+    assert len(page) > 1_000_000
+    book = prepare(_with_member(epub, page, zipfile.ZIP_DEFLATED))
+    assert any(len(c.text) > 1_000_000 for c in book.chapters)
+
+
+def test_more_than_the_total_limit_read_from_one_epub_is_refused(epub, monkeypatch):
+    import importlib
+
+    epub_reader = importlib.import_module("text_prep.readers.epub")
+    path = _epub3(epub)
+    assert prepare(path).chapters
+    monkeypatch.setattr(epub_reader, "MAX_TOTAL_BYTES", 2000)   # every member is small: only the total trips
+    with pytest.raises(BookFormatError, match="in total") as e:
+        prepare(path)
+    assert "\n" not in str(e.value)
+
+
+def test_undefined_entities_in_an_epub_are_not_spoken(epub):
+    items = [("c1", "c1.xhtml", epub.xhtml(epub.chapter("One", [f"Tea &lol9;for two. {P1}"])))]
+    book = prepare(epub.write(items=items))
+    assert book.chapters[0].text.startswith("Tea for two.")
+    assert all("lol" not in c.speech and "&" not in c.speech for c in book.chapters[0].chunks)
+    assert book.chapters[0].lossless_violation() is None

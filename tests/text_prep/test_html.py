@@ -212,3 +212,22 @@ def test_gutenberg_play_speaker_paragraphs(tmp_path):
                           ("Gladys: Here I stand.", "paragraph"), ("Roper: And I.", "chapter")]
     assert _speech(p, speakers="drop", stage_directions="skip") == [
         ("Miss Connify, where are you?", "paragraph"), ("Here I stand.", "paragraph"), ("And I.", "chapter")]
+
+
+LOL = ('<?xml version="1.0"?><!DOCTYPE html [<!ENTITY lol "lol"><!ENTITY lol9 "&lol;&lol;&lol;">]>'
+       '<html xmlns="http://www.w3.org/1999/xhtml"><body><h1>Chapter One</h1>'
+       '<p>Tea &lol9;for two&#xZZ; and &#99999999;three &hellip; &NotAnEntity; &LT;b&GT; all said.</p>'
+       '<p>It was a fine day in the old town, and everybody was out walking along the river.</p></body></html>')
+
+
+def test_undefined_entities_and_bad_character_references_are_never_spoken(tmp_path):
+    for suffix in (".xhtml", ".html"):
+        p = tmp_path / f"lol{suffix}"
+        p.write_text(LOL)
+        book = prepare(p)
+        speech = " ".join(c.speech for ch in book.chapters for c in ch.chunks)
+        text = " ".join(ch.text for ch in book.chapters)
+        for junk in ("&", "lol", "#x", "NotAnEntity", "\ufffd"):
+            assert junk not in speech and junk not in text, (suffix, junk)
+        assert "Tea for two and three \u2026 <b> all said." in text   # defined ones (HTML5 names too) decoded
+        assert all(ch.lossless_violation() is None for ch in book.chapters)

@@ -91,3 +91,18 @@ def test_title_and_by_line_on_consecutive_lines_are_front_matter(tmp_path, body)
     assert said[0] == "The Lantern Keeper, by A. N. Example."
     assert sum("Lantern Keeper" in s for s in said) == 1  # spoken once
     assert book.skipped == ("lantern.txt (titlepage)",)
+
+
+def test_a_nul_anywhere_in_a_text_file_is_refused(tmp_path):
+    """Not only in the first 64 KiB: the same rule for the whole file, with or without a BOM."""
+    body = ("Chapter 1\n\n" + "The night was dark and the wind was high.\n" * 4000).encode()
+    assert len(body) > 65536
+    for name, data in [("late.txt", body + b"tail \x00 end\n"), ("late.md", body + b"\x00"),
+                       ("late.html", b"<p>" + body + b"\x00</p>"),
+                       ("wide.txt", codecs.BOM_UTF16_LE + (body.decode() + "\x00").encode("utf-16-le"))]:
+        (tmp_path / name).write_bytes(data)
+        with pytest.raises(InputFileError, match="binary") as e:
+            prepare(tmp_path / name)
+        assert "\n" not in str(e.value) and name in str(e.value)
+    (tmp_path / "clean.txt").write_bytes(body)
+    assert prepare(tmp_path / "clean.txt").chapters

@@ -4,6 +4,8 @@ A spine item with no nav entry and no heading continues the chapter before it (a
 
 Project Gutenberg boilerplate (pg-header/pg-footer sections, START/END markers, the licence after END) is
 dropped. DRM: ``META-INF/rights.xml``, or an ``encryption.xml`` entry other than font obfuscation, is refused.
+Zip bombs are refused before inflating: a member over 32 MiB, over 256 MiB read in all, or a member over 1 MB
+inflating more than 200x.
 """
 
 from __future__ import annotations
@@ -28,7 +30,12 @@ from text_prep.types import Cover, PrepareOptions
 
 __all__ = ["read_epub"]
 
-MAX_MEMBER_BYTES = 256 * 1024 * 1024  # a bigger file inside an EPUB is a zip bomb, not a chapter
+# Zip-bomb limits (a real book is a few MiB): one member inflated, all members read from one EPUB, and the
+# inflation ratio of a member over RATIO_FLOOR bytes (text deflates about 3x, a bomb 1000x).
+MAX_MEMBER_BYTES = 32 * 1024 * 1024
+MAX_TOTAL_BYTES = 256 * 1024 * 1024
+MAX_RATIO = 200
+RATIO_FLOOR = 1_000_000
 FONT_OBFUSCATION = {"http://www.idpf.org/2008/embedding", "http://ns.adobe.com/pdf/enc#RC"}
 XHTML_TYPES = {"application/xhtml+xml", "text/html", "application/xml", "text/x-oeb1-document"}
 # epub:type values of body/section elements that mark front/back matter.
@@ -74,17 +81,33 @@ class _Epub:
         except (zipfile.BadZipFile, zlib.error, OSError, ValueError):
             raise BookFormatError(f"corrupt EPUB (not a readable zip archive): {str(path)!r}") from None
         self.names = set(self.zip.namelist())
+        self.inflated = 0   # bytes read from members so far (MAX_TOTAL_BYTES)
 
     def read(self, name: str) -> bytes:
+        where = f"{name!r} in {str(self.path)!r}"
         try:
-            size = self.zip.getinfo(name).file_size
-            if size > MAX_MEMBER_BYTES:
-                raise BookFormatError(f"EPUB member {name!r} is too large ({size} bytes) in {str(self.path)!r}")
-            return self.zip.read(name)
+            info = self.zip.getinfo(name)
         except KeyError:
-            raise BookFormatError(f"corrupt EPUB: missing {name!r} in {str(self.path)!r}") from None
+            raise BookFormatError(f"corrupt EPUB: missing {where}") from None
+        size, packed = info.file_size, max(info.compress_size, 1)
+        if size > MAX_MEMBER_BYTES:
+            raise BookFormatError(f"EPUB member {where} is too large ({size} bytes inflated, the limit is "
+                                  f"{MAX_MEMBER_BYTES} bytes)")
+        if size > RATIO_FLOOR and size > MAX_RATIO * packed:
+            raise BookFormatError(f"EPUB member {where} inflates {size // packed}x ({packed} -> {size} bytes; "
+                                  f"the limit is {MAX_RATIO}x): a zip bomb, refused")
+        if self.inflated + size > MAX_TOTAL_BYTES:
+            raise BookFormatError(f"EPUB {str(self.path)!r} inflates to more than {MAX_TOTAL_BYTES} bytes in total "
+                                  f"(at {name!r}): a zip bomb, refused")
+        try:
+            with self.zip.open(info) as f:
+                data = f.read(MAX_MEMBER_BYTES + 1)   # the sizes above are the archive's word: read no more
         except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError, NotImplementedError) as exc:
-            raise BookFormatError(f"corrupt EPUB: cannot read {name!r} in {str(self.path)!r} ({exc})") from None
+            raise BookFormatError(f"corrupt EPUB: cannot read {where} ({exc})") from None
+        if len(data) > MAX_MEMBER_BYTES:
+            raise BookFormatError(f"EPUB member {where} is too large (over {MAX_MEMBER_BYTES} bytes inflated)")
+        self.inflated += len(data)
+        return data
 
 
 def _check_drm(epub: _Epub) -> None:

@@ -53,12 +53,13 @@ def _bom(data: bytes) -> tuple[str, int] | None:
 
 
 def looks_binary(data: bytes) -> bool:
-    """True for bytes that are not text in any encoding we read (NULs or control bytes without a UTF-16 BOM)."""
+    """True for bytes that are not text in any encoding we read (without a UTF-16/32 BOM): a NUL byte anywhere
+    in the file, or many control bytes in its first 64 KiB."""
     if _bom(data) is not None:
         return False
-    head = data[:65536]
-    if b"\x00" in head:
+    if b"\x00" in data:   # the whole file, not only its head: a NUL is never text in UTF-8 or a 1-byte codec
         return True
+    head = data[:65536]
     controls = sum(head.count(bytes([c])) for c in range(32) if c not in (9, 10, 12, 13, 27))
     return controls > max(8, len(head) // 100)
 
@@ -66,7 +67,7 @@ def looks_binary(data: bytes) -> bool:
 def decode_text(data: bytes, name: str, sniff_declared: bool = False) -> str:
     """Text of ``data``: BOM first, then (for markup) a declared charset, then UTF-8, then cp1252, then latin-1.
 
-    Newlines are normalised to ``\\n``. Raises ``InputFileError`` for binary data.
+    Newlines are normalised to ``\\n``. Raises ``InputFileError`` for binary data (a NUL anywhere in the file).
     """
     bom = _bom(data)
     if bom is not None:
@@ -75,6 +76,8 @@ def decode_text(data: bytes, name: str, sniff_declared: bool = False) -> str:
             text = data[skip:].decode(codec)
         except UnicodeDecodeError:
             raise InputFileError(f"invalid {codec} text after its byte-order mark: {name!r}") from None
+        if "\x00" in text:   # the same rule as without a BOM: a NUL character anywhere is binary data
+            raise InputFileError(f"binary file, not text (a NUL character at offset {text.index(chr(0))}): {name!r}")
     else:
         if looks_binary(data):
             raise InputFileError(f"binary file, not text: {name!r}")

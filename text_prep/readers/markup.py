@@ -1,8 +1,9 @@
 """HTML/XHTML parsing without entity expansion, and the walk that turns a tree into text blocks.
 
 Parsing never loads DTDs, never resolves entities declared in a document and never touches the network:
-a DOCTYPE's internal subset is removed before parsing, named HTML entities are replaced by their characters,
-and lxml runs with ``resolve_entities=False, no_network=True, huge_tree=False``.
+a DOCTYPE's internal subset is removed before parsing, named HTML entities are replaced by their characters
+(undefined ones, and character references to no valid character, are dropped: never spoken), and lxml runs
+with ``resolve_entities=False, no_network=True, huge_tree=False``.
 
 The walk reads a body the way a narrator does: footnotes and endnotes (epub:type footnote/endnote, Gutenberg
 ``div.footnote``) are collected in ``Blocks.notes``, not read inline, and the references to them
@@ -15,6 +16,7 @@ and ``<break time="2s"/>`` a pause mark (``[pause 2s]``).
 
 from __future__ import annotations
 
+import html
 import html.entities
 import re
 from dataclasses import dataclass, field
@@ -31,6 +33,7 @@ __all__ = ["Block", "Blocks", "extract_blocks", "notes_by_id", "parse_markup", "
 _DOCTYPE = re.compile(r"<!DOCTYPE(?:[^\[>]*\[[\s\S]*?\])?[^>]*>", re.I)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
 _NAMED_ENTITY = re.compile(r"&([A-Za-z][A-Za-z0-9]{1,31});")
+_CHAR_REF = re.compile(r"&#([0-9A-Za-z]{1,12});")
 _XML_ENTITIES = {"amp", "lt", "gt", "quot", "apos"}
 _WS = re.compile(r"\s+")
 _BREAK_TAG = re.compile(r"<break\s+time\s*=\s*[\"']\s*(\d+(?:\.\d+)?)\s*(ms|s)\s*[\"']\s*/?>(?:\s*</break>)?", re.I)
@@ -41,11 +44,23 @@ _HTML_PARSER = lxml_html.HTMLParser(no_network=True, remove_comments=True, remov
 
 
 def _entity(m: re.Match) -> str:
+    """A named entity's characters (HTML5 names); an undefined one (``&lol9;``, declared in a DOCTYPE we drop)
+    is dropped, so it is never spoken nor refused by the XML parser."""
     name = m.group(1)
     if name in _XML_ENTITIES:
         return m.group(0)
-    cp = html.entities.name2codepoint.get(name)
-    return chr(cp) if cp is not None else m.group(0)
+    return html.escape(html.entities.html5.get(name + ";", ""))   # &LT; must not become markup
+
+
+def _char_ref(m: re.Match) -> str:
+    """A numeric character reference kept when it names a character XML allows; dropped otherwise."""
+    digits = m.group(1)
+    try:
+        cp = int(digits[1:], 16) if digits[:1] in "xX" else int(digits)
+    except ValueError:
+        return ""
+    ok = cp in (0x9, 0xA, 0xD) or 0x20 <= cp <= 0xD7FF or 0xE000 <= cp <= 0xFFFD or 0x10000 <= cp <= 0x10FFFF
+    return m.group(0) if ok else ""
 
 
 def parse_markup(text: str, prefer_xml: bool):
@@ -53,6 +68,8 @@ def parse_markup(text: str, prefer_xml: bool):
     text = _XML_DECL.sub("", text, count=1)
     text = _DOCTYPE.sub("", text, count=1)
     text = _NAMED_ENTITY.sub(_entity, text)
+    if "&#" in text:
+        text = _CHAR_REF.sub(_char_ref, text)
     if "<break" in text or "<BREAK" in text:
         text = _BREAK_TAG.sub(lambda m: f"<p>[pause {m.group(1)}{m.group(2).lower()}]</p>", text)
     if prefer_xml:
