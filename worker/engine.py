@@ -26,7 +26,7 @@ from pipeline.errors import TransientError
 from pipeline.speech import Purpose
 from worker.settings import Settings
 
-__all__ = ["ESPEAK_MODEL", "PURPOSES", "Engine", "TTSSpeech", "current_engine", "release_loaded"]
+__all__ = ["ESPEAK_MODEL", "PURPOSES", "Engine", "TTSSpeech", "current_engine", "engine_batch_size", "release_loaded"]
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,16 @@ class TTSSpeech:
 
     def release(self) -> None:
         self.tts.release()
+
+
+def engine_batch_size(settings: Settings, tts) -> int:
+    """Texts per engine batch: the one given (--batch-size, TOMECAST_BATCH_SIZE); when none was, on CUDA the
+    loaded model's suggestion for the device's free memory, elsewhere ``settings.batch_size`` (8)."""
+    if not settings.auto_batch or tts.device.type != "cuda" or tts.t3 is None:
+        return settings.batch_size
+    batch = tts.suggested_batch_size()
+    log.info("batch size %d chosen for %s (free memory; --batch-size sets it)", batch, tts.device)
+    return batch
 
 
 def _is_out_of_memory(exc: BaseException) -> bool:
@@ -144,7 +154,9 @@ class Engine:
                  s.device, os.getpid())
         tts = TTS.load(model, revision=revision, device=s.device, dtype=s.dtype, watermark=s.watermark,
                        batch_size=s.batch_size, parts=parts)
-        return TTSSpeech(tts, s.batch_size)
+        batch = engine_batch_size(s, tts)
+        tts.default_batch_size = batch
+        return TTSSpeech(tts, batch)
 
     def _drop(self) -> None:
         if self._speech is not None:
@@ -162,7 +174,7 @@ _ENGINE_PID: int | None = None
 
 
 def _engine_fields(s: Settings) -> tuple:
-    return (s.model, s.revision, s.device, s.dtype, s.batch_size, s.watermark, s.threads)
+    return (s.model, s.revision, s.device, s.dtype, s.batch_size, s.auto_batch, s.watermark, s.threads)
 
 
 def current_engine(settings: Settings) -> Engine:

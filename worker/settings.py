@@ -14,9 +14,12 @@ Environment (all optional):
                                                           (espeak-ng drafts; the job's model becomes "espeak")
     TOMECAST_DEVICE            auto                       auto, cpu, cuda, cuda:N, mps
     TOMECAST_DTYPE             (model's choice)           float32, bfloat16, float16
-    TOMECAST_BATCH_SIZE        8                          texts per engine batch
+    TOMECAST_BATCH_SIZE        auto                       texts per engine batch; auto: on CUDA the loaded model's
+                                                          suggestion for the free memory (TTS.suggested_batch_size),
+                                                          elsewhere 8
     TOMECAST_THREADS           (torch's choice)           CPU threads per process for torch (CPU devices)
-    TOMECAST_CHUNKS_PER_TASK   16                         chunks per synthesize task (a few engine batches)
+    TOMECAST_CHUNKS_PER_TASK   auto                       chunks per synthesize task: 2 x TOMECAST_BATCH_SIZE when
+                                                          that is given, else 16
     TOMECAST_VOICE             (built-in voice)           default voice clip or .voice file
     TOMECAST_SEED              0                          job seed (per-chunk seeds derive from it)
     TOMECAST_TEMPERATURE, TOMECAST_TOP_P, TOMECAST_MIN_P, TOMECAST_REPETITION_PENALTY, TOMECAST_CFG_WEIGHT,
@@ -58,7 +61,10 @@ from text_prep.errors import TextPrepError
 from text_prep.types import PrepareOptions
 from worker.errors import SettingsError
 
-__all__ = ["Settings"]
+__all__ = ["DEFAULT_BATCH_SIZE", "DEFAULT_CHUNKS_PER_TASK", "Settings"]
+
+DEFAULT_BATCH_SIZE = 8          # an auto batch off CUDA (and what the pipeline slices a task by, see Settings)
+DEFAULT_CHUNKS_PER_TASK = 16    # with an auto batch: the submitting host cannot know the workers' GPUs
 
 
 def _checked_params(params: SynthesisParams) -> SynthesisParams:
@@ -90,9 +96,12 @@ class Settings:
     engine: str = "chatterbox"        # chatterbox, or espeak (engines.EspeakEngine: drafts, tests)
     device: str = "auto"
     dtype: str | None = None
-    batch_size: int = 8
+    # None = auto, resolved in __post_init__: batch_size becomes DEFAULT_BATCH_SIZE (the pipeline slices tasks by it)
+    # with auto_batch set, so a CUDA engine uses its model's suggestion instead (worker.engine); chunks_per_task
+    # becomes 2 x an explicit batch size, else DEFAULT_CHUNKS_PER_TASK.
+    batch_size: int | None = None
     threads: int | None = None
-    chunks_per_task: int = 16
+    chunks_per_task: int | None = None
     voice: str | None = None
     seed: int = 0
     watermark: bool = True
@@ -103,8 +112,18 @@ class Settings:
     max_book_mb: float = 50.0
     max_book_hours: float = 200.0
     text: Mapping[str, object] = field(default_factory=dict)   # PrepareOptions fields (TOMECAST_<FIELD>)
+    auto_batch: bool = field(init=False, default=False)         # batch_size was not given
+    auto_chunks: bool = field(init=False, default=False)        # chunks_per_task was not given
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "auto_batch", self.batch_size is None)
+        object.__setattr__(self, "auto_chunks", self.chunks_per_task is None)
+        if self.batch_size is None:
+            object.__setattr__(self, "batch_size", DEFAULT_BATCH_SIZE)
+        elif self.chunks_per_task is None and self.batch_size >= 1:
+            object.__setattr__(self, "chunks_per_task", 2 * self.batch_size)   # a task feeds two full batches
+        if self.chunks_per_task is None:
+            object.__setattr__(self, "chunks_per_task", DEFAULT_CHUNKS_PER_TASK)
         if self.engine not in ("chatterbox", "espeak"):
             raise SettingsError(f"engine {self.engine!r} is not chatterbox or espeak")
         if self.batch_size < 1:
@@ -125,6 +144,12 @@ class Settings:
             PrepareOptions(**self.text)
         except (TextPrepError, TypeError) as exc:
             raise SettingsError(f"text options: {exc}") from None
+
+    @property
+    def chunks_per_call(self) -> int:
+        """Chunks per engine call when synthesizing: the batch size given; with an auto batch a whole task, so a
+        CUDA engine whose suggested batch is larger gets every chunk of the task at once (it fills its own slots)."""
+        return self.chunks_per_task if self.auto_batch else self.batch_size
 
     @property
     def backend_url(self) -> str:
@@ -175,9 +200,9 @@ class Settings:
             engine=get("ENGINE", str, base.engine),
             device=get("DEVICE", str, base.device),
             dtype=get("DTYPE", str, None),
-            batch_size=get("BATCH_SIZE", int, base.batch_size),
+            batch_size=get("BATCH_SIZE", int, None),
             threads=get("THREADS", int, None),
-            chunks_per_task=get("CHUNKS_PER_TASK", int, base.chunks_per_task),
+            chunks_per_task=get("CHUNKS_PER_TASK", int, None),
             voice=get("VOICE", str, None),
             seed=get("SEED", int, base.seed),
             watermark=get("WATERMARK", _parse_bool, True),
@@ -196,11 +221,15 @@ class Settings:
         flags = {k: v for k, v in flags.items() if v is not None}
         samp = {k: flags.pop(k) for k in list(flags) if k in _field_names(SynthesisParams)}
         stit = {k: flags.pop(k) for k in list(flags) if k in _field_names(Stitching)}
-        unknown = set(flags) - _field_names(Settings)
+        unknown = set(flags) - _init_names(Settings)
         if unknown:
             raise SettingsError(f"unknown settings {sorted(unknown)}")
         if "data_dir" in flags:
             flags["data_dir"] = Path(flags["data_dir"]).expanduser()
+        # what was auto stays auto (resolved again: chunks per task follow a batch size given now)
+        for name, auto in (("batch_size", self.auto_batch), ("chunks_per_task", self.auto_chunks)):
+            if auto and name not in flags:
+                flags[name] = None
         return dataclasses.replace(
             self,
             sampling=_checked_params(dataclasses.replace(self.sampling, **samp)),
@@ -218,6 +247,10 @@ def _stitching(**fields) -> Stitching:
 
 def _field_names(cls) -> set[str]:
     return {f.name for f in dataclasses.fields(cls)}
+
+
+def _init_names(cls) -> set[str]:
+    return {f.name for f in dataclasses.fields(cls) if f.init}
 
 
 def _parse_bool(raw: str) -> bool:

@@ -63,3 +63,17 @@ def test_voice_purpose_loads_only_the_voice_networks_until_synthesis(tiny_checkp
     assert full.prepare_voice(None).key == voice_only.prepare_voice(None).key
     with pytest.raises(ValueError, match="purpose"):
         eng.speech(purpose="stitching")
+
+
+@pytest.mark.usefixtures("keep_torch_threads")
+def test_batch_size_off_cuda_is_the_settings_and_on_cuda_the_models_suggestion(tiny_checkpoint):
+    import torch
+
+    base = Settings.from_env({}).override(model=str(tiny_checkpoint), dtype="float32", watermark=False, threads=1)
+    assert Engine(base.override(device="cpu")).speech().batch_size == 8                 # auto off CUDA: 8
+    assert Engine(base.override(device="cpu", batch_size=3)).speech().batch_size == 3   # given: used as is
+    if not torch.cuda.is_available():
+        pytest.skip("the auto batch on CUDA needs a CUDA device")
+    speech = Engine(base.override(device="cuda")).speech()
+    assert speech.batch_size == speech.tts.suggested_batch_size() == speech.tts.default_batch_size
+    assert Engine(base.override(device="cuda", batch_size=3)).speech().batch_size == 3

@@ -97,3 +97,21 @@ def test_settings_sampling_is_the_models_parameter_type():
     assert (options.seed, options.priority, options.prepare) == (9, 2, {"language": "fr"})
     with pytest.raises(SettingsError, match="priority 10"):
         s.job_options(priority=10)
+
+
+def test_batch_size_and_chunks_per_task_are_auto_unless_given():
+    auto = Settings.from_env({})
+    assert auto.auto_batch and auto.auto_chunks
+    assert (auto.batch_size, auto.chunks_per_task, auto.chunks_per_call) == (8, 16, 16)   # CPU: today's defaults
+    given = Settings.from_env({"TOMECAST_BATCH_SIZE": "32"})
+    assert not given.auto_batch and (given.batch_size, given.chunks_per_task, given.chunks_per_call) == (32, 64, 32)
+    both = Settings.from_env({"TOMECAST_BATCH_SIZE": "32", "TOMECAST_CHUNKS_PER_TASK": "5"})
+    assert (both.chunks_per_task, both.job_options().chunks_per_task) == (5, 5)
+    # an override keeps what was auto auto, and chunks per task follow a batch size given by flag
+    assert auto.override(temperature=0.5).auto_batch and auto.override(temperature=0.5).chunks_per_task == 16
+    flagged = auto.override(batch_size=4)
+    assert not flagged.auto_batch and (flagged.batch_size, flagged.chunks_per_task) == (4, 8)
+    assert given.override(chunks_per_task=3).chunks_per_task == 3 and given.override(seed=1).chunks_per_task == 64
+    assert Settings(batch_size=2).chunks_per_task == 4 and Settings(chunks_per_task=3).auto_batch
+    with pytest.raises(SettingsError, match="unknown settings"):
+        auto.override(auto_batch=False)
