@@ -133,7 +133,7 @@ def synthesize(self, job_id: str, chapter: int, positions: list[int], book: str 
     out = {}
     started = time.monotonic()
     with _running(store, job_id, Step(StepKind.SYNTHESIZE, chapter, tuple(positions))):
-        r = steps.synthesize_chunks(store, job_id, chapter, positions, _engine(), current_settings().batch_size,
+        r = steps.synthesize_chunks(store, job_id, chapter, positions, _engine(), current_settings().chunks_per_call,
                                     progress)
         if r.skipped:   # dispatched pending, found made: a redelivered or re-dispatched copy of the task
             log.info("job %s: chapter %d: %d of chunks %s were already made (a duplicate delivery): not redone",

@@ -100,27 +100,6 @@ def resolve_turbo_checkpoint(source: str | Path = TURBO_REPO, revision: str | No
 
 
 def _download(repo_id: str, revision: str, cache_dir: str | Path | None) -> Path:
-    try:
-        from huggingface_hub import snapshot_download
-        from huggingface_hub.errors import (
-            HfHubHTTPError,
-            LocalEntryNotFoundError,
-            RepositoryNotFoundError,
-            RevisionNotFoundError,
-        )
-    except ImportError:  # pragma: no cover - a declared dependency
-        raise CheckpointError("huggingface_hub is not installed; pass a local checkpoint folder") from None
-    try:
-        return Path(snapshot_download(repo_id, revision=revision, allow_patterns=list(TURBO_FILES.values()),
-                                      cache_dir=cache_dir))
-    except RevisionNotFoundError:
-        raise CheckpointError(f"{repo_id}: revision {revision!r} not found") from None
-    except RepositoryNotFoundError:
-        raise CheckpointError(f"{repo_id}: no such Hugging Face repository (or it is private)") from None
-    except LocalEntryNotFoundError:
-        raise CheckpointError(f"{repo_id}@{revision}: not in the local cache and the Hub cannot be reached "
-                              "(offline?); download it once with network access or pass a local folder") from None
-    except HfHubHTTPError as exc:
-        raise CheckpointError(f"{repo_id}@{revision}: download failed ({str(exc).splitlines()[0][:160]})") from None
-    except OSError as exc:
-        raise CheckpointError(f"{repo_id}@{revision}: download failed ({exc.__class__.__name__}: {exc})") from None
+    from model.checkpoint import hub_snapshot  # the cache first, one 3 s connect, one-line errors
+
+    return hub_snapshot(repo_id, revision, list(TURBO_FILES.values()), cache_dir)

@@ -104,8 +104,12 @@ class TurboTTS:
             if tokenizer.vocab_size > t3.cfg.text_vocab:
                 raise ModelError(f"{ck.path}: tokenizer of {tokenizer.vocab_size} ids for a T3 text table of "
                                  f"{t3.cfg.text_vocab}")
-            # S3Gen stays float32, as for the original model
-            s3gen, voice_parts = load_s3gen(ck.file("s3gen"), dev, torch.float32)
+            # as for the original model: bf16 estimator/encoder with fp32 Euler state and HiFT on CUDA (meanflow
+            # 2-step mel within 0.05% of fp32); float32 elsewhere and wherever the user asked for float32
+            from model.s3gen import S3GenRuntime
+
+            rt = S3GenRuntime.for_device(dev) if dt != torch.float32 else S3GenRuntime(cuda_graphs=dev.type == "cuda")
+            s3gen, voice_parts = load_s3gen(ck.file("s3gen"), dev, rt)
             if not s3gen.meanflow:
                 raise ModelError(f"{ck.file('s3gen')}: not a meanflow S3Gen (no time_embed_mixer)")
             voice_sds = (voice_parts["tokenizer"], voice_parts["speaker_encoder"]) if "voice" in parts else None

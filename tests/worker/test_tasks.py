@@ -95,7 +95,7 @@ def test_distributed_job_survives_a_sigkilled_worker_and_matches_embedded(
                                           TOMECAST_BATCH_SIZE="1"))
     emb = Store(settings.data_dir).ensure()
     emb_id = submit_job(emb, excerpt_book, settings.job_options(), voice=tiny_voice)
-    assert steps.run_all(emb, emb_id, current_engine(settings), settings.batch_size) is not None
+    assert steps.run_all(emb, emb_id, current_engine(settings), settings.chunks_per_call) is not None
     emb_manifest = emb.manifest(emb_id)
     assert [c.cache for c in emb_manifest.chunks] == caches
     for a, b in zip(manifest.chunks, emb_manifest.chunks, strict=True):

@@ -178,7 +178,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
         # covers the whole job: none of its work is dispatched to them while this runs)
         with delivery.closing_job(store, job_id), Lease(store, job_id, Step(StepKind.PREPARE), settings.heartbeat), \
                 logging_redirect_tqdm(), _quiet("model.tts"):
-            out = steps.run_all(store, job_id, engine, settings.batch_size, on_batch=progress.advance,
+            out = steps.run_all(store, job_id, engine, settings.chunks_per_call, on_batch=progress.advance,
                                 on_plan=planned)
     finally:
         progress.close(complete=_done(store, job_id))
@@ -401,7 +401,7 @@ def _retry_here(store, job_id: str, settings, n: int) -> int:
 
     print(f"{job_id}: {n} chunks again", file=sys.stderr)
     with delivery.closing_job(store, job_id), logging_redirect_tqdm(), _quiet("model.tts"):
-        out = steps.run_all(store, job_id, current_engine(settings), settings.batch_size)
+        out = steps.run_all(store, job_id, current_engine(settings), settings.chunks_per_call)
     if out is None:
         print(f"tomecast: failed: {store.state(job_id).error}", file=sys.stderr)
         return 1
