@@ -303,7 +303,7 @@ def run_book(args, broker: str, book: Path, model: str, voice: Path | None, devi
 
     audio = sum(c.duration or 0.0 for c in manifest.chunks)
     wall = t_end - t0
-    m4b = {"path": state.output, "complete": False}
+    m4b = {"complete": False}
     if state.output and Path(state.output).is_file():
         info = probe(Path(state.output))
         dur = float(info["format"]["duration"])
