@@ -22,7 +22,7 @@ Figures come from Celery's task events (workers run with ``-E``; ``task-sent`` i
 manifest: audio seconds per wall second (wall: submit to M4B; also the synthesis span, first synthesize start to
 last synthesize end), each worker's busy share of the synthesis span and chunks made, the queue wait of synthesize
 tasks (sent to started), duplicates (chunks synthesized more than once: the manifest's attempts beyond one, and
-events' ``synthesized`` beyond the plan), each chapter's stitch start against the end of its own chunks and of
+events' ``synthesized`` beyond the plan; a killed worker's last events never come, so there it reads low), each chapter's stitch start against the end of its own chunks and of
 the whole synthesis (a stitch is queued from inside the chapter's last synthesize task, so it may start a
 moment before that task's ``succeeded`` event: a small negative ``after_own_chunks_s``), and whether the M4B is complete (ffprobe: chapter count, duration = sum of chapters).
 ``--kill-one-after S`` SIGKILLs the second worker S seconds after submit in the N-worker run and reports the
@@ -277,6 +277,7 @@ def run_book(args, broker: str, book: Path, model: str, voice: Path | None, devi
     span0 = min(t["started"] for t in synth)
     span1 = max(t["succeeded"] for t in done_synth)
     span = span1 - span0
+    last_start = max(t["started"] for t in synth)
     workers = {}
     for w in gpus:
         mine = [t for t in done_synth if t.get("hostname") == w.name]
@@ -312,7 +313,7 @@ def run_book(args, broker: str, book: Path, model: str, voice: Path | None, devi
                    planned_chapters=len(plan.chapters),
                    complete=len(info["chapters"]) == len(plan.chapters) and abs(dur - total) < 0.5)
     out = {"bench": "workers", "tag": args.tag, "workers": len(gpus), "devices": devices, "model": args.model_label,
-           "job_state": str(state.state), "chapters": len(plan.chapters), "chunks": planned,
+           "loadavg_1m_at_end": round(os.getloadavg()[0], 2), "cpus": os.cpu_count(), "job_state": str(state.state), "chapters": len(plan.chapters), "chunks": planned,
            "audio_s": round(audio, 2), "wall_s": round(wall, 2), "synthesis_span_s": round(span, 2),
            "audio_s_per_wall_s": round(audio / wall, 3), "audio_s_per_synthesis_s": round(audio / span, 3),
            "per_worker": workers,
@@ -322,7 +323,9 @@ def run_book(args, broker: str, book: Path, model: str, voice: Path | None, devi
                                                                     "beyond_plan": made_by_events - planned,
                                                                     "job_duplicates": state.duplicates or 0},
            "stitches": chapters,
-           "stitched_before_synthesis_end": sum(1 for c in chapters if c["before_synthesis_end_s"] > 0),
+           # stitches that began while synthesis of other chapters was still to start (the last chapter's stitch
+           # always follows its own last chunk, so it is never counted)
+           "stitched_while_synthesizing": sum(1 for c in chapters if c["stitch_start_s"] < last_start - t0),
            "m4b": m4b}
     if kill_after is not None:
         out["killed"] = {"worker": killed, "after_s": kill_after, "in_flight_tasks": in_flight,
