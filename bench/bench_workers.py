@@ -22,9 +22,12 @@ Figures come from Celery's task events (workers run with ``-E``; ``task-sent`` i
 manifest: audio seconds per wall second (wall: submit to M4B; also the synthesis span, first synthesize start to
 last synthesize end), each worker's busy share of the synthesis span and chunks made, the queue wait of synthesize
 tasks (sent to started), duplicates (chunks synthesized more than once: the manifest's attempts beyond one, and
-events' ``synthesized`` beyond the plan; a killed worker's last events never come, so there it reads low), each chapter's stitch start against the end of its own chunks and of
-the whole synthesis (a stitch is queued from inside the chapter's last synthesize task, so it may start a
-moment before that task's ``succeeded`` event: a small negative ``after_own_chunks_s``), and whether the M4B is complete (ffprobe: chapter count, duration = sum of chapters).
+events' ``synthesized`` beyond the plan; a killed worker's last events never come, so there it reads low), each
+chapter's stitch start against the end of its own chunks and of the whole synthesis (a stitch is queued from
+inside the chapter's last synthesize task, so it may start a moment before that task's ``succeeded`` event: a
+small negative ``after_own_chunks_s``), how many stitches began while synthesize tasks were still to start, and
+whether the M4B is complete (ffprobe: chapter count, duration = sum of chapters). On a machine shared with other
+work, read ``loadavg_1m_at_end`` beside the figures.
 ``--kill-one-after S`` SIGKILLs the second worker S seconds after submit in the N-worker run and reports the
 chunks it had in flight and the chunks made again (the target: no more than its in-flight task).
 
@@ -313,7 +316,8 @@ def run_book(args, broker: str, book: Path, model: str, voice: Path | None, devi
                    planned_chapters=len(plan.chapters),
                    complete=len(info["chapters"]) == len(plan.chapters) and abs(dur - total) < 0.5)
     out = {"bench": "workers", "tag": args.tag, "workers": len(gpus), "devices": devices, "model": args.model_label,
-           "loadavg_1m_at_end": round(os.getloadavg()[0], 2), "cpus": os.cpu_count(), "job_state": str(state.state), "chapters": len(plan.chapters), "chunks": planned,
+           "loadavg_1m_at_end": round(os.getloadavg()[0], 2), "cpus": os.cpu_count(), "job_state": str(state.state),
+           "chapters": len(plan.chapters), "chunks": planned,
            "audio_s": round(audio, 2), "wall_s": round(wall, 2), "synthesis_span_s": round(span, 2),
            "audio_s_per_wall_s": round(audio / wall, 3), "audio_s_per_synthesis_s": round(audio / span, 3),
            "per_worker": workers,
