@@ -45,10 +45,25 @@ def _text_options(options: JobOptions) -> JobOptions:
     return dataclasses.replace(options, prepare=prepare)
 
 
+def _check_readable(book: Path, options: JobOptions) -> None:
+    """Parse ``book`` with its format's reader (no sentence splitting or chunking), so a corrupt EPUB or a binary
+    .txt fails at submit, naming the user's file, instead of in prepare on a worker."""
+    from text_prep.errors import TextPrepError
+    from text_prep.readers import read_document
+    from text_prep.types import PrepareOptions
+
+    try:
+        read_document(book, PrepareOptions(**prepare_fields(options.prepare)))
+    except TextPrepError as exc:
+        if str(book) in str(exc):
+            raise
+        raise type(exc)(f"{exc}: {str(book)!r}") from None   # some reader messages name only the member
+
+
 def validate_request(book: str | Path, options: JobOptions, voice: str | Path | None = None, *,
                      max_book_mb: float = MAX_BOOK_MB) -> tuple[Path, Path | None]:
     """Check a request before anything is written or queued: the book and voice files, the book's size, the
-    sampling parameters.
+    sampling parameters, that the book's reader can parse it.
 
     Returns the (expanded) book and voice paths. Raises a one-line error naming the file or parameter."""
     book = Path(book).expanduser()
@@ -63,7 +78,7 @@ def validate_request(book: str | Path, options: JobOptions, voice: str | Path | 
 
         probe_sample_rate(voice_path)  # a clip ffmpeg cannot read fails here, naming the user's file
     options.sampling.validate()        # model.errors.ParamsError, one line naming the parameter
-    _text_options(options)             # text_prep's errors (a bad lexicon line), SpecError
+    _check_readable(book, _text_options(options))   # text_prep's errors (a bad lexicon line, an unreadable book)
     return book, voice_path
 
 

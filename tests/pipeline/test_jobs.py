@@ -170,6 +170,33 @@ def test_cli_submit_refuses_a_bad_parameter_before_queueing(redis_url, data_dir,
     assert Store(data_dir).job_ids() == []
 
 
+def test_cli_submit_refuses_an_unreadable_manuscript_before_the_broker(redis_url, data_dir, tmp_path, capsys):
+    """A corrupt EPUB or a binary .txt: one line naming the user's file, exit 2, no job folder, broker untouched."""
+    import zipfile
+
+    import redis
+
+    from worker.cli.main import main
+
+    no_container = tmp_path / "no container.epub"
+    with zipfile.ZipFile(no_container, "w") as z:
+        z.writestr("mimetype", "application/epub+zip")
+        z.writestr("OEBPS/c1.xhtml", "<html><body><p>Hello.</p></body></html>")
+    noise = tmp_path / "noise.epub"
+    noise.write_bytes(bytes(range(256)) * 8)
+    binary = tmp_path / "binary.txt"
+    binary.write_bytes(b"\x00\x01\x02\xff" * 512)
+    client = redis.Redis.from_url(redis_url)
+    before = set(client.keys())
+    for book, what in ((no_container, "container.xml"), (noise, "not a readable zip"),
+                       (binary, "binary file")):
+        rc = main(["submit", str(book), "--data", str(data_dir), "--broker", redis_url])
+        err = capsys.readouterr().err
+        assert rc == 2 and err.startswith("tomecast: error: ") and what in err and str(book) in err, err
+        assert len(err.strip().splitlines()) == 1
+    assert Store(data_dir).job_ids() == [] and set(client.keys()) == before
+
+
 def test_cli_submit_reports_an_unreachable_broker(data_dir, book_file):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
