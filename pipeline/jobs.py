@@ -15,6 +15,7 @@ from model.turbo.checkpoint import is_turbo_source
 from pipeline.errors import ClipError, JobStateError, PipelineError, SpecError
 from pipeline.limits import check_book_size
 from pipeline.manifest import WorkUnit
+from pipeline.schedule import RESENDS_FILE
 from pipeline.spec import JobOptions, JobSpec, embed_lexicon, prepare_fields
 from pipeline.states import JobState
 from pipeline.status import STALL_AFTER_S, JobStatus, summarize
@@ -151,6 +152,7 @@ def retry_job(store: Store, job_id: str,
         idle = time.time() - store.last_activity(job_id)
         raise JobStateError(f"job {job_id} is {status.state} (last progress {idle:.0f} s ago); only failed, "
                             f"cancelled or stalled jobs can be retried")
+    (store.job_dir(job_id) / RESENDS_FILE).unlink(missing_ok=True)   # the watchdog's count starts again
     if not store.has_manifest(job_id):
         store.update_state(job_id, state=JobState.QUEUED, error=None, force=True)
         return job_id, None

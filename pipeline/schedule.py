@@ -9,6 +9,8 @@ lease) and dispatches exactly what is ``uncovered``.
 
 from __future__ import annotations
 
+import contextlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -16,7 +18,9 @@ from enum import StrEnum
 from pipeline.states import ChapterState, ChunkState
 from pipeline.store import Store
 
-__all__ = ["Step", "StepKind", "remaining", "uncovered"]
+__all__ = ["RESENDS_FILE", "Resends", "Step", "StepKind", "count_resend", "next_resends", "remaining", "uncovered"]
+
+RESENDS_FILE = "resends.json"   # in the job folder: the watchdog's count of re-sends without progress
 
 
 class StepKind(StrEnum):
@@ -105,3 +109,33 @@ def uncovered(needed: Iterable[Step], live: Iterable[Step], chunks_per_task: int
         elif not kinds & {StepKind.ASSEMBLE, StepKind.STITCH, StepKind.SYNTHESIZE}:
             out.append(step)
     return out
+
+
+@dataclass(frozen=True)
+class Resends:
+    """How often the watchdog re-sent a job's work while its manifest stood at ``progress`` (what ``remaining``
+    listed)."""
+
+    progress: str
+    count: int
+
+
+def next_resends(last: Resends | None, needed: Iterable[Step]) -> Resends:
+    """The count after one more re-send: back to 1 when the manifest moved (``needed`` changed) since the last."""
+    progress = ",".join(s.name for s in needed)
+    if last is None or last.progress != progress:
+        return Resends(progress, 1)
+    return Resends(progress, last.count + 1)
+
+
+def count_resend(store: Store, job_id: str, needed: Iterable[Step]) -> int:
+    """Record one more re-send of the job's work (``needed``: all it still needs) and return how many in a row
+    found the manifest where it was. ``pipeline.jobs.retry_job`` removes the record."""
+    path = store.job_dir(job_id) / RESENDS_FILE
+    last = None
+    with contextlib.suppress(FileNotFoundError, ValueError, KeyError, TypeError):
+        d = json.loads(path.read_text())
+        last = Resends(str(d["progress"]), int(d["count"]))
+    now = next_resends(last, needed)
+    store.write_text(job_id, RESENDS_FILE, json.dumps({"progress": now.progress, "count": now.count}))
+    return now.count

@@ -36,6 +36,8 @@ Environment (all optional):
                                                           task (keep it well above a task's run time)
     TOMECAST_HEARTBEAT         15                         seconds between a running task's heartbeats; a task
                                                           silent for 4x this is dead and its work dispatched again
+    TOMECAST_MAX_RESENDS       5                          times the watchdog re-sends a job's work with no progress
+                                                          before it fails the job (`tomecast retry` resets it)
     TOMECAST_MAX_BOOK_MB       50                         largest manuscript file accepted, MB
     TOMECAST_MAX_BOOK_HOURS    200                        longest book accepted, hours of speech (estimated)
     TOMECAST_<FIELD>           (text_prep's defaults)     text preparation, one variable per text_prep.PrepareOptions
@@ -109,6 +111,7 @@ class Settings:
     stitching: Stitching = field(default_factory=Stitching)
     visibility_timeout: int = 1800
     heartbeat: float = 15.0
+    max_resends: int = 5
     max_book_mb: float = 50.0
     max_book_hours: float = 200.0
     text: Mapping[str, object] = field(default_factory=dict)   # PrepareOptions fields (TOMECAST_<FIELD>)
@@ -136,6 +139,8 @@ class Settings:
             raise SettingsError(f"visibility timeout {self.visibility_timeout} must be at least 1 s")
         if self.heartbeat < 0.05:
             raise SettingsError(f"heartbeat {self.heartbeat} s must be at least 0.05 s")
+        if self.max_resends < 1:
+            raise SettingsError(f"max resends {self.max_resends} must be at least 1")
         if self.max_book_mb <= 0 or self.max_book_hours <= 0:
             raise SettingsError(f"book limits must be positive (max_book_mb={self.max_book_mb}, "
                                 f"max_book_hours={self.max_book_hours})")
@@ -210,6 +215,7 @@ class Settings:
             stitching=stitching,
             visibility_timeout=get("VISIBILITY_TIMEOUT", int, base.visibility_timeout),
             heartbeat=get("HEARTBEAT", float, base.heartbeat),
+            max_resends=get("MAX_RESENDS", int, base.max_resends),
             max_book_mb=get("MAX_BOOK_MB", float, base.max_book_mb),
             max_book_hours=get("MAX_BOOK_HOURS", float, base.max_book_hours),
             text={f.name: v for f in dataclasses.fields(PrepareOptions)

@@ -8,6 +8,10 @@ rest is dispatched (``worker.tasks.dispatch``). So a lost message (broker restar
 follow-up whose publish failed) or a dead worker's task (``SIGKILL``, machine lost) is redone within about a
 minute of a worker running, not after the visibility timeout. A redelivered copy that arrives later finds its
 chunks in the cache and does nothing. One worker at a time runs a pass (a short Redis lock).
+
+Work that keeps failing (a transient error that exhausted its retries) would be re-sent forever: after
+``TOMECAST_MAX_RESENDS`` re-sends in a row with the manifest unchanged the job fails instead, one line naming the
+work; ``tomecast retry`` resets the count.
 """
 
 from __future__ import annotations
@@ -18,8 +22,9 @@ import threading
 import time
 
 from pipeline.leases import drop_stale, live_steps
-from pipeline.schedule import Step, remaining, uncovered
-from pipeline.store import Store
+from pipeline.schedule import Step, count_resend, remaining, uncovered
+from pipeline.states import JobState
+from pipeline.store import Store, now_iso
 from worker.settings import Settings
 
 __all__ = ["check_jobs", "start"]
@@ -50,10 +55,16 @@ def check_jobs(settings: Settings, *, now: float | None = None) -> dict[str, lis
     for job_id in quiet:
         try:
             cpt = store.spec(job_id).chunks_per_task
-            todo = uncovered(remaining(store, job_id, cpt), held.get(job_id, []) + live_steps(store, job_id, stale),
-                             cpt)
+            needed = remaining(store, job_id, cpt)
+            todo = uncovered(needed, held.get(job_id, []) + live_steps(store, job_id, stale), cpt)
             drop_stale(store, job_id, stale)   # their work is about to be dispatched again, or was done
-            if todo:
+            if todo and count_resend(store, job_id, needed) > settings.max_resends:
+                what = ", ".join(s.name for s in todo)
+                error = (f"stalled: {what} re-sent {settings.max_resends} times without progress; "
+                         f"run `tomecast retry {job_id}`")
+                log.error("watchdog: job %s %s", job_id, error)
+                store.update_state(job_id, state=JobState.FAILED, error=error, finished=now_iso())
+            elif todo:
                 log.warning("watchdog: job %s had no live task for %s since %.0f s; dispatching them again",
                             job_id, ", ".join(s.name for s in todo), now - store.last_activity(job_id))
                 dispatch(store, job_id, todo)

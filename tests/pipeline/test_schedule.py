@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.manifest import ChapterEntry, ChunkEntry, Manifest, chunk_id
-from pipeline.schedule import Step, StepKind, remaining, uncovered
+from pipeline.schedule import Step, StepKind, next_resends, remaining, uncovered
 from pipeline.states import ChapterState, ChunkState, JobState
 from pipeline.store import Store
 
@@ -59,3 +59,14 @@ def test_steps_round_trip_and_have_file_safe_names():
     s = Step(S, 3, (4, 5, 6))
     assert Step.from_dict(s.to_dict()) == s and s.name == "synthesize-3-4-6"
     assert Step(A).name == "assemble_book" and ChapterState.PENDING == "pending" and ChunkState.DONE == "done"
+
+
+def test_resends_count_up_while_the_manifest_stands_still_and_restart_when_it_moves():
+    S = StepKind.SYNTHESIZE
+    needed = [Step(S, 0, (1, 2)), Step(StepKind.STITCH, 1)]
+    first = next_resends(None, needed)
+    assert first.count == 1
+    again = next_resends(next_resends(first, needed), needed)
+    assert again.count == 3
+    moved = next_resends(again, [Step(S, 0, (2,)), Step(StepKind.STITCH, 1)])   # chunk 1 got made
+    assert moved.count == 1 and moved.progress != again.progress

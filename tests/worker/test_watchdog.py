@@ -90,3 +90,31 @@ def test_a_job_whose_chunks_are_all_made_gets_its_stitches_then_its_assembly(set
     settings, store = setup
     job_id = quiet_job(store, tmp_path, ["done"] * 5)
     assert check_jobs(settings) == {job_id: [Step(StepKind.STITCH, 0), Step(StepKind.STITCH, 1)]}
+
+
+def test_work_re_sent_without_progress_fails_the_job_until_retry(setup, tmp_path):
+    import dataclasses
+
+    import redis
+
+    from pipeline.jobs import retry_job
+
+    settings, store = setup
+    settings = dataclasses.replace(settings, max_resends=2)
+    job_id = quiet_job(store, tmp_path, ["done", "pending", "done", "done", "done"])
+    for _ in range(2):   # each pass's message is lost (the task fails for good) and the job goes quiet again
+        assert list(check_jobs(settings)) == [job_id]
+        redis.Redis.from_url(settings.broker_url).flushdb()
+        old = time.time() - 3600
+        os.utime(store.job_dir(job_id) / "state.json", (old, old))
+    assert check_jobs(settings) == {}
+    record = store.state(job_id)
+    assert record.state == JobState.FAILED
+    assert record.error == (f"stalled: synthesize-0-1-1, stitch_chapter-1 re-sent 2 times without progress; "
+                            f"run `tomecast retry {job_id}`")
+    retry_job(store, job_id)
+    assert store.state(job_id).state == JobState.SYNTHESIZING
+    old = time.time() - 3600
+    os.utime(store.job_dir(job_id) / "state.json", (old, old))
+    os.utime(store.job_dir(job_id) / "manifest.json", (old, old))
+    assert list(check_jobs(settings)) == [job_id]   # counted from 1 again
