@@ -12,7 +12,6 @@ ordinary ``Voice`` in the official ``conds.pt`` layout.
 from __future__ import annotations
 
 import logging
-import math
 
 import numpy as np
 import torch
@@ -21,7 +20,7 @@ from model.errors import VoiceError
 from model.s3gen.ref import S3GenRef
 from model.turbo.loudness import TARGET_LUFS, normalize_loudness
 from model.voice.mel24 import prompt_mel
-from model.voice.prepare import VoiceModels
+from model.voice.prepare import VoiceModels, clip_tensor
 from model.voice.resample import resample
 from model.voice.voice import Voice
 from model.voice.voice_encoder import trim_silence
@@ -34,37 +33,14 @@ T3_PROMPT_SECONDS = 15      # ENC_COND_LEN of Turbo
 T3_PROMPT_TOKENS = 375
 GEN_PROMPT_SECONDS = 10     # DEC_COND_LEN
 SPEAKER_MAX_SECONDS = 60
-SILENCE_PEAK = 1e-3
-
-
-def _as_tensor(wav: np.ndarray | torch.Tensor, sample_rate: int) -> torch.Tensor:
-    if not isinstance(sample_rate, (int, np.integer)) or int(sample_rate) < 1000:
-        raise VoiceError(f"sample rate {sample_rate!r} is not a usable audio rate")
-    x = torch.as_tensor(np.asarray(wav) if not isinstance(wav, torch.Tensor) else wav)
-    if x.dim() == 2 and 1 in x.shape:
-        x = x.reshape(-1)
-    if x.dim() != 1:
-        raise VoiceError(f"reference clip must be mono (1-D), got shape {tuple(x.shape)}")
-    if not x.is_floating_point():
-        raise VoiceError(f"reference clip must be float audio in [-1, 1], got dtype {x.dtype}")
-    x = x.to(torch.float32).cpu()
-    if not bool(torch.isfinite(x).all()):
-        raise VoiceError("reference clip contains NaN or infinite samples")
-    seconds = x.numel() / int(sample_rate)
-    if seconds <= MIN_SECONDS:
-        raise VoiceError(f"reference clip is {seconds:.2f} s long; Turbo needs more than {MIN_SECONDS:.0f} s "
-                         "(10 s or more of clean speech is best)")
-    peak = float(x.abs().max())
-    if peak < SILENCE_PEAK:
-        raise VoiceError(f"reference clip is silent (peak {20 * math.log10(max(peak, 1e-12)):.0f} dBFS)")
-    return x
 
 
 @torch.inference_mode()
 def prepare_turbo_voice(wav: np.ndarray | torch.Tensor, sample_rate: int, models: VoiceModels,
                         normalize: bool = True) -> Voice:
     """Mono float clip at ``sample_rate`` -> Voice for Turbo (see the module docstring)."""
-    x = _as_tensor(wav, sample_rate)
+    x = clip_tensor(wav, sample_rate, MIN_SECONDS, longer_than=True,
+                    need=f"Turbo needs more than {MIN_SECONDS:.0f} s")
     dev = models.device
     ref24 = resample(x, int(sample_rate), S3GEN_SR, "hq")
     if normalize:

@@ -107,7 +107,11 @@ def read_voice_keys(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, torc
     return tok, spk
 
 
-def _as_tensor(wav: np.ndarray | torch.Tensor, sample_rate: int) -> torch.Tensor:
+def clip_tensor(wav: np.ndarray | torch.Tensor, sample_rate: int, min_seconds: float = MIN_SECONDS, *,
+                longer_than: bool = False, need: str | None = None) -> torch.Tensor:
+    """A reference clip checked (rate, mono, float, finite, long enough, not silent) as a float32 CPU tensor.
+
+    ``longer_than`` makes ``min_seconds`` an exclusive bound; ``need`` words the too-short error."""
     if not isinstance(sample_rate, (int, np.integer)) or int(sample_rate) < 1000:
         raise VoiceError(f"sample rate {sample_rate!r} is not a usable audio rate")
     x = torch.as_tensor(np.asarray(wav) if not isinstance(wav, torch.Tensor) else wav)
@@ -121,9 +125,9 @@ def _as_tensor(wav: np.ndarray | torch.Tensor, sample_rate: int) -> torch.Tensor
     if not bool(torch.isfinite(x).all()):
         raise VoiceError("reference clip contains NaN or infinite samples")
     seconds = x.numel() / int(sample_rate)
-    if seconds < MIN_SECONDS:
-        raise VoiceError(f"reference clip is {seconds:.2f} s long; at least {MIN_SECONDS:.0f} s are needed "
-                         "(10 s or more of clean speech is best)")
+    if seconds <= min_seconds if longer_than else seconds < min_seconds:
+        need = need or f"at least {min_seconds:.0f} s are needed"
+        raise VoiceError(f"reference clip is {seconds:.2f} s long; {need} (10 s or more of clean speech is best)")
     peak = float(x.abs().max())
     if peak < SILENCE_PEAK:
         raise VoiceError(f"reference clip is silent (peak {20 * math.log10(max(peak, 1e-12)):.0f} dBFS)")
@@ -134,7 +138,7 @@ def _as_tensor(wav: np.ndarray | torch.Tensor, sample_rate: int) -> torch.Tensor
 def prepare_voice(wav: np.ndarray | torch.Tensor, sample_rate: int, models: VoiceModels,
                   exaggeration: float = 0.5) -> Voice:
     """Mono float clip at ``sample_rate`` -> Voice (see the module docstring for the steps)."""
-    x = _as_tensor(wav, sample_rate)
+    x = clip_tensor(wav, sample_rate)
     dev = models.device
     seconds = x.numel() / int(sample_rate)
     ref24 = resample(x, int(sample_rate), S3GEN_SR, "hq")
