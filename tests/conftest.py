@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -201,3 +202,16 @@ def start_worker(tmp_path):
     yield start
     for w in workers:
         w.stop()
+
+
+@contextmanager
+def environ(env: dict[str, str]):
+    """The whole process environment replaced by ``env`` inside the block (a CLI run as a fresh shell would)."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)

@@ -4,9 +4,7 @@ chapters and titles, exact chapter lengths, manifest accounting, cache reuse and
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -16,21 +14,10 @@ from pipeline.files import read_wav
 from pipeline.states import ChapterState, ChunkState, JobState
 from pipeline.stitch import prepare_piece, probe, read_pcm
 from pipeline.store import Store
+from tests.conftest import environ
 from worker.cli.main import main
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("keep_torch_threads")]
-
-
-@contextmanager
-def environ(env: dict[str, str]):
-    saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(env)
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
 
 
 def convert(env: dict[str, str], book: Path, voice: Path, out: Path) -> str:

@@ -9,13 +9,13 @@ import signal
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from pipeline.states import ChunkState
 from pipeline.store import Store
+from tests.conftest import environ
 from worker.cli.main import main
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("keep_torch_threads")]
@@ -34,18 +34,6 @@ CHAPTER II.
 
 The second chapter is short too. It ends here.
 """
-
-
-@contextmanager
-def environ(env: dict[str, str]):
-    saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(env)
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
 
 
 @pytest.fixture
