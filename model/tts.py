@@ -34,6 +34,7 @@ import torch
 from model.checkpoint import DEFAULT_REPO, resolve_checkpoint
 from model.device import configure_backends, resolve_device, resolve_dtype
 from model.errors import ModelError
+from model.facade import FacadeVoices
 from model.generate import T3Params, clean_tokens, generate_raw, release_memory
 from model.params import SynthesisParams
 from model.s3gen import S3GenRuntime, load_s3gen
@@ -72,7 +73,7 @@ class _Tokens:
     hit_cap: bool
 
 
-class TTS:
+class TTS(FacadeVoices):
     """One loaded Chatterbox: T3, S3Gen, the voice networks, the tokenizer and the built-in voice (or some of
     them: ``parts``)."""
 
@@ -145,11 +146,6 @@ class TTS:
                    model_id=ck.model_id, device=dev, dtype=dt, watermarker=wm, default_batch_size=batch_size)
 
     # ----------------------------------------------------------------------------------------- voices
-    def builtin_voice(self) -> Voice:
-        if self._builtin is None:
-            raise ModelError(f"checkpoint {self.model_id} has no built-in voice (conds.pt); pass a reference clip")
-        return self._builtin
-
     def prepare_voice(self, wav: np.ndarray | torch.Tensor, sample_rate: int) -> Voice:
         """A reusable voice from a mono float clip at any sample rate (VoiceError for unusable clips)."""
         if self.voice_models is None:
@@ -157,24 +153,7 @@ class TTS:
                              "it cannot prepare voices from clips")
         return prepare_voice(wav, sample_rate, self.voice_models)
 
-    def load_voice(self, path: str | Path) -> Voice:
-        return Voice.load(path, device=self.device)
-
-    def adopt_voice_networks(self, other: TTS) -> None:
-        """Use ``other``'s already-loaded voice networks (e.g. a voice-only load made earlier in this process)
-        instead of loading them again; both must come from the same checkpoint."""
-        if other.voice_models is None:
-            raise ModelError(f"model {other.model_id} has no voice networks to adopt (parts={other.parts})")
-        if other.model_id != self.model_id:
-            raise ModelError(f"cannot adopt voice networks of {other.model_id} into {self.model_id}")
-        self.voice_models = other.voice_models
-
     # ------------------------------------------------------------------------------------- synthesis
-    def synthesize(self, texts: list[str], voice: Voice, params: SynthesisParams | None = None,
-                   seeds: list[int] | None = None, batch_size: int | None = None) -> list[np.ndarray]:
-        """One float32 mono 24 kHz waveform per text; ``seeds[i]`` makes text i reproducible."""
-        return [t.audio for t in self.synthesize_takes(texts, voice, params, seeds, batch_size=batch_size)]
-
     def synthesize_takes(self, texts: list[str], voice: Voice, params: SynthesisParams | None = None,
                          seeds: list[int] | None = None, *, batch_size: int | None = None) -> list[Take]:
         """One ``Take`` per text (audio, tokens sampled, cap, whether the cap was hit), in the order of ``texts``."""

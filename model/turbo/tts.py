@@ -25,6 +25,7 @@ import torch
 
 from model.device import configure_backends, resolve_device, resolve_dtype
 from model.errors import ModelError
+from model.facade import FacadeVoices
 from model.s3gen.load import load_s3gen
 from model.turbo.checkpoint import TURBO_REPO, resolve_turbo_checkpoint
 from model.turbo.generate import TurboDecodeParams, clean_tokens, generate_raw
@@ -56,7 +57,7 @@ class TurboTake:
     hit_cap: bool      # decoding ended at the cap instead of a stop token: likely a runaway
 
 
-class TurboTTS:
+class TurboTTS(FacadeVoices):
     """One loaded Chatterbox-Turbo: T3, meanflow S3Gen, voice networks, tokenizer, built-in voice (or some of
     them: ``parts``)."""
 
@@ -128,11 +129,6 @@ class TurboTTS:
                    model_id=ck.model_id, device=dev, dtype=dt, watermarker=wm, default_batch_size=batch_size)
 
     # ----------------------------------------------------------------------------------------- voices
-    def builtin_voice(self) -> Voice:
-        if self._builtin is None:
-            raise ModelError(f"checkpoint {self.model_id} has no built-in voice (conds.pt); pass a reference clip")
-        return self._builtin
-
     def prepare_voice(self, wav: np.ndarray | torch.Tensor, sample_rate: int) -> Voice:
         """A reusable Turbo voice from a mono float clip longer than 5 s (VoiceError for unusable clips)."""
         if self.voice_models is None:
@@ -140,23 +136,7 @@ class TurboTTS:
                              "it cannot prepare voices from clips")
         return prepare_turbo_voice(wav, sample_rate, self.voice_models)
 
-    def load_voice(self, path: str | Path) -> Voice:
-        return Voice.load(path, device=self.device)
-
-    def adopt_voice_networks(self, other: TurboTTS) -> None:
-        """Use ``other``'s already-loaded voice networks (a voice-only load of the same checkpoint)."""
-        if other.voice_models is None:
-            raise ModelError(f"model {other.model_id} has no voice networks to adopt (parts={other.parts})")
-        if other.model_id != self.model_id:
-            raise ModelError(f"cannot adopt voice networks of {other.model_id} into {self.model_id}")
-        self.voice_models = other.voice_models
-
     # ------------------------------------------------------------------------------------- synthesis
-    def synthesize(self, texts: list[str], voice: Voice, params=None, seeds: list[int] | None = None,
-                   batch_size: int | None = None) -> list[np.ndarray]:
-        """One float32 mono 24 kHz waveform per text; ``seeds[i]`` makes text i reproducible."""
-        return [t.audio for t in self.synthesize_takes(texts, voice, params, seeds, batch_size=batch_size)]
-
     def synthesize_takes(self, texts: list[str], voice: Voice, params=None, seeds: list[int] | None = None, *,
                          batch_size: int | None = None) -> list[TurboTake]:
         """One ``TurboTake`` per text (audio, tokens sampled, cap, whether the cap was hit), in text order."""

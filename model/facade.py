@@ -1,0 +1,40 @@
+"""What both model facades (``model.tts.TTS`` and ``model.turbo.tts.TurboTTS``) do the same way: the built-in
+voice, loading and adopting voices, and ``synthesize`` as the audio of ``synthesize_takes``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from model.errors import ModelError
+from model.voice.voice import Voice
+
+__all__ = ["FacadeVoices"]
+
+
+class FacadeVoices:
+    """Mixed into a facade that sets ``_builtin``, ``voice_models``, ``model_id``, ``parts``, ``device`` and
+    defines ``synthesize_takes``."""
+
+    def builtin_voice(self) -> Voice:
+        if self._builtin is None:
+            raise ModelError(f"checkpoint {self.model_id} has no built-in voice (conds.pt); pass a reference clip")
+        return self._builtin
+
+    def load_voice(self, path: str | Path) -> Voice:
+        return Voice.load(path, device=self.device)
+
+    def adopt_voice_networks(self, other: FacadeVoices) -> None:
+        """Use ``other``'s already-loaded voice networks (e.g. a voice-only load made earlier in this process)
+        instead of loading them again; both must come from the same checkpoint."""
+        if other.voice_models is None:
+            raise ModelError(f"model {other.model_id} has no voice networks to adopt (parts={other.parts})")
+        if other.model_id != self.model_id:
+            raise ModelError(f"cannot adopt voice networks of {other.model_id} into {self.model_id}")
+        self.voice_models = other.voice_models
+
+    def synthesize(self, texts: list[str], voice: Voice, params=None, seeds: list[int] | None = None,
+                   batch_size: int | None = None) -> list[np.ndarray]:
+        """One float32 mono 24 kHz waveform per text; ``seeds[i]`` makes text i reproducible."""
+        return [t.audio for t in self.synthesize_takes(texts, voice, params, seeds, batch_size=batch_size)]
