@@ -41,6 +41,8 @@ def main() -> None:
     ap.add_argument("--device", default="cuda")
     ap.add_argument("--dtype", default=None)
     ap.add_argument("--preset", default="full", choices=["full", "tiny"])
+    ap.add_argument("--variant", default="original", choices=["original", "turbo"],
+                    help="turbo: a random ResembleAI/chatterbox-turbo checkpoint (2 meanflow steps, no CFG)")
     ap.add_argument("--limit", type=int, default=700, help="first N chunks (0: all)")
     ap.add_argument("--batch-size", type=int, default=0, help="0: TTS.suggested_batch_size()")
     ap.add_argument("--chunks-per-call", type=int, default=256)
@@ -68,6 +70,7 @@ def main() -> None:
 
     from model.generate import T3Params
     from model.testing import write_random_checkpoint
+    from model.testing.turbo_checkpoint import write_turbo_checkpoint
     from model.tts import TTS, SynthesisParams
 
     def emit(row: dict) -> None:
@@ -77,11 +80,14 @@ def main() -> None:
             with open(args.out, "a") as f:
                 f.write(json.dumps(row) + "\n")
 
-    logging.getLogger("model.tts").setLevel(logging.ERROR)  # every chunk "runs away" by design here
+    for name in ("model.tts", "model.turbo.tts"):
+        logging.getLogger(name).setLevel(logging.ERROR)  # every chunk "runs away" by design here
     folder = Path(tempfile.mkdtemp(prefix="tomecast-book-"))
-    write_random_checkpoint(folder, args.preset)
+    turbo = args.variant == "turbo"
+    (write_turbo_checkpoint if turbo else write_random_checkpoint)(folder, args.preset)
     tts = TTS.load(folder, device=args.device, dtype=args.dtype, watermark=False)
-    tts.decode = T3Params(stop_at_eos=False)  # random weights: every chunk runs to its cap
+    if not turbo:   # random weights: every chunk runs to its cap (Turbo's rarely samples its stop token either)
+        tts.decode = T3Params(stop_at_eos=False)
     cuda = tts.device.type == "cuda"
     batch = args.batch_size or tts.suggested_batch_size()
     params = SynthesisParams(max_new_tokens=args.max_tokens, tokens_per_char=1.5, n_flow_steps=args.flow_steps)
@@ -122,7 +128,8 @@ def main() -> None:
         if wall > args.time_limit:
             break
     wall = time.perf_counter() - t0
-    emit({"figure": "book", "device": str(tts.device), "t3_dtype": str(tts.dtype).replace("torch.", ""),
+    emit({"figure": "book", "variant": args.variant, "device": str(tts.device),
+          "t3_dtype": str(tts.dtype).replace("torch.", ""),
           "preset": args.preset, "chunks": done, "chars": sum(map(len, texts[:done])), "batch_size": batch,
           "chunks_per_call": args.chunks_per_call, "audio_s": round(audio, 1), "wall_s": round(wall, 1),
           "audio_s_per_wall_s": round(audio / wall, 2), "peak_gib_per_call": peaks})

@@ -1,5 +1,6 @@
 """What both model facades (``model.tts.TTS`` and ``model.turbo.tts.TurboTTS``) do the same way: the built-in
-voice, loading and adopting voices, and ``synthesize`` as the audio of ``synthesize_takes``."""
+voice, loading and adopting voices, ``synthesize`` as the audio of ``synthesize_takes``, and the batch size
+that fits the device."""
 
 from __future__ import annotations
 
@@ -14,8 +15,14 @@ __all__ = ["FacadeVoices"]
 
 
 class FacadeVoices:
-    """Mixed into a facade that sets ``_builtin``, ``voice_models``, ``model_id``, ``parts``, ``device`` and
-    defines ``synthesize_takes``."""
+    """Mixed into a facade that sets ``_builtin``, ``voice_models``, ``model_id``, ``parts``, ``device``, ``dtype``
+    and ``t3`` and defines ``synthesize_takes``."""
+
+    def suggested_batch_size(self) -> int:
+        """Texts per batch that fit this device's free memory now (``model.sizing.suggest_batch_size``)."""
+        from model.sizing import suggest_batch_size
+
+        return suggest_batch_size(self.t3.cfg if self.t3 is not None else None, self.device, self.dtype)
 
     def builtin_voice(self) -> Voice:
         if self._builtin is None:

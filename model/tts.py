@@ -226,12 +226,6 @@ class TTS(FacadeVoices):
             out.append(_Tokens(clean_tokens(row, self.t3.cfg), sampled, cap, hit_cap))
         return out
 
-    def suggested_batch_size(self) -> int:
-        """Texts per batch that fit this device's free memory now (``model.sizing.suggest_batch_size``)."""
-        from model.sizing import suggest_batch_size
-
-        return suggest_batch_size(self.t3.cfg if self.t3 is not None else None, self.device, self.dtype)
-
     def release(self) -> None:
         """Free per-job memory (allocator caches); the weights stay loaded."""
         release_memory(self.device)

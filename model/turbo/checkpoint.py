@@ -20,9 +20,9 @@ from model.errors import CheckpointError
 log = logging.getLogger(__name__)
 
 TURBO_REPO = "ResembleAI/chatterbox-turbo"
-# Not pinned yet: no commit of the Turbo repo could be verified from this sandbox. Pass ``revision=``
-# (a commit hash) for reproducible caches; "main" moves when the repo does.
-TURBO_REVISION = "main"
+# The commit that public Turbo deployments pin (the same files the official 0.1.7 loader reads; several
+# projects pin it beside the original model's 5bb1f6ee..., our DEFAULT_REVISION). ``revision=`` takes another.
+TURBO_REVISION = "749d1c1a46eb10492095d68fbcf55691ccf137cd"
 TURBO_FILES: dict[str, str] = {"t3": "t3_turbo_v1.safetensors", "s3gen": "s3gen_meanflow.safetensors",
                                "ve": "ve.safetensors", "conds": "conds.pt", "vocab": "vocab.json",
                                "merges": "merges.txt", "tokenizer_config": "tokenizer_config.json",
