@@ -4,6 +4,7 @@ that fits the device."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,22 @@ import numpy as np
 from model.errors import ModelError
 from model.voice.voice import Voice
 
-__all__ = ["FacadeVoices"]
+__all__ = ["FacadeVoices", "PARTS", "S3GEN_SEED_SALT", "SAMPLE_RATE", "Take"]
+
+SAMPLE_RATE = 24_000
+# Seeds of S3Gen's noise are drawn from a stream apart from T3's sampling stream.
+S3GEN_SEED_SALT = 0x5EED_5EED
+PARTS = ("voice", "synthesis")
+
+
+@dataclass(frozen=True)
+class Take:
+    """One text's synthesis, from either model: its audio and how its speech-token decoding ended."""
+
+    audio: np.ndarray  # float32 mono, 24 kHz
+    tokens: int  # speech tokens sampled before the stop token (all of them when the cap was hit)
+    token_cap: int  # the most this text could get (its runaway cap, at most max_new_tokens)
+    hit_cap: bool  # decoding ended at the cap instead of a stop token: likely a runaway
 
 
 class FacadeVoices:

@@ -34,7 +34,7 @@ import torch
 from model.checkpoint import DEFAULT_REPO, resolve_checkpoint
 from model.device import configure_backends, resolve_device, resolve_dtype
 from model.errors import ModelError
-from model.facade import FacadeVoices
+from model.facade import PARTS, S3GEN_SEED_SALT, SAMPLE_RATE, FacadeVoices, Take
 from model.generate import T3Params, clean_tokens, generate_raw, release_memory
 from model.params import SynthesisParams
 from model.s3gen import S3GenRuntime, load_s3gen
@@ -48,22 +48,6 @@ from model.weights import read_state_dict
 __all__ = ["TTS", "Take", "SynthesisParams", "Voice", "SAMPLE_RATE"]
 
 log = logging.getLogger(__name__)
-
-SAMPLE_RATE = 24_000
-# Seeds of S3Gen's noise are drawn from a stream apart from T3's sampling stream.
-_S3GEN_SEED_SALT = 0x5EED_5EED
-PARTS = ("voice", "synthesis")
-
-
-@dataclass(frozen=True)
-class Take:
-    """One text's synthesis: its audio and how its speech-token decoding ended."""
-
-    audio: np.ndarray  # float32 mono, 24 kHz
-    tokens: int  # speech tokens sampled before the stop token (all of them when the cap was hit)
-    token_cap: int  # the most this text could get (its runaway cap, at most max_new_tokens)
-    hit_cap: bool  # decoding ended at the cap instead of a stop token: likely a runaway
-
 
 @dataclass(frozen=True)
 class _Tokens:
@@ -198,7 +182,7 @@ class TTS(FacadeVoices):
                 log.warning("T3 produced no speech tokens for a text (seed %d); it gets 0.2 s of silence", seeds[i])
                 waves[i] = np.zeros(int(0.2 * SAMPLE_RATE), dtype=np.float32)
         if live:
-            gens = [torch.Generator(device=self.s3gen.device).manual_seed((seeds[i] ^ _S3GEN_SEED_SALT) & (2**63 - 1))
+            gens = [torch.Generator(device=self.s3gen.device).manual_seed((seeds[i] ^ S3GEN_SEED_SALT) & (2**63 - 1))
                     for i in live]
             wavs = self.s3gen.synthesize([tokens[i].codes for i in live], voice.gen, n_steps=params.n_flow_steps,
                                          cfg_rate=params.flow_cfg_rate, generators=gens)

@@ -17,7 +17,6 @@ tokens; strip them beforehand with ``model.turbo.tags.apply_tags(text, keep=Fals
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +24,7 @@ import torch
 
 from model.device import configure_backends, resolve_device, resolve_dtype
 from model.errors import ModelError
-from model.facade import FacadeVoices
+from model.facade import PARTS, S3GEN_SEED_SALT, SAMPLE_RATE, FacadeVoices, Take
 from model.s3gen.load import load_s3gen
 from model.turbo.checkpoint import TURBO_REPO, resolve_turbo_checkpoint
 from model.turbo.generate import TurboDecodeParams, clean_tokens, generate_raw
@@ -38,24 +37,9 @@ from model.voice.voice import Voice
 from model.watermark import Watermarker
 from model.weights import read_state_dict
 
-__all__ = ["TurboTTS", "TurboParams", "TurboTake", "SAMPLE_RATE"]
+__all__ = ["TurboTTS", "TurboParams", "Take", "SAMPLE_RATE"]
 
 log = logging.getLogger(__name__)
-
-SAMPLE_RATE = 24_000
-_S3GEN_SEED_SALT = 0x5EED_5EED  # S3Gen's noise comes from a stream apart from T3's sampling stream
-PARTS = ("voice", "synthesis")
-
-
-@dataclass(frozen=True)
-class TurboTake:
-    """One text's synthesis: its audio and how its decoding ended (the fields of ``model.tts.Take``)."""
-
-    audio: np.ndarray  # float32 mono, 24 kHz
-    tokens: int        # speech tokens sampled before the stop token (all of them when the cap was hit)
-    token_cap: int     # the most this text could get (its runaway cap, at most max_new_tokens)
-    hit_cap: bool      # decoding ended at the cap instead of a stop token: likely a runaway
-
 
 class TurboTTS(FacadeVoices):
     """One loaded Chatterbox-Turbo: T3, meanflow S3Gen, voice networks, tokenizer, built-in voice (or some of
@@ -138,8 +122,8 @@ class TurboTTS(FacadeVoices):
 
     # ------------------------------------------------------------------------------------- synthesis
     def synthesize_takes(self, texts: list[str], voice: Voice, params=None, seeds: list[int] | None = None, *,
-                         batch_size: int | None = None) -> list[TurboTake]:
-        """One ``TurboTake`` per text (audio, tokens sampled, cap, whether the cap was hit), in text order."""
+                         batch_size: int | None = None) -> list[Take]:
+        """One ``Take`` per text (audio, tokens sampled, cap, whether the cap was hit), in text order."""
         if self.t3 is None or self.s3gen is None:
             raise ModelError(f"model {self.model_id} was loaded for preparing voices only (parts={self.parts}); "
                              "load it with the synthesis part to synthesize")
@@ -162,7 +146,7 @@ class TurboTTS(FacadeVoices):
         ids = [torch.tensor(self.tokenizer.encode(t), dtype=torch.long) for t in texts]
         cond = self.t3.encode_cond(voice.speaker_emb, voice.cond_prompt_speech_tokens)  # (1, 1 + P, D)
         order = sorted(range(len(texts)), key=lambda i: ids[i].numel())
-        out: list[TurboTake | None] = [None] * len(texts)
+        out: list[Take | None] = [None] * len(texts)
         for start in range(0, len(order), batch_size):
             group = order[start:start + batch_size]
             takes = self._synthesize_batch([ids[i] for i in group], [texts[i] for i in group], cond, voice, p,
@@ -173,16 +157,16 @@ class TurboTTS(FacadeVoices):
 
     @torch.inference_mode()
     def _synthesize_batch(self, ids: list[torch.Tensor], texts: list[str], cond: torch.Tensor, voice: Voice,
-                          p: TurboParams, seeds: list[int]) -> list[TurboTake]:
+                          p: TurboParams, seeds: list[int]) -> list[Take]:
         tokens, sampled, caps = self._speech_tokens(ids, texts, cond, p, seeds)
-        gens = [torch.Generator(device=self.s3gen.device).manual_seed((s ^ _S3GEN_SEED_SALT) & (2**63 - 1))
+        gens = [torch.Generator(device=self.s3gen.device).manual_seed((s ^ S3GEN_SEED_SALT) & (2**63 - 1))
                 for s in seeds]
         wavs = self.s3gen.synthesize(tokens, voice.gen, n_steps=p.n_flow_steps, generators=gens)
         takes = []
         for w, n, cap in zip(wavs, sampled, caps, strict=True):
             x = w.float().cpu().numpy()
             audio = self.watermarker.apply(x, SAMPLE_RATE) if self.watermarker else x
-            takes.append(TurboTake(audio, n, cap, n >= cap))
+            takes.append(Take(audio, n, cap, n >= cap))
         return takes
 
     def _speech_tokens(self, ids: list[torch.Tensor], texts: list[str], cond: torch.Tensor, p: TurboParams,
