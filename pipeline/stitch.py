@@ -4,8 +4,12 @@ Plain functions over numpy and the ffmpeg/ffprobe binaries; no Celery, no torch.
 settings (pauses, edges, loudness, format); a job carries them in its spec.
 
 A chapter is built as: for each chunk in order, strip its leading and trailing silence, fade both ends, pad each
-end with exactly ``edge_ms`` of silence, then the pause of its boundary (sentence, paragraph, chapter, title).
-So a chapter lasts exactly sum(trimmed chunk + 2 * edge) + sum(pauses), sample for sample.
+end with exactly ``edge_ms`` of silence, then the pause of its boundary (sentence, paragraph, title...). The
+chapter's ends are room tone of a set length, as ACX asks (0.5-1 s at the head, 1-5 s at the tail): the first
+chunk is padded before its first sound with ``head_ms`` instead of the edge, the last after its last sound with
+``tail_ms`` instead of the edge and its pause (the "chapter" pause). Since every chunk's own silence is stripped
+first, the head and tail are exactly those lengths whatever silence the synthesizer left. So a chapter lasts
+exactly head + sum(trimmed chunk) + (2n - 2) * edge + sum(pauses but the last) + tail, sample for sample.
 
 In linear time and bounded memory, whatever the chapter's length: the first pass reads one chunk at a time and
 appends its 16-bit samples to a raw temp file while an ffmpeg process beside us measures their loudness and true
@@ -59,7 +63,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-VERSION = 2   # of how a master is made from its chunks (part of its cache key): 2 = streamed, limited, headroom
+VERSION = 3   # of how a master is made from its chunks (part of its cache key): 2 = streamed, limited, headroom;
+#               3 = head and tail room tone
 
 CODECS = {
     "mp3": ["-c:a", "libmp3lame"],
@@ -70,7 +75,9 @@ CODECS = {
 
 FORMATS = tuple(CODECS)
 PAUSE_KINDS = ("sentence", "paragraph", "chapter", "title", "line", "scene")
-# line: the end of a verse line (shorter than a sentence); scene: a scene break (* * *), longer than a paragraph
+# line: the end of a verse line (shorter than a sentence); scene: a scene break (* * *), longer than a paragraph;
+# chapter: after a chapter's last chunk, where the stitcher puts Stitching.tail_ms of room tone instead (the kind
+# stays for plans and job documents that name it)
 DEFAULT_PAUSES_MS = {"sentence": 350, "paragraph": 800, "chapter": 2000, "title": 1200, "line": 250, "scene": 1800}
 
 # Lossy encoders (AAC, MP3, Opus at 64 kb/s) raise the true peak of speech by up to ~1.5 dB: the master keeps
@@ -83,14 +90,21 @@ _REENCODE_MARGIN_DB = 0.3
 LOUDNESS_TOLERANCE_LU = 0.5   # a master quieter than the target by more (after limiting) is made again
 _REENCODE_TRIES = 3       # lossy overshoot is not linear in the level: measure again after each encode
 MP3_LSF_CUTOFF_HZ = 8000
+MAX_TONE_MS = 10_000      # of head or tail room tone: more is a typo, not a setting
 
 
 @dataclass(frozen=True)
 class Stitching:
-    """How chunks become chapters: pauses by boundary, edges, fades, loudness, output format."""
+    """How chunks become chapters: pauses by boundary, edges, room tone at the ends, fades, loudness, format.
+
+    Room tone is digital silence, like the pauses: ACX's checks (``qa.acx``) count a frame under -50 dB as room
+    tone and want a noise floor of at most -60 dB, both of which silence meets; generated noise at the ends only
+    would make them unlike every pause inside the chapter."""
 
     pauses_ms: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_PAUSES_MS))
     edge_ms: int = 30            # silence kept at each end of a chunk after trimming
+    head_ms: int = 750           # room tone before a chapter's first sound (ACX: 0.5-1 s)
+    tail_ms: int = 2000          # room tone after its last sound, instead of the "chapter" pause (ACX: 1-5 s)
     fade_ms: int = 8             # fade in/out of every chunk so joins never click
     silence_db: float = -45.0    # below this (dBFS, RMS over 5 ms) a chunk's edge counts as silence
     loudness_lufs: float = -18.0
@@ -106,6 +120,10 @@ class Stitching:
             raise SpecError(f"pauses {dict(self.pauses_ms)!r} lack {', '.join(missing)}")
         if any(v < 0 for v in self.pauses_ms.values()):
             raise SpecError(f"pauses {dict(self.pauses_ms)!r} must not be negative")
+        for name, ms in (("head", self.head_ms), ("tail", self.tail_ms)):
+            if not 0 <= ms <= MAX_TONE_MS:
+                raise SpecError(f"{name} room tone of {ms} ms is out of range (0..{MAX_TONE_MS}; ACX: head "
+                                f"500-1000, tail 1000-5000)")
         if not -70 <= self.loudness_lufs <= -5:
             raise SpecError(f"loudness target {self.loudness_lufs} LUFS is out of range (-70..-5)")
         if not -9 <= self.true_peak_db <= 0:
@@ -140,7 +158,8 @@ class ChapterMaster:
     path: Path
     frames: int
     sample_rate: int
-    offsets: tuple[float, ...]     # seconds from the chapter start to each chunk's first sample (after its edge)
+    offsets: tuple[float, ...]     # seconds from the chapter start to each chunk's first sample (after its edge;
+    #                                the first chunk's: after the head room tone)
     gain_db: float
     loudness_lufs: float | None    # measured before the gain (None: silent)
     master_lufs: float | None = None   # of the master as written, estimated (the gain and the limiter's loss)
@@ -224,9 +243,10 @@ def _loud_bounds(pcm: np.ndarray, rate: int, silence_db: float) -> tuple[int, in
     return start, max(start, len(pcm) - back)
 
 
-def prepare_piece(pcm: np.ndarray, rate: int, st: Stitching) -> np.ndarray:
-    """A chunk as it enters the chapter (16-bit): silent edges stripped, both ends faded, then padded each side
-    with exactly ``edge_ms`` of silence."""
+def prepare_piece(pcm: np.ndarray, rate: int, st: Stitching, lead_ms: int | None = None,
+                  trail_ms: int | None = None) -> np.ndarray:
+    """A chunk as it enters the chapter (16-bit): silent edges stripped, both ends faded, then padded with exactly
+    ``lead_ms`` before and ``trail_ms`` after (each ``edge_ms`` unless given: the chapter's head and tail)."""
     start, end = _loud_bounds(pcm, rate, st.silence_db)
     body = pcm[start:end].astype(np.float32)
     fade = min(int(st.fade_ms * rate / 1000), len(body) // 2)
@@ -234,16 +254,22 @@ def prepare_piece(pcm: np.ndarray, rate: int, st: Stitching) -> np.ndarray:
         ramp = np.arange(fade, dtype=np.float32) / fade
         body[:fade] *= ramp
         body[-fade:] *= ramp[::-1]
-    edge = int(st.edge_ms * rate / 1000)
-    out = np.zeros(len(body) + 2 * edge, dtype="<i2")
-    out[edge: edge + len(body)] = np.round(body).astype("<i2")
+    lead = _frames(st.edge_ms if lead_ms is None else lead_ms, rate)
+    trail = _frames(st.edge_ms if trail_ms is None else trail_ms, rate)
+    out = np.zeros(lead + len(body) + trail, dtype="<i2")
+    out[lead: lead + len(body)] = np.round(body).astype("<i2")
     return out
+
+
+def _frames(ms: int, rate: int) -> int:
+    return int(ms * rate / 1000)
 
 
 def stitch_master(chunk_wavs: Sequence[Path], pauses_ms: Sequence[int], st: Stitching, out: Path) -> ChapterMaster:
     """Join chunk WAVs in order with the pause after each, normalize loudness, write ``out`` (+ .json sidecar).
 
-    Two streamed passes (see the module docstring): memory holds one chunk and one block, never the chapter."""
+    The chapter opens with ``st.head_ms`` of room tone and closes with ``st.tail_ms``, which replaces the last
+    pause. Two streamed passes (see the module docstring): memory holds one chunk and one block, never the chapter."""
     if len(chunk_wavs) != len(pauses_ms):
         raise StitchError(f"{len(chunk_wavs)} chunks but {len(pauses_ms)} pauses")
     if not chunk_wavs:
@@ -256,16 +282,18 @@ def stitch_master(chunk_wavs: Sequence[Path], pauses_ms: Sequence[int], st: Stit
     with tempfile.TemporaryFile(dir=out.parent, prefix=f".{out.name}.", suffix=".raw") as raw:
         meter = None
         try:
-            for wav, pause in zip(chunk_wavs, pauses_ms, strict=True):
+            last = len(chunk_wavs) - 1
+            for i, (wav, pause) in enumerate(zip(chunk_wavs, pauses_ms, strict=True)):
                 pcm, r = read_pcm(wav)
                 if rate is None:
                     rate = r
                     meter = LoudnessMeter(rate, out.name)
                 elif r != rate:
                     raise StitchError(f"chunk {Path(wav).name} is at {r} Hz, the chapter at {rate} Hz")
-                piece = prepare_piece(pcm, rate, st)
-                offsets.append((frames + int(st.edge_ms * rate / 1000)) / rate)
-                gap = np.zeros(int(pause * rate / 1000), dtype="<i2")
+                lead = st.head_ms if i == 0 else st.edge_ms
+                piece = prepare_piece(pcm, rate, st, lead, st.tail_ms if i == last else st.edge_ms)
+                offsets.append((frames + _frames(lead, rate)) / rate)
+                gap = np.zeros(0 if i == last else _frames(pause, rate), dtype="<i2")
                 for part in (piece, gap):
                     raw.write(part.tobytes())
                     meter.feed(part)

@@ -30,8 +30,11 @@ Environment (all optional):
     TOMECAST_FORMAT            mp3                        chapter files: mp3, flac, wav, opus
     TOMECAST_LOUDNESS          -18                        integrated loudness target, LUFS
     TOMECAST_TRUE_PEAK         -3                         true-peak ceiling, dBTP
-    TOMECAST_PAUSES            sentence=350,paragraph=800,chapter=2000,title=1200,line=250,scene=1800
+    TOMECAST_PAUSES            sentence=350,paragraph=800,title=1200,line=250,scene=1800
                                                           pause after a chunk, ms
+    TOMECAST_HEAD_MS           750                        room tone before a chapter's first sound, ms
+    TOMECAST_TAIL_MS           2000                       room tone after a chapter's last sound, ms (it is the
+                                                          pause after the chapter's last chunk)
     TOMECAST_VISIBILITY_TIMEOUT 1800                      seconds before the broker redelivers an unacknowledged
                                                           task (keep it well above a task's run time)
     TOMECAST_HEARTBEAT         15                         seconds between a running task's heartbeats; a task
@@ -193,6 +196,8 @@ class Settings:
             pauses_ms=pauses,
             loudness_lufs=get("LOUDNESS", float, base.stitching.loudness_lufs),
             true_peak_db=get("TRUE_PEAK", float, base.stitching.true_peak_db),
+            head_ms=get("HEAD_MS", int, base.stitching.head_ms),
+            tail_ms=get("TAIL_MS", int, base.stitching.tail_ms),
             format=get("FORMAT", str, base.stitching.format),
             bitrate=get("BITRATE", str, base.stitching.bitrate),
         )
@@ -287,12 +292,17 @@ def _text_parser(default):
     return str if default is None or isinstance(default, str) else type(default)
 
 
+_PAUSE_FLAGS = tuple(k for k in PAUSE_KINDS if k != "chapter")
+
+
 def _parse_pauses(raw: str) -> dict[str, int]:
     """``"sentence=300,paragraph=900"`` -> {"sentence": 300, "paragraph": 900} (milliseconds)."""
     out: dict[str, int] = {}
     for part in filter(None, (p.strip() for p in raw.split(","))):
         name, sep, value = part.partition("=")
-        if not sep or name.strip() not in PAUSE_KINDS or not value.strip().isdigit():
-            raise SettingsError(f"pause {part!r} is not KIND=MILLISECONDS with KIND one of {', '.join(PAUSE_KINDS)}")
+        if name.strip() == "chapter":   # one setting for one silence: the stitcher puts the tail there
+            raise SettingsError(f"pause {part!r}: a chapter ends with its tail room tone, set by TOMECAST_TAIL_MS")
+        if not sep or name.strip() not in _PAUSE_FLAGS or not value.strip().isdigit():
+            raise SettingsError(f"pause {part!r} is not KIND=MILLISECONDS with KIND one of {', '.join(_PAUSE_FLAGS)}")
         out[name.strip()] = int(value)
     return out

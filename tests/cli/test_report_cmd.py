@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from pipeline.store import Store
@@ -67,6 +68,35 @@ def test_report_and_status_show_the_failed_chunks(converted, capsys):
     assert f"qa: {n} chunks failed their checks" in capsys.readouterr().out
     assert main(["status", job_id, "--data", str(store.root), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)[0]["chunks_qa_failed"] == n
+
+
+def test_chapters_pass_acx_room_tone_and_chunks_start_where_the_report_says(converted):
+    """The chapter files open and close with ACX's room tone, and every chunk's start in the report (shifted by
+    the head) is where its speech starts in the delivered file: silence just before it, sound just after."""
+    from qa.acx import HEAD_TONE, TAIL_TONE, TONE_DB
+    from qa.clip import read_audio
+
+    _, store, job_id, root = converted
+    st = store.spec(job_id).stitching
+    report = json.loads((store.job_dir(job_id) / "qa-report.json").read_text())
+    md = (store.job_dir(job_id) / "qa-report.md").read_text()
+    book_start = 0.0
+    for ch, entry in zip(report["chapters"], store.manifest(job_id).chapters, strict=True):
+        acx = ch["acx"]
+        assert HEAD_TONE[0] <= acx["head_tone"] <= HEAD_TONE[1] and TAIL_TONE[0] <= acx["tail_tone"] <= TAIL_TONE[1]
+        assert not any("room tone" in r for r in acx["reasons"]), acx
+        audio, rate = read_audio(store.job_dir(job_id) / entry.file)
+        chunks = [c for c in report["chunks"] if c["chapter"] == ch["index"]]
+        assert chunks[0]["start_chapter"] == pytest.approx(st.head_ms / 1000, abs=1e-3)
+        for c in chunks:
+            t = c["start_chapter"]
+            assert c["start_book"] == pytest.approx(book_start + t, abs=0.002)
+            before = audio[int((t - 0.2) * rate): int((t - 0.01) * rate)]
+            after = audio[int(t * rate): int((t + 0.15) * rate)]
+            assert 20 * np.log10(np.abs(before).max() + 1e-9) < TONE_DB < 20 * np.log10(np.abs(after).max()), c
+        book_start += ch["duration"]
+    passing = [ch for ch in report["chapters"] if ch["acx"]["passed"]]
+    assert f"ACX: {len(passing)} of {len(report['chapters'])} chapters pass" in md
 
 
 def test_report_of_an_unknown_job_is_one_line(converted, capsys):

@@ -12,7 +12,7 @@ from pipeline.jobs import job_status, retry_job
 from pipeline.record import JobRecord
 from pipeline.spec import JobSpec
 from pipeline.states import ChapterState, ChunkState, JobState
-from pipeline.stitch import DEFAULT_PAUSES_MS
+from pipeline.stitch import DEFAULT_PAUSES_MS, Stitching
 from pipeline.store import Store
 
 JOB_ID = "20261124-223000-3fa9c1"
@@ -80,9 +80,11 @@ def test_an_old_job_folder_loads_as_typed_documents(old_job):
 
 def test_typed_documents_write_back_the_same_files(old_job):
     spec, manifest = old_job.spec(JOB_ID), old_job.manifest(JOB_ID)
-    # pause kinds added since (line, scene) take their defaults; every old field writes back as it was
+    # pause kinds (line, scene) and room tone (head, tail) added since take their defaults; every old field writes
+    # back as it was
     pauses = {**DEFAULT_PAUSES_MS, **OLD_JOB["stitching"]["pauses_ms"]}
-    assert spec.to_dict() == {**OLD_JOB, "stitching": {**OLD_JOB["stitching"], "pauses_ms": pauses}}
+    tone = {"head_ms": Stitching().head_ms, "tail_ms": Stitching().tail_ms}
+    assert spec.to_dict() == {**OLD_JOB, "stitching": {**OLD_JOB["stitching"], **tone, "pauses_ms": pauses}}
     assert JobSpec.from_json(spec.to_json()) == spec
     assert manifest.to_dict() == OLD_MANIFEST
     record = old_job.state(JOB_ID)

@@ -152,6 +152,7 @@ def test_the_m4b_is_complete_and_the_report_places_every_chunk(faulty_book):
     assert second[0].start_book == pytest.approx(first_len + second[0].start_chapter)
     starts = [c.start_chapter for c in second]
     assert starts == sorted(starts) and starts[-1] < manifest.chapters[1].duration
+    assert starts[0] == pytest.approx(store.spec(job_id).stitching.head_ms / 1000, abs=1e-3)   # after the head
     folder = store.job_dir(job_id)
     md = (folder / f"{REPORT_STEM}.md").read_text()
     assert "## Repaired chunks (3)" in md and "**0 failed**" in md and "ASR: on" in md
@@ -160,6 +161,7 @@ def test_the_m4b_is_complete_and_the_report_places_every_chunk(faulty_book):
                                                                            f"{REPORT_STEM}-ch02.png"]
     acx = json.loads((folder / f"{REPORT_STEM}.json").read_text())["chapters"]
     assert all(ch["acx"] is not None and ch["acx"]["peak_db"] <= -2.5 for ch in acx)
+    assert not [r for ch in acx for r in ch["acx"]["reasons"] if "room tone" in r]   # head and tail tone pass
 
 
 @pytest.mark.slow

@@ -65,7 +65,7 @@ def test_m4b_has_the_three_chapters_with_their_titles(first_run):
     assert [p.suffix for p in chapter_files] == [".mp3"] * 3
 
 
-def test_each_chapter_lasts_its_chunks_plus_pauses(first_run):
+def test_each_chapter_lasts_its_chunks_plus_pauses_and_room_tone(first_run):
     data, job_id, out, _ = first_run
     store = Store(data)
     plan, manifest = _plan(store, job_id), store.manifest(job_id)
@@ -75,7 +75,9 @@ def test_each_chapter_lasts_its_chunks_plus_pauses(first_run):
     for ch, marker, entry in zip(plan["chapters"], markers, manifest.chapters, strict=True):
         chunks = [c for c in manifest.chunks if c.chapter == ch["index"]]
         pieces = sum(len(prepare_piece(*read_pcm(store.chunk_path(c.cache)), st)) for c in chunks) / 24000
-        pauses = sum(c.get("pause_ms") or st.pauses_ms[c["pause"]] for c in ch["chunks"]) / 1000
+        # the head replaces the first chunk's leading edge, the tail its last trailing edge and the last pause
+        pauses = sum(c.get("pause_ms") or st.pauses_ms[c["pause"]] for c in ch["chunks"][:-1]) / 1000 \
+            + (st.head_ms + st.tail_ms - 2 * st.edge_ms) / 1000
         marked = float(marker["end_time"]) - float(marker["start_time"])
         assert abs(marked - (pieces + pauses)) < 0.05, (ch["title"], marked, pieces, pauses)
         assert abs(decoded_seconds(store.job_dir(job_id) / entry.file) - (pieces + pauses)) < 0.05

@@ -1,4 +1,5 @@
-"""Stitcher on real speech with real ffmpeg: exact lengths, loudness, formats, M4B, delivered true peaks, memory."""
+"""Stitcher on real speech with real ffmpeg: exact lengths, room tone at the chapter ends, loudness, formats, M4B,
+delivered true peaks, memory."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import numpy as np
 import pytest
 from pydub import AudioSegment
 
-from pipeline.errors import StitchError
+from pipeline.errors import SpecError, StitchError
 from pipeline.files import read_wav, write_wav
 from pipeline.stitch import (
     Stitching,
@@ -18,6 +19,8 @@ from pipeline.stitch import (
     stitch_master,
     write_m4b,
 )
+from qa.acx import HEAD_TONE, TAIL_TONE
+from qa.report import BookReport, ChapterRecord
 
 RATE = 24000
 
@@ -50,15 +53,22 @@ def test_prepare_piece_trims_edges_to_the_same_length(speech_chunks):
         assert len(samples) < len(pcm) - 0.4 * RATE
 
 
-def test_chapter_length_is_pieces_plus_pauses_and_loudness_meets_target(speech_chunks, tmp_path):
+def test_chapter_length_is_head_pieces_pauses_tail_and_loudness_meets_target(speech_chunks, tmp_path):
     st = Stitching()
     pauses = [st.pauses_ms["sentence"], st.pauses_ms["chapter"]]
     master = stitch_master(speech_chunks, pauses, st, tmp_path / "m.wav")
     pieces = [prepare_piece(*read_pcm(p), st) for p in speech_chunks]
-    expected = sum(len(p) for p in pieces) + sum(int(ms * RATE / 1000) for ms in pauses)
+    edge = st.edge_ms * RATE // 1000
+    # the head replaces the first chunk's leading edge; the tail its last trailing edge and the chapter pause
+    expected = (st.head_ms * RATE // 1000 + sum(len(p) for p in pieces) - 2 * edge + pauses[0] * RATE // 1000
+                + st.tail_ms * RATE // 1000)
     audio, rate = read_wav(master.path)
     assert rate == RATE and len(audio) == expected == master.frames
-    assert master.offsets[1] == pytest.approx((len(pieces[0]) + pauses[0] * 24 + st.edge_ms * 24) / RATE)
+    assert master.offsets[0] == st.head_ms / 1000
+    first = st.head_ms * RATE // 1000 + len(pieces[0]) - edge   # the first chunk as it lies in the chapter
+    assert master.offsets[1] == pytest.approx((first + pauses[0] * RATE // 1000 + edge) / RATE)
+    assert not audio[: st.head_ms * RATE // 1000].any() and not audio[-st.tail_ms * RATE // 1000:].any()
+    assert np.abs(audio[st.head_ms * RATE // 1000: (st.head_ms + 100) * RATE // 1000]).max() > 0.01
     lufs, peak = measure_loudness(master.path)
     # either at the loudness target, or held down by the true-peak ceiling
     assert peak <= st.true_peak_db + 0.3
@@ -177,6 +187,50 @@ def test_delivered_files_stay_under_the_ceiling_near_the_target(real_speech_chun
         assert abs(lufs - st.loudness_lufs) <= 1.5, (fmt, measured)
 
 
+@pytest.mark.parametrize("source", ["lj", "espeak"])
+def test_delivered_chapter_has_acx_room_tone_at_both_ends(real_speech_chunks, tmp_path, source):
+    """Chunks that came with 0.2-0.5 s (LJ, padded) or ~0 s (espeak) of their own silence: the chapter file still
+    opens with 0.75 s and closes with 2 s of room tone as ACX measures it, and the report says it passes."""
+    chunks = [p for p in real_speech_chunks if p.name.startswith("e") == (source == "espeak")]
+    if not chunks:
+        pytest.skip("espeak-ng is not installed")
+    st = Stitching()
+    master = stitch_master(chunks * 2, [350] * (2 * len(chunks)), st, tmp_path / "m.wav")
+    mp3 = encode_chapter(master.path, tmp_path / "01 One.mp3", "mp3", "64k", {}, true_peak_db=st.true_peak_db)
+    rec = ChapterRecord.measure(0, "One", mp3)
+    a = rec.acx
+    assert HEAD_TONE[0] <= a.head_tone <= HEAD_TONE[1] and a.head_tone == pytest.approx(st.head_ms / 1000, abs=0.03)
+    assert TAIL_TONE[0] <= a.tail_tone <= TAIL_TONE[1] and a.tail_tone == pytest.approx(st.tail_ms / 1000, abs=0.03)
+    # room tone is digital silence: ACX's noise floor (quietest 0.5 s) is far under -60 dB, not flagged
+    assert a.noise_floor_db < -90 and a.peak_db <= st.true_peak_db
+    assert not any("room tone" in r or "noise floor" in r for r in a.reasons), a.reasons
+    lufs, _ = measure_loudness(mp3)   # as in the test above: the mp3's 8 kHz cutoff costs peaky espeak ~0.5 LU
+    assert abs(lufs - st.loudness_lufs) <= 1.5
+    md = BookReport("B", "A", (), (rec,), None).summary()
+    assert (f"| 1 One | {a.rms_db:.1f} | {a.peak_db:.1f} | {a.noise_floor_db:.1f} | {a.head_tone:.2f} | "
+            f"{a.tail_tone:.2f} | {'pass' if a.passed else '; '.join(a.reasons)} |") in md
+    assert a.passed and "ACX: 1 of 1 chapters pass (1)." in md, a.reasons
+
+
+@pytest.mark.parametrize(("head_ms", "tail_ms"), [(500, 1000), (1000, 5000), (0, 0)])
+def test_head_and_tail_are_padded_to_their_targets(speech_chunks, tmp_path, head_ms, tail_ms):
+    """Whatever silence the chunks bring (200-500 ms here), the chapter's ends are exactly the targets."""
+    st = Stitching(head_ms=head_ms, tail_ms=tail_ms)
+    master = stitch_master(speech_chunks, [350, 2000], st, tmp_path / "m.wav")
+    audio, rate = read_wav(master.path)
+    sound = np.flatnonzero(np.abs(audio) > 0)
+    fade = st.fade_ms * RATE // 1000   # a fade's first samples round to zero
+    assert 0 <= sound[0] - head_ms * RATE // 1000 < fade
+    assert 0 <= len(audio) - 1 - sound[-1] - tail_ms * RATE // 1000 < fade
+    assert master.offsets[0] == head_ms / 1000
+
+
+@pytest.mark.parametrize(("field", "value"), [("head_ms", -1), ("tail_ms", 10_001)])
+def test_room_tone_out_of_range_is_refused(field, value):
+    with pytest.raises(SpecError, match=f"{field[:4]} room tone of {value} ms"):
+        Stitching(**{field: value})
+
+
 def test_an_encode_over_the_ceiling_is_encoded_again_quieter(speech_chunks, tmp_path):
     master = stitch_master(speech_chunks, [350, 350], Stitching(), tmp_path / "m.wav")
     hot = measure_loudness(master.path).true_peak
@@ -215,7 +269,7 @@ def test_silent_and_odd_chunks(speech_chunks, tmp_path):
     assert len(prepare_piece(*read_pcm(silent), st)) == 2 * edge == len(prepare_piece(*read_pcm(empty), st))
     master = stitch_master([speech_chunks[0], silent, empty], [350, 350, 800], st, tmp_path / "m.wav")
     speech = len(prepare_piece(*read_pcm(speech_chunks[0]), st))
-    assert master.frames == speech + 4 * edge + (350 + 350 + 800) * RATE // 1000
+    assert master.frames == speech + 2 * edge + (st.head_ms + 350 + 350 + st.tail_ms) * RATE // 1000
     other_rate = write_wav(tmp_path / "16k.wav", np.zeros(16000, np.float32), 16000)
     with pytest.raises(StitchError, match="16000 Hz"):
         stitch_master([speech_chunks[0], other_rate], [350, 350], st, tmp_path / "x.wav")

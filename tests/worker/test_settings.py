@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import environ
 from worker.errors import SettingsError
 from worker.settings import Settings
 
@@ -25,6 +26,7 @@ def test_environment_sets_every_group():
         "TOMECAST_BATCH_SIZE": "16", "TOMECAST_VOICE": "/v/n.wav", "TOMECAST_SEED": "42",
         "TOMECAST_TEMPERATURE": "0.6", "TOMECAST_MAX_NEW_TOKENS": "500", "TOMECAST_WATERMARK": "off",
         "TOMECAST_FORMAT": "opus", "TOMECAST_PAUSES": "sentence=200, title=900", "TOMECAST_LOUDNESS": "-16",
+        "TOMECAST_HEAD_MS": "600", "TOMECAST_TAIL_MS": "3000",
     })
     assert s.broker_url == "redis://:pw@redis:6379/1" and s.data_dir == Path("/tmp/tc-data")
     assert (s.model, s.device, s.dtype, s.batch_size, s.voice, s.seed) == \
@@ -33,6 +35,7 @@ def test_environment_sets_every_group():
     assert s.stitching.format == "opus" and s.stitching.loudness_lufs == -16.0
     assert s.stitching.pauses_ms["sentence"] == 200 and s.stitching.pauses_ms["title"] == 900
     assert s.stitching.pauses_ms["paragraph"] == 800
+    assert (s.stitching.head_ms, s.stitching.tail_ms) == (600, 3000)
 
 
 @pytest.mark.parametrize(("name", "value", "message"), [
@@ -41,6 +44,9 @@ def test_environment_sets_every_group():
     ("TOMECAST_TEMPERATURE", "-1", "temperature=-1.0"),
     ("TOMECAST_FORMAT", "ogg", "'ogg'"),
     ("TOMECAST_PAUSES", "comma=100", "'comma=100'"),
+    ("TOMECAST_PAUSES", "chapter=3000", "TOMECAST_TAIL_MS"),   # the chapter's end is its tail room tone
+    ("TOMECAST_HEAD_MS", "-5", "head room tone of -5 ms"),
+    ("TOMECAST_TAIL_MS", "2.5", "TOMECAST_TAIL_MS='2.5'"),
     ("TOMECAST_WATERMARK", "maybe", "TOMECAST_WATERMARK='maybe'"),
 ])
 def test_bad_values_name_the_variable_or_value(name, value, message):
@@ -72,6 +78,20 @@ def test_tokens_per_char_from_environment_and_flag_reaches_the_sampling_dict():
     assert settings_from(args).sampling.to_dict()["tokens_per_char"] == 0.0
     with pytest.raises(SettingsError, match="tokens_per_char=-1.0"):
         Settings.from_env({"TOMECAST_TOKENS_PER_CHAR": "-1"})
+
+
+def test_room_tone_flags_override_the_environment_and_reach_the_job():
+    import argparse
+
+    from worker.cli.options import add_output_options, settings_from
+
+    p = argparse.ArgumentParser()
+    add_output_options(p)
+    args = p.parse_args(["--head-ms", "900", "--tail-ms", "1500"])
+    with environ({"TOMECAST_HEAD_MS": "600", "TOMECAST_TAIL_MS": "3000"}):
+        s = settings_from(args)
+    assert (s.stitching.head_ms, s.stitching.tail_ms) == (900, 1500)
+    assert s.job_options().stitching.to_dict()["head_ms"] == 900
 
 
 @pytest.mark.parametrize(("flags", "message"), [

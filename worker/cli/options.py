@@ -10,7 +10,7 @@
     voice        --voice                                                   say, convert, submit
     sampling     --seed --temperature --top-p ... --tokens-per-char        say, convert, submit
     tasks        --chunks-per-task                                         submit
-    output       --format --bitrate --loudness                             convert, submit
+    output       --format --bitrate --loudness --head-ms --tail-ms         convert, submit
     text         one flag per text_prep.PrepareOptions field (--max-chars --notes ... --lexicon --tags)
                                                                                prepare, convert, submit, words
     qa           one flag per qa.QASettings field (--no-asr --asr-model --qa-max-takes --no-repair ...)
@@ -153,6 +153,12 @@ def add_output_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--bitrate", help=f"mp3/opus/AAC bit rate (TOMECAST_BITRATE, default {_S.bitrate})")
     g.add_argument("--loudness", type=float, metavar="LUFS", dest="loudness_lufs",
                    help=f"target integrated loudness, LUFS (TOMECAST_LOUDNESS, default {_S.loudness_lufs:g})")
+    g.add_argument("--head-ms", type=int, metavar="MS", dest="head_ms",
+                   help=f"room tone (silence) before each chapter's first sound, ms; ACX asks 500-1000 "
+                        f"(TOMECAST_HEAD_MS, default {_S.head_ms})")
+    g.add_argument("--tail-ms", type=int, metavar="MS", dest="tail_ms",
+                   help=f"room tone after each chapter's last sound, ms; ACX asks 1000-5000 "
+                        f"(TOMECAST_TAIL_MS, default {_S.tail_ms})")
 
 
 class _NoTitles(argparse.Action):
@@ -325,7 +331,7 @@ def prepare_options(args: argparse.Namespace) -> dict:
 _SETTING_FLAGS = ("model", "revision", "device", "dtype", "voice", "seed", "temperature", "top_p", "min_p",
                   "repetition_penalty", "cfg_weight", "exaggeration", "max_new_tokens", "n_flow_steps", "flow_cfg_rate",
                   "tokens_per_char", "batch_size", "threads", "chunks_per_task", "watermark", "format", "bitrate",
-                  "loudness_lufs", "engine")
+                  "loudness_lufs", "head_ms", "tail_ms", "engine")
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
