@@ -10,8 +10,10 @@ weights never stop on their own, so stop tokens are disabled and each chunk gets
 real weights would speak. Chunks go through ``TTS.synthesize_takes`` in calls of ``--chunks-per-call`` (as a
 worker's tasks would) with ``--batch-size`` slots (default: ``TTS.suggested_batch_size()``): T3 with
 continuous batching, S3Gen in token-sorted batches. Reports audio seconds per wall second, peak device memory
-per call (flat across the book when the cache is static), and the time to first audio of one ~20 s chunk
-alone. Each figure is one JSON line (also appended to ``--out``); the last line is JSON.
+per call (flat across the book when the cache is static), the shares of the wall time spent in T3 and in
+S3Gen (each timed with the device synchronized) and the GPU busy share (NVML utilization, where NVML is there),
+and the time to first audio of one ~20 s chunk alone. Each figure is one JSON line (also appended to
+``--out``); the last line is JSON.
 """
 
 from __future__ import annotations
@@ -24,6 +26,37 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+class GpuBusy:
+    """NVML's utilization (the share of time a kernel ran), sampled every 50 ms in a thread; None without NVML."""
+
+    def __init__(self, device):
+        import threading
+
+        self.samples: list[int] = []
+        try:
+            import pynvml
+
+            pynvml.nvmlInit()
+            handle = pynvml.nvmlDeviceGetHandleByIndex(device.index or 0)
+        except Exception:  # noqa: BLE001 - optional figure
+            self.thread = None
+            return
+        self.stopping = threading.Event()
+
+        def sample() -> None:
+            while not self.stopping.wait(0.05):
+                self.samples.append(pynvml.nvmlDeviceGetUtilizationRates(handle).gpu)
+        self.thread = threading.Thread(target=sample, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> float | None:
+        if self.thread is None:
+            return None
+        self.stopping.set()
+        self.thread.join()
+        return round(sum(self.samples) / max(1, len(self.samples)) / 100, 3)
 
 
 def book_chunks(epub: Path) -> list[str]:
@@ -97,6 +130,23 @@ def main() -> None:
         if cuda:
             torch.cuda.synchronize()
 
+    phases = {"t3_s": 0.0, "s3gen_s": 0.0}
+
+    def timed_phase(name: str, fn):
+        """``fn`` with its wall time (device work included) added to ``phases[name]``: where a book's time goes."""
+        def run(*a, **k):
+            sync()
+            t = time.perf_counter()
+            try:
+                return fn(*a, **k)
+            finally:
+                sync()
+                phases[name] += time.perf_counter() - t
+        return run
+
+    tts._speech_tokens = timed_phase("t3_s", tts._speech_tokens)
+    tts.s3gen.synthesize = timed_phase("s3gen_s", tts.s3gen.synthesize)
+
     # warm-up (allocator, cuBLAS, the graph's first capture) on a few chunks, then time to first audio
     tts.synthesize_takes(texts[:2], voice, params, [0, 1], batch_size=batch)
     first = max(texts, key=len)
@@ -110,6 +160,8 @@ def main() -> None:
     audio = 0.0
     done = 0
     peaks = []
+    busy = GpuBusy(tts.device) if cuda else None
+    phases.update(t3_s=0.0, s3gen_s=0.0)
     t0 = time.perf_counter()
     for start in range(0, len(texts), args.chunks_per_call):
         group = texts[start:start + args.chunks_per_call]
@@ -128,11 +180,14 @@ def main() -> None:
         if wall > args.time_limit:
             break
     wall = time.perf_counter() - t0
+    busy_share = busy.stop() if busy else None
     emit({"figure": "book", "variant": args.variant, "device": str(tts.device),
           "t3_dtype": str(tts.dtype).replace("torch.", ""),
           "preset": args.preset, "chunks": done, "chars": sum(map(len, texts[:done])), "batch_size": batch,
           "chunks_per_call": args.chunks_per_call, "audio_s": round(audio, 1), "wall_s": round(wall, 1),
-          "audio_s_per_wall_s": round(audio / wall, 2), "peak_gib_per_call": peaks})
+          "audio_s_per_wall_s": round(audio / wall, 2), "peak_gib_per_call": peaks,
+          "t3_share": round(phases["t3_s"] / wall, 3), "s3gen_share": round(phases["s3gen_s"] / wall, 3),
+          "gpu_busy_share": busy_share})
 
 
 if __name__ == "__main__":
