@@ -42,7 +42,8 @@ def official_figures(args, variant: str, folder: Path) -> dict[tuple[str, int], 
     env = {**os.environ, "PYTHONPATH": args.official_path}
     cmd = [sys.executable, str(ROOT / "bench" / "bench_official.py"), "--variant", variant, "--checkpoint",
            str(folder), "--device", args.device, "--steps", str(args.steps), "--s3gen-tokens",
-           str(args.s3gen_tokens), "--e2e-tokens", str(args.e2e_tokens)]
+           str(args.s3gen_tokens), "--e2e-tokens", str(args.e2e_tokens), "--repeats", str(args.repeats),
+           "--figures", args.figures]
     r = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd="/tmp")
     out = {}
     for line in r.stdout.splitlines():
@@ -67,6 +68,7 @@ def main() -> None:
     ap.add_argument("--s3gen-batches", default="1,64")
     ap.add_argument("--e2e-tokens", type=int, default=250)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--figures", default="t3,s3gen,e2e", help="which figures to time (comma-separated)")
     ap.add_argument("--preset", default="full", choices=["full", "tiny"], help="tiny: a smoke test of the script")
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
@@ -151,23 +153,25 @@ def ours(args, variant: str, folder: Path, official: dict, rows: list[dict]) -> 
         toks = t3(args.e2e_tokens, 1)[0, : args.e2e_tokens].clamp(max=6560).to(tts.device)
         return s3gen([toks])
 
+    figures = set(args.figures.split(","))
     with torch.inference_mode():
-        for b in (int(x) for x in args.batches.split(",")):
+        for b in (int(x) for x in args.batches.split(",") if "t3" in figures):
             t3(20, b)   # warm-up: graph capture, allocator
             secs = timed(lambda b=b: t3(args.steps, b), 1 if b > 1 else args.repeats)
             emit("t3_tokens_per_s", b, round(b * args.steps / secs, 1), steps=args.steps,
                  ms_per_step=round(1000 * secs / args.steps, 3))
         g = torch.Generator().manual_seed(0)
-        for b in (int(x) for x in args.s3gen_batches.split(",")):
+        for b in (int(x) for x in args.s3gen_batches.split(",") if "s3gen" in figures):
             toks = [torch.randint(0, 6561, (args.s3gen_tokens,), generator=g).to(tts.device) for _ in range(b)]
             s3gen([t[:50] for t in toks])   # warm-up at this batch size
             secs = timed(lambda toks=toks: s3gen(toks), 1 if b > 1 else args.repeats)
             emit("s3gen_audio_s_per_s", b, round(b * args.s3gen_tokens / 25 / secs, 1), flow_steps=n_flow,
                  seconds=round(secs, 3))
-        e2e()
-        secs = timed(e2e, args.repeats)
-        emit("end_to_end_audio_s_per_s", 1, round(args.e2e_tokens / 25 / secs, 2), tokens=args.e2e_tokens,
-             seconds=round(secs, 3))
+        if "e2e" in figures:
+            e2e()
+            secs = timed(e2e, args.repeats)
+            emit("end_to_end_audio_s_per_s", 1, round(args.e2e_tokens / 25 / secs, 2), tokens=args.e2e_tokens,
+                 seconds=round(secs, 3))
     tts.release()
 
 
