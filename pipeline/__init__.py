@@ -17,9 +17,10 @@ speech model comes in through the ``pipeline.speech.SpeechEngine`` protocol.
     loudness.py  loudness and true-peak measurement, the limiter
     covers.py    any cover image as JPEG/PNG for the M4B
     names.py     safe file names; every output path kept inside its folder
-    qa_stage.py  every chunk checked (qa) and repaired right after synthesis
+    qa_stage.py  every chunk checked (qa) and repaired right after synthesis, or on a QA queue
+    qa_queue.py  check_chunks: the QA queue's step (no engine), failed takes sent back for new takes
     report.py    the per-book QA report (JSON, Markdown, plots, ACX figures)
-    schedule.py  what runs next without chords: last synthesize -> stitch, last stitch -> assemble
+    schedule.py  what runs next without chords: last synthesize (or check) -> stitch, last stitch -> assemble
     leases.py    heartbeat files of running work (the watchdog's evidence)
     space.py     free-space estimate, disk-full handling
     limits.py    manuscript size, book length, script checks

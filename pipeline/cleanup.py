@@ -35,11 +35,12 @@ def _in_use(store: Store) -> set[str]:
 
 
 def _entries(store: Store) -> list[tuple[float, int, str, list[Path]]]:
-    """(last use, bytes, key, files) of each cache entry: a .wav and its sidecars (.sum, .json, .qa.json)."""
+    """(last use, bytes, key, files) of each cache entry: a .wav and its sidecars (.sum, .json, .qa.json,
+    .take.npz)."""
     out = []
     for sub in ("chunks", "chapters"):
         for wav in (store.root / "cache" / sub).rglob("*.wav"):
-            sides = (".sum", ".json", ".qa.json")
+            sides = (".sum", ".json", ".qa.json", ".take.npz")
             files = [p for p in (wav, *(wav.with_suffix(x) for x in sides)) if p.exists()]
             with contextlib.suppress(FileNotFoundError):
                 stats = [p.stat() for p in files]

@@ -6,12 +6,17 @@ On disk (the same keys as ever, so older job folders still load)::
     {"job": id, "model_id": ..., "voice_key": ..., "sample_rate": 24000,
      "chapters": [{"index", "title", "chunks", "state", "file", "duration", "stitch_key", "stitched"}],
      "chunks":   [{"id": "3.12", "chapter": 3, "position": 12, "key", "cache", "seed",
-                   "state": "pending" | "done" | "failed", "duration", "attempts", "synthesized", "error",
+                   "state": "pending" | "unchecked" | "done" | "failed", "duration", "attempts", "synthesized", "error",
                    "qa_state", "qa_reasons", "qa_scores", "qa_attempts", "speech_seconds", "split_texts", "qa_round"}]}
 
 ``position`` is the chunk's place in its chapter; ``key`` the text_prep speech key; ``cache`` the content
 address of its audio; ``attempts`` how many times this job ran synthesis on it; ``synthesized`` whether this job
 made its audio (False: it came from the cache). Chunks are stored chapter by chapter, in order.
+
+With a QA queue (``JobOptions.qa_queue``) a chunk goes pending -> unchecked (its first take cached; the take as made
+and its token run in ``<cache>.take.npz``) -> done (checked on the QA queue), or back to pending with ``qa_state``
+"retake" and its first take's scores and reasons when it needs new takes: its next synthesize step repairs it from
+that take.
 """
 
 from __future__ import annotations
@@ -59,7 +64,9 @@ class ChunkEntry:
     error: str | None = None
     # QA (``pipeline.qa_stage``): the verdict of its kept take. A qa "failed" chunk is still done (the job
     # completes); ``tomecast retry`` re-runs exactly those, ``qa_round`` salting their new takes' seeds.
-    qa_state: str | None = None            # passed | trimmed | repaired | split | failed; None: not checked
+    # passed | trimmed | repaired | split | failed | retake (pending: its first take needs new takes, see the
+    # module docstring); None: not checked
+    qa_state: str | None = None
     qa_reasons: tuple[str, ...] = ()
     qa_scores: tuple[float, ...] = ()      # one per attempt, in order
     qa_attempts: int = 0
@@ -169,7 +176,7 @@ class Manifest:
 
     def qa_failed(self) -> tuple[ChunkEntry, ...]:
         """Chunks kept with a failed QA verdict (done: their audio is in the book, with their reasons)."""
-        return tuple(c for c in self.chunks if c.qa_state == "failed")
+        return tuple(c for c in self.chunks if c.qa_state == "failed" and c.state == ChunkState.DONE)
 
     def pending_work(self, chunks_per_task: int,
                      states: Iterable[ChunkState] = (ChunkState.PENDING,)) -> dict[int, list[WorkUnit]]:

@@ -1,31 +1,41 @@
 """QA of a job's chunks inside the pipeline: every take checked against its text, bad takes repaired (``qa``).
 
-``synthesize_chunks`` (both modes: embedded ``convert`` and the distributed ``synthesize`` task) hands each
-synthesized batch to ``ChunkQA.check``: ``qa.stage.run_qa`` checks the first takes (one packed ASR call), repairs
-the failed ones (trim, re-takes with seeds from the chunk's key, split) with the same speech engine, and returns
-the audio to keep. Design: QA and repair run inside the synthesize task, right after the batch, because repairs
-need the speech engine and the voice already loaded there; a separate QA queue would have to send repairs back to
-the GPU queue and double the task traffic for ~1% of chunks. A GPU worker's CPU cores run Whisper (CTranslate2)
-while its GPU is idle between batches; ``TOMECAST_QA_ASR_DEVICE=cuda`` puts Whisper on the GPU instead.
+Inline (embedded ``convert``, and the distributed ``synthesize`` task of a job without a QA queue):
+``synthesize_chunks`` hands each synthesized batch to ``ChunkQA.check``: ``qa.stage.run_qa`` checks the first takes
+(one packed ASR call), repairs the failed ones (trim, re-takes with seeds from the chunk's key, split) with the same
+speech engine, and returns the audio to keep. A GPU worker's CPU cores run Whisper (CTranslate2) while its GPU is
+idle between batches; ``TOMECAST_QA_ASR_DEVICE=cuda`` puts Whisper on the GPU instead.
+
+On a QA queue (``JobOptions.qa_queue``: CPU hosts check while GPUs synthesize): the synthesize task keeps each
+first take as it is (``TakeRecord`` beside the cached audio: its samples and token run, for the check) and marks
+the chunk unchecked; the ``check_chunks`` task (``pipeline.qa_queue``) runs the same ``ChunkQA.check`` with no
+engine, one call per synthesized batch (so ASR packs the same windows). Passing and trimmed takes are done there;
+a take that needs new takes (``qa.repair.NeedsTakes``, ~1% of chunks) goes back to pending with qa_state "retake"
+and its first take's scores, and the synthesize task repairs it from that take (``qa.stage.repair_takes``) with
+the engine: the same takes and verdicts as inline. What can differ is the book's learned pace while a repair is
+outstanding (a repaired chunk teaches it later than inline): a duration check at the edge of the band could judge
+differently. The check hears the take exactly as the engine made it (``TakeRecord``), not its 16-bit WAV.
 
 The verdict is written beside the chunk's cached audio (``<cache>.qa.json``) and into the manifest entry (qa
-fields). A cache hit reuses the verdict; a cache hit without one (made before QA) is checked only. A chunk kept
-with a failed verdict is done: the job completes, the report lists it, ``tomecast retry`` re-runs exactly those
+fields). A cache hit reuses the verdict; a cache hit without one is checked: a first take made for a QA queue
+(it has its ``TakeRecord``) by the whole policy, audio made before QA by the checks only. A chunk kept with a
+failed verdict is done: the job completes, the report lists it, ``tomecast retry`` re-runs exactly those
 (``retry_qa_failed``: their ``qa_round`` goes up, which salts the seeds of their new takes).
 
 Random weights (the README's offline demo) fail every check by design: when the job's first ``HOPELESS_AFTER``
 checked chunks all fail their first take, scoring under ``HOPELESS_SCORE`` (ASR heard almost none of their words;
 without ASR any failure counts), repair is turned off for the job, said once (no repair loop tripling the demo's
-time).
+time). The check task decides it as the inline stage does, so nothing is sent back to the GPUs then.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -40,20 +50,25 @@ from qa.asr import Transcriber, load_transcriber
 from qa.chunk import ChunkInput, check_chunks
 from qa.errors import AsrUnavailableError
 from qa.pace import PaceModel
-from qa.repair import Attempt, RepairOutcome
+from qa.repair import Attempt, NeedsTakes, RepairOutcome
 from qa.repair import ChunkState as QAState
 from qa.settings import QASettings
-from qa.stage import ChunkTake, run_qa, speech_seconds
+from qa.stage import ChunkTake, repair_takes, run_qa, speech_seconds
 from qa.types import ChunkContext, ClipReport, Take
 
-__all__ = ["HOPELESS_AFTER", "HOPELESS_SCORE", "ChunkQA", "Verdict", "chapter_summary", "job_qa_settings",
-           "retry_qa_failed", "sidecar_path", "takes_of", "transcriber_for"]
+__all__ = ["HOPELESS_AFTER", "HOPELESS_SCORE", "RETAKE", "ChunkQA", "TakeRecord", "Verdict", "chapter_summary",
+           "UNCHECKED_FIELDS", "job_qa_settings", "retake_fields", "retry_qa_failed", "sidecar_path", "take_path",
+           "takes_of", "transcriber_for"]
 
 log = logging.getLogger(__name__)
 
 HOPELESS_AFTER = 6        # first checked chunks of a job that decide it is hopeless (random weights)
 HOPELESS_SCORE = 0.25     # a first take scoring under this is hopeless (no word right, or signal faults too)
 ACCEPTED = frozenset({QAState.PASSED, QAState.TRIMMED, QAState.REPAIRED})   # teach the book's pace
+RETAKE = "retake"   # manifest qa_state of a pending chunk whose first take needs new takes (checked on a QA queue)
+# the qa fields of a chunk whose (new) first take is not checked yet
+UNCHECKED_FIELDS = {"qa_state": None, "qa_reasons": (), "qa_scores": (), "qa_attempts": 0, "speech_seconds": None,
+                    "split_texts": ()}
 
 _transcribers: dict[tuple, Transcriber | None] = {}
 _said: set[tuple[str, str]] = set()
@@ -88,6 +103,44 @@ def transcriber_for(settings: QASettings, job_id: str = "") -> Transcriber | Non
 
 def sidecar_path(store: Store, cache: str) -> Path:
     return store.chunk_path(cache).with_suffix(".qa.json")
+
+
+def take_path(store: Store, cache: str) -> Path:
+    return store.chunk_path(cache).with_suffix(".take.npz")
+
+
+@dataclass(frozen=True)
+class TakeRecord:
+    """A first take as the engine made it, kept beside its cached audio until its check on the QA queue
+    (``<cache>.take.npz``): its samples before the 16-bit WAV (ASR hears differences that small, and inline QA hears
+    these) and its token run (the runaway check needs it, the WAV does not carry it); once sent back for new takes,
+    also the book's pace when it was checked (``pace``: ``PaceModel`` logs), which its repair expects with, as inline
+    repair right after the check would. Saving the chunk's verdict removes it; while it exists without a verdict, the
+    cached audio is a first take waiting for its check or its repair."""
+
+    take: Take
+    pace: tuple[float, ...] | None = None
+
+    def save(self, store: Store, cache: str) -> None:
+        t = self.take
+        buf = io.BytesIO()
+        np.savez(buf, audio=np.asarray(t.audio, np.float32), tokens=int(t.tokens),
+                 token_cap=-1 if t.token_cap is None else int(t.token_cap), hit_cap=bool(t.hit_cap),
+                 **({} if self.pace is None else {"pace": np.asarray(self.pace, np.float64)}))
+        atomic_write(take_path(store, cache), buf.getvalue())
+
+    @classmethod
+    def load(cls, store: Store, cache: str) -> TakeRecord | None:
+        try:
+            with np.load(take_path(store, cache)) as d:
+                cap = int(d["token_cap"])
+                pace = tuple(float(x) for x in d["pace"]) if "pace" in d.files else None
+                return cls(Take(d["audio"], int(d["tokens"]), None if cap < 0 else cap, bool(d["hit_cap"])), pace)
+        except FileNotFoundError:
+            return None
+        except (ValueError, KeyError, OSError) as exc:   # damaged: the cached WAV is checked, without its token run
+            log.warning("take record %s unreadable (%s)", take_path(store, cache), exc)
+            return None
 
 
 @dataclass(frozen=True)
@@ -139,7 +192,9 @@ class Verdict:
             return None
 
     def save(self, store: Store, cache: str) -> None:
+        """Beside the kept audio; the first take's ``TakeRecord`` goes (the chunk is checked)."""
         atomic_write(sidecar_path(store, cache), self.to_json())
+        take_path(store, cache).unlink(missing_ok=True)
 
 
 def takes_of(speech, texts: list[str], voice, params, seeds: list[int]) -> list:
@@ -190,6 +245,28 @@ class ChunkQA:
         v = Verdict.load(self.store, e.cache)
         return v is not None and v.state == QAState.FAILED and v.round < e.qa_round
 
+    def waiting_check(self, e: ChunkEntry) -> bool:
+        """Its cached audio is a first take made for a QA queue and not checked yet (a ``TakeRecord``, no verdict)."""
+        return take_path(self.store, e.cache).is_file() and not sidecar_path(self.store, e.cache).is_file()
+
+    def sort_cached(self, entries: Sequence[ChunkEntry], *, queue: bool
+                    ) -> tuple[dict[str, dict], list[ChunkEntry], list[ChunkEntry]]:
+        """Chunks whose audio is cached, by what they still need: (the manifest qa fields of those that are checked:
+        their verdict, or, made before QA, the checks alone now; those for the QA queue when ``queue``; those whose
+        QA runs with the engine: sent back for new takes, re-run by ``tomecast retry``, and without ``queue`` a first
+        take still waiting for its check)."""
+        done, for_queue, with_engine = [], [], []
+        for e in entries:
+            if e.qa_state == RETAKE or self.wants_retake(e):
+                with_engine.append(e)
+            elif queue and Verdict.load(self.store, e.cache) is None:
+                for_queue.append(e)
+            elif not queue and self.waiting_check(e):
+                with_engine.append(e)
+            else:
+                done.append(e)
+        return self.cached(done), for_queue, with_engine
+
     def cached(self, entries: Sequence[ChunkEntry]) -> dict[str, dict]:
         """Manifest qa fields of cached chunks: their saved verdict, or (made before QA) a check without repair."""
         out, unchecked = {}, []
@@ -215,32 +292,61 @@ class ChunkQA:
         text = self.texts[e.id]
         return ChunkContext(text, self.language, take.tokens, take.token_cap, take.hit_cap, self.pace.expect(text))
 
+    def cached_take(self, e: ChunkEntry) -> Take:
+        """The take in the cache: as the engine made it when a ``TakeRecord`` keeps it, else its WAV."""
+        rec = TakeRecord.load(self.store, e.cache)
+        return rec.take if rec is not None else Take(read_wav(self.store.chunk_path(e.cache))[0])
+
+    def hand_over(self, e: ChunkEntry, take: Take) -> None:
+        """Before a first take is cached for its check on the QA queue: no verdict of older audio stays, and the
+        take itself is kept beside it (``TakeRecord``)."""
+        sidecar_path(self.store, e.cache).unlink(missing_ok=True)
+        TakeRecord(take).save(self.store, e.cache)
+
     # ---- synthesized batches
-    def first_takes(self, batch: Sequence[ChunkEntry], synthesize: Callable[[list[str], list[int]], list]
-                    ) -> list:
-        """The batch's first takes: synthesized, except a retried chunk's, which starts from its kept audio."""
+    def first_takes(self, batch: Sequence[ChunkEntry], synthesize: Callable[[list[str], list[int]], list],
+                    from_cache: Collection[str] = ()) -> list[Take]:
+        """The batch's first takes: synthesized, or from the cache for the chunk ids of ``from_cache`` (a retried
+        chunk's kept audio, a first take waiting for its check or its re-takes)."""
         takes: list = [None] * len(batch)
-        fresh = [i for i, e in enumerate(batch) if not self.wants_retake(e)]
+        fresh = [i for i, e in enumerate(batch) if e.id not in from_cache]
         for i, e in enumerate(batch):
-            if i not in fresh:
-                takes[i] = Take(read_wav(self.store.chunk_path(e.cache))[0])
+            if e.id in from_cache:
+                takes[i] = self.cached_take(e)
         if fresh:
             made = synthesize([self.texts[batch[i].id] for i in fresh], [batch[i].seed for i in fresh])
             for i, t in zip(fresh, made, strict=True):
-                takes[i] = t
+                takes[i] = t if isinstance(t, Take) else Take(t.audio, t.tokens, t.token_cap, t.hit_cap)
         return takes
 
     def check(self, batch: Sequence[ChunkEntry], takes: Sequence, sample_rate: int,
-              synthesize: Callable[[list[str], list[int]], list]) -> list[tuple[np.ndarray, Verdict]]:
-        """Check and repair one batch; (audio to keep, its verdict) per chunk, in order."""
+              synthesize: Callable[[list[str], list[int]], list] | None
+              ) -> list[tuple[np.ndarray, Verdict] | NeedsTakes]:
+        """Check and repair one batch: (audio to keep, its verdict) per chunk, in order. Without an engine
+        (``synthesize`` None: the QA queue) a chunk whose repair needs new takes is ``NeedsTakes``; a chunk sent
+        back so (qa_state "retake") goes straight to its repair, from the same first take."""
         chunks = [ChunkTake(e.cache if e.qa_round == 0 else f"{e.cache}:round{e.qa_round}", self.texts[e.id],
                             e.seed, t if isinstance(t, Take) else Take(t.audio, t.tokens, t.token_cap, t.hit_cap),
                             self.language) for e, t in zip(batch, takes, strict=True)]
-        retried = any(e.qa_round for e in batch)   # a retry asks for repair: no random-weights guard
-        outcomes = run_qa(chunks, synthesize=synthesize, sample_rate=sample_rate, settings=self.settings,
-                          transcriber=self.transcriber, pace=self.pace,
+        outcomes: list = [None] * len(batch)
+        again = [i for i, e in enumerate(batch) if e.qa_state == RETAKE]
+        first = [i for i in range(len(batch)) if i not in again]
+        if first:
+            retried = any(batch[i].qa_round for i in first)   # a retry asks for repair: no random-weights guard
+            done = run_qa([chunks[i] for i in first], synthesize=synthesize, sample_rate=sample_rate,
+                          settings=self.settings, transcriber=self.transcriber, pace=self.pace,
                           repair_if=None if retried else self._worth_repairing)
-        return [(np.asarray(o.audio, np.float32), Verdict.of(o, e.qa_round, self.asr_model))
+            for i, o in zip(first, done, strict=True):
+                outcomes[i] = o
+        for i in again:   # each expecting with the book's pace as its check saw it (TakeRecord.pace)
+            if synthesize is None:
+                raise JobStateError(f"job {self.job_id}: chunks sent back for new takes need the speech engine")
+            rec = TakeRecord.load(self.store, batch[i].cache)
+            pace = self.pace if rec is None or rec.pace is None else PaceModel(self.settings, list(rec.pace))
+            outcomes[i] = repair_takes([chunks[i]], synthesize=synthesize, sample_rate=sample_rate,
+                                       settings=self.settings, transcriber=self.transcriber, pace=pace)[0]
+        return [o if isinstance(o, NeedsTakes) else
+                (np.asarray(o.audio, np.float32), Verdict.of(o, e.qa_round, self.asr_model))
                 for e, o in zip(batch, outcomes, strict=True)]
 
     def _worth_repairing(self, reports: Sequence[ClipReport]) -> bool:
@@ -256,6 +362,14 @@ class ChunkQA:
                   "recorded (`tomecast report`)", len(firsts))
             return False
         return True
+
+
+def retake_fields(need: NeedsTakes) -> dict:
+    """Manifest fields of a chunk sent back from the QA queue for new takes: pending, its first take's scores and
+    reasons (what the random-weights guard reads), repaired by its next synthesize step."""
+    return {"state": ChunkState.PENDING, "qa_state": RETAKE, "qa_reasons": tuple(need.report.reasons),
+            "qa_scores": tuple(round(a.score, 4) for a in need.attempts), "qa_attempts": len(need.attempts),
+            "speech_seconds": None, "split_texts": ()}
 
 
 def chapter_summary(manifest: Manifest, chapter: int) -> tuple[str, bool] | None:

@@ -2,7 +2,9 @@
 
 No step depends on a broker-held callback: ``prepare`` dispatches ``remaining``; a synthesize step that leaves its
 chapter without pending chunks dispatches that chapter's stitch; a stitch that leaves no chapter pending
-dispatches the assembly. If a message is lost anyway (broker restart, dead worker), the watchdog
+dispatches the assembly. With a QA queue a synthesize step dispatches the check of each batch it left unchecked,
+a check dispatches the synthesize step of the chunks it sent back for new takes, and the last check of a chapter
+its stitch. If a message is lost anyway (broker restart, dead worker), the watchdog
 (``worker.watchdog``) compares ``remaining`` with the steps that have a live task (queued, reserved or holding a
 lease) and dispatches exactly what is ``uncovered``.
 """
@@ -26,13 +28,15 @@ RESENDS_FILE = "resends.json"   # in the job folder: the watchdog's count of re-
 class StepKind(StrEnum):
     PREPARE = "prepare"
     SYNTHESIZE = "synthesize"
+    CHECK = "check_chunks"     # QA of unchecked first takes, on the job's QA queue
     STITCH = "stitch_chapter"
     ASSEMBLE = "assemble_book"
 
 
 @dataclass(frozen=True)
 class Step:
-    """One task's worth of work: prepare, synthesize ``positions`` of ``chapter``, stitch ``chapter``, assemble."""
+    """One task's worth of work: prepare, synthesize or check ``positions`` of ``chapter``, stitch ``chapter``,
+    assemble."""
 
     kind: StepKind
     chapter: int | None = None
@@ -61,7 +65,8 @@ class Step:
 
 
 def remaining(store: Store, job_id: str, chunks_per_task: int) -> list[Step]:
-    """Every step the job still needs, in order; [] for a finished, failed or cancelled job."""
+    """Every step the job still needs, in order; [] for a finished, failed or cancelled job. A chapter's pending
+    chunks need synthesize steps, its unchecked ones check steps; its stitch is due once it has neither."""
     if store.state(job_id).final:
         return []
     if not store.has_manifest(job_id):
@@ -73,21 +78,35 @@ def remaining(store: Store, job_id: str, chunks_per_task: int) -> list[Step]:
         if ch.state != ChapterState.PENDING:
             continue
         open_chapters += 1
-        todo = [c.position for c in manifest.chapter_chunks(ch.index) if c.state == ChunkState.PENDING]
-        if todo:
-            steps += [Step(StepKind.SYNTHESIZE, ch.index, tuple(todo[i: i + chunks_per_task]))
-                      for i in range(0, len(todo), chunks_per_task)]
-        else:
+        chunks = manifest.chapter_chunks(ch.index)
+        due = True
+        for kind, state in ((StepKind.SYNTHESIZE, ChunkState.PENDING), (StepKind.CHECK, ChunkState.UNCHECKED)):
+            todo = [c.position for c in chunks if c.state == state]
+            steps += _units(kind, ch.index, todo, chunks_per_task)
+            due = due and not todo
+        if due:
             steps.append(Step(StepKind.STITCH, ch.index))
     if not open_chapters:
         steps.append(Step(StepKind.ASSEMBLE))
     return steps
 
 
+def _units(kind: StepKind, chapter: int | None, positions: list[int], chunks_per_task: int) -> list[Step]:
+    return [Step(kind, chapter, tuple(positions[i: i + chunks_per_task]))
+            for i in range(0, len(positions), chunks_per_task)]
+
+
+# a live step of these kinds will dispatch the others' work on the same positions when it ends: a synthesize step
+# the check of what it left unchecked, a check step the synthesize step of what it sent back for new takes
+_HANDS_ON = {StepKind.SYNTHESIZE: (StepKind.SYNTHESIZE, StepKind.CHECK),
+             StepKind.CHECK: (StepKind.CHECK, StepKind.SYNTHESIZE)}
+
+
 def uncovered(needed: Iterable[Step], live: Iterable[Step], chunks_per_task: int) -> list[Step]:
     """The part of ``needed`` that no live step will do. A live prepare covers everything (it dispatches what is
-    left); a live synthesize of a chapter covers its positions and that chapter's stitch (it dispatches it); any
-    live stitch or synthesize covers the assembly."""
+    left); a live synthesize or check of a chapter covers its positions for both kinds (each dispatches the
+    other's work on them) and that chapter's stitch (it dispatches it); any live stitch, synthesize or check
+    covers the assembly."""
     live = list(live)
     kinds = {s.kind for s in live}
     if StepKind.PREPARE in kinds:
@@ -96,17 +115,14 @@ def uncovered(needed: Iterable[Step], live: Iterable[Step], chunks_per_task: int
     for step in needed:
         if step.kind == StepKind.PREPARE:
             out.append(step)
-        elif step.kind == StepKind.SYNTHESIZE:
-            covered = {p for s in live if s.kind == StepKind.SYNTHESIZE and s.chapter == step.chapter
+        elif step.kind in _HANDS_ON:
+            covered = {p for s in live if s.kind in _HANDS_ON[step.kind] and s.chapter == step.chapter
                        for p in s.positions}
-            left = [p for p in step.positions if p not in covered]
-            out += [Step(StepKind.SYNTHESIZE, step.chapter, tuple(left[i: i + chunks_per_task]))
-                    for i in range(0, len(left), chunks_per_task)]
+            out += _units(step.kind, step.chapter, [p for p in step.positions if p not in covered], chunks_per_task)
         elif step.kind == StepKind.STITCH:
-            if not any(s.chapter == step.chapter and s.kind in (StepKind.STITCH, StepKind.SYNTHESIZE)
-                       for s in live):
+            if not any(s.chapter == step.chapter and s.kind in (StepKind.STITCH, *_HANDS_ON) for s in live):
                 out.append(step)
-        elif not kinds & {StepKind.ASSEMBLE, StepKind.STITCH, StepKind.SYNTHESIZE}:
+        elif not kinds & {StepKind.ASSEMBLE, StepKind.STITCH, *_HANDS_ON}:
             out.append(step)
     return out
 

@@ -6,7 +6,8 @@ the spec, the same keys as ever, so job folders written by older versions still 
 
     {"id", "name", "created", "book_file", "voice_file", "voice_source", "priority", "seed", "model",
      "revision", "sampling": {SynthesisParams}, "stitching": {Stitching}, "chunks_per_task", "prepare": {...},
-     "qa": {...}}      (qa: the qa.QASettings fields chosen at submit; absent when none)
+     "qa": {...}, "qa_queue"}   (qa: the qa.QASettings fields chosen at submit; absent when none. qa_queue: the
+                                 Celery queue of the job's check_chunks tasks; absent: QA inline in synthesize)
 
 ``prepare`` holds ``text_prep.PrepareOptions`` fields. Its ``lexicon`` is submitted as file paths and written as
 the files' text (``[{"source": path, "text": ...}]``, see ``embed_lexicon``): job.json lives in the shared data
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,10 +28,11 @@ from pipeline.errors import SpecError, StoreError
 from pipeline.stitch import Stitching
 from text_prep.lexicon import Lexicon
 
-__all__ = ["DEFAULT_MODEL", "PRIORITIES", "JobOptions", "JobSpec", "embed_lexicon", "params_from_dict",
+__all__ = ["DEFAULT_MODEL", "PRIORITIES", "QUEUE_NAME", "JobOptions", "JobSpec", "embed_lexicon", "params_from_dict",
            "prepare_fields"]
 
 PRIORITIES = range(0, 10)
+QUEUE_NAME = re.compile(r"[A-Za-z0-9_.-]+")
 DEFAULT_MODEL = "ResembleAI/chatterbox"
 
 
@@ -74,10 +77,15 @@ class JobOptions:
     prepare: Mapping[str, object] = field(default_factory=dict)   # text_prep.PrepareOptions fields
     priority: int = 5
     qa: Mapping[str, object] = field(default_factory=dict)        # qa.QASettings fields (the checks, repair)
+    # the queue of its check_chunks tasks (CPU hosts check while GPUs synthesize); "": checked inside synthesize.
+    # Chosen at submit so every worker of the job agrees (``pipeline.qa_stage``)
+    qa_queue: str = ""
 
     def __post_init__(self) -> None:
         if self.priority not in PRIORITIES:
             raise SpecError(f"priority {self.priority} is not in 0..9 (9 runs first)")
+        if self.qa_queue and not QUEUE_NAME.fullmatch(self.qa_queue):
+            raise SpecError(f"QA queue {self.qa_queue!r} is not a queue name (letters, digits, '_', '-', '.')")
         if self.chunks_per_task < 1:
             raise SpecError(f"chunks per task {self.chunks_per_task} must be at least 1")
 
@@ -102,6 +110,7 @@ class JobSpec:
     sampling = property(lambda self: self.options.sampling)
     stitching = property(lambda self: self.options.stitching)
     chunks_per_task = property(lambda self: self.options.chunks_per_task)
+    qa_queue = property(lambda self: self.options.qa_queue)
 
     @property
     def prepare(self) -> dict:
@@ -117,7 +126,7 @@ class JobSpec:
                 "seed": o.seed, "model": o.model, "revision": o.revision, "sampling": o.sampling.to_dict(),
                 "stitching": o.stitching.to_dict(), "chunks_per_task": o.chunks_per_task,
                 "prepare": dict(o.prepare), **({"book_source": self.book_source} if self.book_source else {}),
-                **({"qa": dict(o.qa)} if o.qa else {})}
+                **({"qa": dict(o.qa)} if o.qa else {}), **({"qa_queue": o.qa_queue} if o.qa_queue else {})}
 
     @classmethod
     def from_dict(cls, d: Mapping) -> JobSpec:
@@ -126,7 +135,8 @@ class JobSpec:
                                  sampling=params_from_dict(d.get("sampling", {})),
                                  stitching=Stitching.from_dict(d["stitching"]) if d.get("stitching") else Stitching(),
                                  chunks_per_task=int(d.get("chunks_per_task", 16)), prepare=dict(d.get("prepare", {})),
-                                 priority=int(d.get("priority", 5)), qa=dict(d.get("qa", {})))
+                                 priority=int(d.get("priority", 5)), qa=dict(d.get("qa", {})),
+                                 qa_queue=str(d.get("qa_queue") or ""))
             return cls(id=d["id"], name=d["name"], created=d.get("created", ""), book_file=d["book_file"],
                        voice_file=d.get("voice_file"), voice_source=d.get("voice_source"), options=options,
                        book_source=d.get("book_source"))

@@ -26,8 +26,9 @@ FINAL_JOB_STATES = frozenset({JobState.DONE, JobState.FAILED, JobState.CANCELLED
 
 class ChunkState(StrEnum):
     PENDING = "pending"
-    DONE = "done"      # its audio is in the chunk cache
-    FAILED = "failed"  # synthesis raised; the error is in the manifest entry
+    UNCHECKED = "unchecked"  # its first take is in the chunk cache, waiting for its check on the QA queue
+    DONE = "done"            # its audio is in the chunk cache (checked: its verdict in the manifest entry)
+    FAILED = "failed"        # synthesis (or its check) raised; the error is in the manifest entry
 
 
 class ChapterState(StrEnum):

@@ -38,6 +38,7 @@ class JobStatus:
     output: str | None = None
     stalled_since: str | None = None   # ISO time of the last sign of life of a running job that has gone quiet
     duplicates: int = 0                # chunks found already made by a redelivered or re-dispatched task
+    chunks_unchecked: int = 0          # made, waiting for their check on the job's QA queue
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -79,4 +80,4 @@ def summarize(spec: JobSpec, record: JobRecord, manifest: Manifest | None, *, la
     return JobStatus(**base, chapters_done=sum(ch.state == ChapterState.DONE for ch in manifest.chapters),
                      chapters=len(manifest.chapters), chunks_done=len(done), chunks_failed=len(failed),
                      chunks=len(manifest.chunks), chunks_cached=len(done) - len(made), audio_seconds=audio,
-                     eta_seconds=eta, errors=tuple(errors))
+                     eta_seconds=eta, errors=tuple(errors), chunks_unchecked=manifest.count(ChunkState.UNCHECKED))

@@ -21,7 +21,7 @@ from pipeline.errors import JobStateError, PipelineError, StoreError, TransientE
 from pipeline.files import atomic_copy, atomic_write, is_disk_full, replacing, wav_duration
 from pipeline.manifest import Manifest, WorkUnit
 from pipeline.names import book_file_name, chapter_file_name, inside
-from pipeline.qa_stage import ChunkQA, chapter_summary, takes_of
+from pipeline.qa_stage import UNCHECKED_FIELDS, ChunkQA, chapter_summary, takes_of
 from pipeline.space import check_space
 from pipeline.spec import JobSpec
 from pipeline.speech import Purpose, Speech, SpeechEngine
@@ -58,6 +58,10 @@ def _cancelled(store: Store, job_id: str) -> bool:
     return store.state(job_id).state == JobState.CANCELLED
 
 
+# what a synthesize step still has to do in this process (run_all): unchecked chunks are checked there too
+_TO_MAKE = (ChunkState.PENDING, ChunkState.UNCHECKED)
+
+
 def prepare_job(store: Store, job_id: str, engine: SpeechEngine) -> dict[int, list[WorkUnit]]:
     """Plan the book, prepare the voice, write the manifest; returns the synthesis still to do, by chapter.
 
@@ -67,7 +71,7 @@ def prepare_job(store: Store, job_id: str, engine: SpeechEngine) -> dict[int, li
     if _cancelled(store, job_id):
         return {}
     if store.has_manifest(job_id):
-        return store.manifest(job_id).pending_work(spec.chunks_per_task)
+        return store.manifest(job_id).pending_work(spec.chunks_per_task, _TO_MAKE)
     store.update_state(job_id, state=JobState.PREPARING, prepared_started=now_iso())
     try:
         return _prepare(store, job_id, spec, engine)
@@ -96,16 +100,21 @@ def _prepare(store: Store, job_id: str, spec: JobSpec, engine: SpeechEngine) -> 
                               sample_rate=speech.sample_rate, sampling=spec.sampling.to_dict(), seed=spec.seed,
                               cache_exists=lambda key: store.chunk_ok(key, deep=False))
     done = [c for c in manifest.chunks if c.state == ChunkState.DONE]
-    verdicts = ChunkQA.for_job(store, job_id, spec, book, manifest).cached(done) if done else {}  # saved, or checked
+    # cache hits: their saved verdict, or checked: on the QA queue, by the checks alone (audio made before QA), or
+    # (a first take made for a QA queue, in a job without one) by the whole policy in their synthesize step
+    verdicts, for_queue, with_engine = ChunkQA.for_job(store, job_id, spec, book, manifest).sort_cached(
+        done, queue=bool(spec.qa_queue)) if done else ({}, [], [])
+    states = {**{c.id: ChunkState.UNCHECKED for c in for_queue}, **{c.id: ChunkState.PENDING for c in with_engine}}
     manifest = manifest.with_chunks({c.id: {"duration": wav_duration(store.chunk_path(c.cache)),
-                                            **verdicts.get(c.id, {})} for c in done})
+                                            "state": states.get(c.id, ChunkState.DONE), **verdicts.get(c.id, {})}
+                                     for c in done})
     manifest = store.write_manifest(manifest, only_if_absent=True)
     check_space(store, manifest)   # before any synthesis: DiskFullError says how much more it needs
     store.update_state(job_id, state=JobState.SYNTHESIZING, title=book.title, author=book.author, cover=cover,
                        model_id=speech.model_id, voice_key=voice_key, synth_started=now_iso())
     log.info("job %s (%s): %d chapters, %d chunks, %d already in the cache", job_id, book.title,
              len(book.chapters), len(manifest.chunks), manifest.count(ChunkState.DONE))
-    return manifest.pending_work(spec.chunks_per_task)
+    return manifest.pending_work(spec.chunks_per_task, _TO_MAKE)
 
 
 def _voice_key(store: Store, speech: Speech, src: Path | None) -> str:
@@ -141,12 +150,17 @@ class SynthesisResult:
     skipped: int          # chunks already in the cache
     failed: int
     audio_seconds: float  # audio of the chunks this call made
+    to_check: tuple[tuple[int, ...], ...] = ()   # positions left unchecked for the QA queue, one tuple per batch
 
 
 def synthesize_chunks(store: Store, job_id: str, chapter: int, positions: Sequence[int], engine: SpeechEngine,
-                      batch_size: int, on_batch: Callable[[int, float], None] | None = None) -> SynthesisResult:
+                      batch_size: int, on_batch: Callable[[int, float], None] | None = None, *,
+                      qa_queue: bool = False) -> SynthesisResult:
     """Make the audio of the given chunks of one chapter (skipping those already cached), in engine batches.
 
+    Every take is checked (``pipeline.qa_stage``) right after its batch, or with ``qa_queue`` (a job with a QA
+    queue, in a worker) left unchecked for the ``check_chunks`` step, one per batch (``to_check``); chunks sent back
+    from there for new takes, and chunks ``tomecast retry`` re-runs, are repaired here with the engine.
     A chunk that fails is recorded in the manifest (state failed, attempts, error) and the call goes on;
     ``TransientError`` (e.g. device out of memory) propagates so the task is retried as a whole."""
     if _cancelled(store, job_id):
@@ -157,14 +171,23 @@ def synthesize_chunks(store: Store, job_id: str, chapter: int, positions: Sequen
     ch = book.chapters[chapter]
     entries = [manifest.chunk(chapter, p) for p in positions]
     qa = ChunkQA.for_job(store, job_id, spec, book, manifest)
-    # a bad cache entry is discarded and made again; a chunk `tomecast retry` sent back after failing QA is re-taken
-    todo = [e for e in entries if not store.chunk_ok(e.cache) or qa.wants_retake(e)]
-    skipped = [e for e in entries if e not in todo]
-    verdicts = qa.cached(skipped)
+    # a bad cache entry is discarded and made again
+    cached = [e for e in entries if store.chunk_ok(e.cache)]
+    verdicts, for_queue, with_engine = qa.sort_cached(cached, queue=qa_queue)
     _record(store, job_id, {e.id: {"state": ChunkState.DONE, "error": None, **verdicts[e.id],
-                                   "duration": wav_duration(store.chunk_path(e.cache))} for e in skipped})
-    if not todo:
-        return SynthesisResult(0, len(skipped), 0, 0.0)
+                                   "duration": wav_duration(store.chunk_path(e.cache))} for e in cached
+                            if e.id in verdicts})
+    handed = [e for e in for_queue if e.state != ChunkState.UNCHECKED]   # (unchecked: a duplicate delivery)
+    _record(store, job_id, {e.id: {"state": ChunkState.UNCHECKED, "error": None,
+                                   "duration": wav_duration(store.chunk_path(e.cache))} for e in handed})
+    to_check = [tuple(e.position for e in handed)] if handed else []
+    fresh = [e for e in entries if e not in cached]
+    from_cache = {e.id for e in with_engine}
+    # with a QA queue, fresh first takes are only made here; else every take is checked (and repaired) here
+    units = [(e, qa_queue and e in fresh) for e in entries if e in fresh or e.id in from_cache]
+    skipped = len(entries) - len(units) - len(handed)
+    if not units:
+        return SynthesisResult(0, skipped, 0, 0.0, tuple(to_check))
     try:
         speech = engine.speech(spec.model, spec.revision)
         if speech.model_id != manifest.model_id:
@@ -176,21 +199,25 @@ def synthesize_chunks(store: Store, job_id: str, chapter: int, positions: Sequen
     except Exception as exc:  # noqa: BLE001 - no model, no voice: these chunks fail, the job reports it
         log.error("job %s: chapter %d: cannot synthesize: %s", job_id, chapter, exc)
         msg = f"{type(exc).__name__}: {exc}"[:300]
-        _record(store, job_id, {e.id: {"state": ChunkState.FAILED, "error": msg} for e in todo})
-        return SynthesisResult(0, len(skipped), len(todo), 0.0)
+        _record(store, job_id, {e.id: {"state": ChunkState.FAILED, "error": msg} for e, _ in units})
+        return SynthesisResult(0, skipped, len(units), 0.0, tuple(to_check))
     made = failed = 0
     audio_total = 0.0
 
     def takes(texts: list[str], seeds: list[int]) -> list:   # first takes and the re-takes of repairs
         return takes_of(speech, texts, voice, spec.sampling, seeds)
 
-    for start in range(0, len(todo), batch_size):
-        batch = todo[start: start + batch_size]
+    batches = [[e for e, first in units if first == kind][i: i + batch_size]
+               for kind in (True, False) for i in range(0, sum(first == kind for _, first in units), batch_size)]
+    for batch in batches:
+        unchecked = qa_queue and batch[0] in fresh
         store.update_manifest(job_id, lambda m, ids=[e.id for e in batch]: m.with_attempt(ids))
         where = f"{record.title or job_id}: chapter {chapter} ({ch.title}), chunks {batch[0].position}-" \
                 f"{batch[-1].position}"
         try:   # QA: every take checked against its text, failed ones repaired (pipeline.qa_stage)
-            kept = qa.check(batch, qa.first_takes(batch, takes), speech.sample_rate, takes)
+            firsts = qa.first_takes(batch, takes, from_cache)
+            kept = [(t.audio, None) for t in firsts] if unchecked else \
+                qa.check(batch, firsts, speech.sample_rate, takes)
         except TransientError:
             raise
         except Exception as exc:  # noqa: BLE001 - recorded per chunk, shown by `tomecast status`
@@ -200,19 +227,27 @@ def synthesize_chunks(store: Store, job_id: str, chapter: int, positions: Sequen
             failed += len(batch)
             continue
         updates = {}
-        for e, (audio, verdict) in zip(batch, kept, strict=True):
+        for e, take, (audio, verdict) in zip(batch, firsts, kept, strict=True):
+            if verdict is None:   # checked on the QA queue: the take as made kept beside it first
+                qa.hand_over(e, take)
             path = store.write_chunk(e.cache, audio, speech.sample_rate)
-            verdict.save(store, e.cache)
             dur = wav_duration(path)
-            updates[e.id] = {"state": ChunkState.DONE, "error": None, "duration": dur, "synthesized": True,
-                             **verdict.manifest_fields()}
+            if verdict is None:
+                updates[e.id] = {"state": ChunkState.UNCHECKED, "error": None, "duration": dur, "synthesized": True,
+                                 **UNCHECKED_FIELDS}
+            else:
+                verdict.save(store, e.cache)
+                updates[e.id] = {"state": ChunkState.DONE, "error": None, "duration": dur, "synthesized": True,
+                                 **verdict.manifest_fields()}
             audio_total += dur
         _record(store, job_id, updates)
+        if unchecked:
+            to_check.append(tuple(e.position for e in batch))
         made += len(batch)
         log.info("%s: %d chunks, %.1f s of audio", where, len(batch), sum(u["duration"] for u in updates.values()))
         if on_batch is not None:
             on_batch(len(batch), sum(u["duration"] for u in updates.values()))
-    return SynthesisResult(made, len(skipped), failed, audio_total)
+    return SynthesisResult(made, skipped, failed, audio_total, tuple(to_check))
 
 
 def _record(store: Store, job_id: str, updates: dict[str, dict]) -> None:
@@ -246,13 +281,14 @@ def stitch_chapter(store: Store, job_id: str, chapter: int) -> ChapterResult:
     entries = manifest.chapter_chunks(chapter)
     failed = [e for e in entries if e.state == ChunkState.FAILED]
     missing = [e for e in entries if e.state != ChunkState.FAILED and not store.chunk_ok(e.cache)]
+    unfinished = [e for e in entries if e.state in (ChunkState.PENDING, ChunkState.UNCHECKED)]
     title = book.chapters[chapter].title
     if failed:
         _set_chapter(store, job_id, chapter, state=ChapterState.FAILED)
         return ChapterResult(chapter, StitchOutcome.FAILED, False)
-    if missing:   # not made yet, or its cached audio was bad (discarded): pending again, to be synthesized
+    if missing or unfinished:   # not made or not checked yet, or its cached audio was bad (discarded): pending again
         _record(store, job_id, {e.id: {"state": ChunkState.PENDING, "duration": None}
-                                for e in missing if e.state == ChunkState.DONE})
+                                for e in missing if e.state in (ChunkState.DONE, ChunkState.UNCHECKED)})
         return ChapterResult(chapter, StitchOutcome.WAITING, False)
     if all(c.state == ChunkState.DONE for c in manifest.chunks):
         store.update_state(job_id, state=JobState.STITCHING)
@@ -352,8 +388,7 @@ def run_all(store: Store, job_id: str, engine: SpeechEngine, batch_size: int,
             synthesize_chunks(store, job_id, chapter, unit.positions, engine, batch_size, on_batch)
         result = stitch_chapter(store, job_id, chapter)
         if result.state == StitchOutcome.WAITING:   # cached audio found bad at stitching: made again, once
-            todo = [c.position for c in store.manifest(job_id).chapter_chunks(chapter)
-                    if c.state == ChunkState.PENDING]
+            todo = [c.position for c in store.manifest(job_id).chapter_chunks(chapter) if c.state in _TO_MAKE]
             synthesize_chunks(store, job_id, chapter, todo, engine, batch_size, on_batch)
             result = stitch_chapter(store, job_id, chapter)
         if result.state == StitchOutcome.WAITING:

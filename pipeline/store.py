@@ -13,6 +13,8 @@ Layout (one folder shared by every worker; local disk, NFS or a bucket mount)::
                       /claims/        follow-up steps already dispatched (``Store.claim``)
     DATA/cache/chunks/<ab>/<hash>.wav     synthesized chunk audio, keyed by model, voice, sampling, seed, speech
                      /<ab>/<hash>.sum     its size and sha256, written after it: checked before any reuse
+                     /<ab>/<hash>.qa.json its QA verdict;  .take.npz  a first take waiting for its check on a QA
+                                          queue (``pipeline.qa_stage``)
     DATA/cache/chapters/<ab>/<hash>.wav   a stitched, loudness-normalized chapter (+ .json: chunk offsets)
     DATA/cache/voices/<key>.voice         prepared voice conditioning
     DATA/.reserve                         1 MiB kept free, given up to record "disk full" when the disk is full

@@ -21,18 +21,18 @@ from qa.chunk import ChunkInput, check_chunk, check_chunks, score
 from qa.clip import check_clip, read_audio
 from qa.errors import AsrUnavailableError, AudioInputError, QAError, SettingsError
 from qa.pace import PaceModel
-from qa.repair import Attempt, ChunkState, RepairOutcome, repair_chunk, repair_seeds, split_clause
+from qa.repair import Attempt, ChunkState, NeedsTakes, RepairOutcome, repair_chunk, repair_seeds, split_clause
 from qa.report import BookReport, ChapterRecord, ChunkRecord, ReportFiles, write_report
 from qa.settings import QASettings
 from qa.signal import SIGNAL_CHECKS, signal_checks
-from qa.stage import ChunkTake, run_qa, speech_seconds
+from qa.stage import ChunkTake, repair_takes, run_qa, speech_seconds
 from qa.types import Check, CheckResult, ChunkContext, ClipReport, Take
 
 __all__ = [
     "AcxFigures", "AsrUnavailableError", "Attempt", "AudioInputError", "BookReport", "ChapterRecord", "Check",
     "CheckResult", "ChunkContext", "ChunkInput", "ChunkRecord", "ChunkState", "ChunkTake", "ClipReport",
-    "PaceModel", "QAError", "QASettings", "RepairOutcome", "ReportFiles", "SIGNAL_CHECKS", "SettingsError", "Take",
-    "Transcriber", "Transcript", "Word", "acx_figures", "asr_available", "check_chunk", "check_chunks",
-    "check_clip", "default_model", "load_transcriber", "read_audio", "repair_chunk", "repair_seeds", "run_qa",
-    "score", "signal_checks", "speech_seconds", "split_clause", "write_report",
+    "NeedsTakes", "PaceModel", "QAError", "QASettings", "RepairOutcome", "ReportFiles", "SIGNAL_CHECKS",
+    "SettingsError", "Take", "Transcriber", "Transcript", "Word", "acx_figures", "asr_available", "check_chunk",
+    "check_chunks", "check_clip", "default_model", "load_transcriber", "read_audio", "repair_chunk", "repair_seeds",
+    "repair_takes", "run_qa", "score", "signal_checks", "speech_seconds", "split_clause", "write_report",
 ]

@@ -8,6 +8,10 @@ Order (each step only when the previous did not give a passing take):
      checked, and joined with a short pause;
   4. accepted with failure: the best take is kept, with its reasons.
 Seeds come from the chunk key (``repair_seeds``), so the same book gives the same takes.
+
+Without an engine (``synthesize`` None: QA on its own queue, on a host that cannot speak) the policy runs step 1
+and stops where it would need a new take, returning ``NeedsTakes``; a worker with the engine then runs it again
+from the same first take, so the attempts and the kept take are those of one uninterrupted run.
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ import numpy as np
 
 from qa.types import Check, CheckResult, ClipReport, Take
 
-__all__ = ["Attempt", "ChunkState", "RepairOutcome", "join_halves", "repair_chunk", "repair_seeds", "split_clause"]
+__all__ = ["Attempt", "ChunkState", "NeedsTakes", "RepairOutcome", "join_halves", "repair_chunk", "repair_seeds",
+           "split_clause"]
 
 Synthesize = Callable[[list[str], list[int]], Sequence[Take]]   # texts, seeds -> one take each
 CheckTake = Callable[[Take, str], ClipReport]                   # take, its text -> its report
@@ -64,6 +69,16 @@ class RepairOutcome:
     @property
     def scores(self) -> list[float]:
         return [a.score for a in self.attempts]
+
+
+@dataclass(frozen=True)
+class NeedsTakes:
+    """The policy stopped where it needs new takes and has no engine: the first take's report and attempts, and
+    (filled by ``qa.stage``) the book's pace then (``qa.pace.PaceModel`` logs), for the repair to expect the same."""
+
+    report: ClipReport
+    attempts: tuple[Attempt, ...]
+    pace: tuple[float, ...] = ()
 
 
 def repair_seeds(key: str, n: int, salt: str = "take") -> list[int]:
@@ -129,15 +144,19 @@ def _last_word_cut(rep: ClipReport) -> bool:
     return False
 
 
-def repair_chunk(text: str, key: str, first: Take, first_seed: int | None, *, synthesize: Synthesize,
+def repair_chunk(text: str, key: str, first: Take, first_seed: int | None, *, synthesize: Synthesize | None,
                  check: CheckTake, sample_rate: int, max_takes: int = 3, split: bool = True,
-                 splitter: Callable[[str], tuple[str, str] | None] = split_clause) -> RepairOutcome:
-    """Apply the policy to one chunk whose first take (made with ``first_seed``) is ``first``."""
+                 splitter: Callable[[str], tuple[str, str] | None] = split_clause) -> RepairOutcome | NeedsTakes:
+    """Apply the policy to one chunk whose first take (made with ``first_seed``) is ``first``; with ``synthesize``
+    None, ``NeedsTakes`` where the policy would make a new take."""
     attempts: list[Attempt] = []
     take, rep = _try(first, text, first_seed, check, sample_rate, attempts)
     if rep.passed:
         state = ChunkState.TRIMMED if attempts[-1].kind == "trim" else ChunkState.PASSED
         return RepairOutcome(take.audio, state, rep, tuple(attempts))
+    halves = splitter(text) if split else None
+    if synthesize is None and (max_takes > 0 or halves is not None):
+        return NeedsTakes(rep, tuple(attempts))
     best = (take, rep)
     for seed in repair_seeds(key, max_takes):
         new = synthesize([text], [seed])[0]
@@ -146,7 +165,6 @@ def repair_chunk(text: str, key: str, first: Take, first_seed: int | None, *, sy
             return RepairOutcome(take.audio, ChunkState.REPAIRED, rep, tuple(attempts))
         if rep.score > best[1].score:
             best = (take, rep)
-    halves = splitter(text) if split else None
     if halves is not None:
         seeds = repair_seeds(key, 2, salt="split")
         takes = synthesize(list(halves), seeds)

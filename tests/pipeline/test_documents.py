@@ -86,6 +86,8 @@ def test_typed_documents_write_back_the_same_files(old_job):
     tone = {"head_ms": Stitching().head_ms, "tail_ms": Stitching().tail_ms}
     assert spec.to_dict() == {**OLD_JOB, "stitching": {**OLD_JOB["stitching"], **tone, "pauses_ms": pauses}}
     assert JobSpec.from_json(spec.to_json()) == spec
+    queued = JobSpec.from_dict({**OLD_JOB, "qa_queue": "qa"})   # a job whose checks run on a QA queue
+    assert queued.qa_queue == "qa" and JobSpec.from_json(queued.to_json()) == queued and spec.qa_queue == ""
     assert manifest.to_dict() == OLD_MANIFEST
     record = old_job.state(JOB_ID)
     assert {k: v for k, v in OLD_STATE.items() if v is not None} == record.to_dict()

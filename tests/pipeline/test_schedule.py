@@ -70,3 +70,28 @@ def test_resends_count_up_while_the_manifest_stands_still_and_restart_when_it_mo
     assert again.count == 3
     moved = next_resends(again, [Step(S, 0, (2,)), Step(StepKind.STITCH, 1)])   # chunk 1 got made
     assert moved.count == 1 and moved.progress != again.progress
+
+
+C = StepKind.CHECK
+
+
+def test_unchecked_chunks_need_checks_and_hold_back_their_chapters_stitch(store):
+    job = job_with(store, [["done", "unchecked", "unchecked", "pending"], ["unchecked", "done"], ["done", "done"]])
+    assert remaining(store, job, 2) == [Step(S, 0, (3,)), Step(C, 0, (1, 2)), Step(C, 1, (0,)), Step(ST, 2)]
+    checked = job_with(store, [["done", "done"]])
+    assert remaining(store, checked, 2) == [Step(ST, 0)]
+    assert remaining(store, job_with(store, [["unchecked"] * 3]), 2) == [Step(C, 0, (0, 1)), Step(C, 0, (2,))]
+
+
+def test_a_live_check_covers_its_positions_for_both_kinds_and_its_chapters_stitch():
+    needed = [Step(S, 0, (0, 3)), Step(C, 0, (1, 2, 4)), Step(C, 1, (0,)), Step(ST, 2)]
+    # a synthesize leaves its chunks unchecked and dispatches their check; a check sends back the ones that need
+    # new takes and dispatches their synthesize
+    assert uncovered(needed, [Step(S, 0, (1, 2)), Step(C, 0, (3,))], 4) == [Step(S, 0, (0,)), Step(C, 0, (4,)),
+                                                                           Step(C, 1, (0,)), Step(ST, 2)]
+    assert uncovered([Step(ST, 1)], [Step(C, 1, (0,))], 4) == []   # the last check of a chapter queues its stitch
+    assert uncovered([Step(ST, 1)], [Step(C, 0, (0,))], 4) == [Step(ST, 1)]
+    assert uncovered([Step(A)], [Step(C, 3, (1,))], 4) == []
+    assert uncovered([Step(C, 0, (1, 2))], [Step(P)], 4) == []
+    assert Step(C, 2, (4, 7)).name == "check_chunks-2-4-7" and Step.from_dict(Step(C, 2, (4, 7)).to_dict()) == \
+        Step(C, 2, (4, 7))
