@@ -1,5 +1,9 @@
-"""The Celery application: Redis broker, two queues (``gpu`` for synthesis, ``cpu`` for the rest), and the
-delivery guarantees long synthesis tasks need (late acks, requeue when a worker dies, one task prefetched).
+"""The Celery application: Redis broker, two queues (``gpu`` for synthesis, ``cpu`` for the rest) and, for jobs
+submitted with one (``TOMECAST_QA_QUEUE``), a QA queue for their ``check_chunks`` tasks; and the delivery
+guarantees long synthesis tasks need (late acks, requeue when a worker dies, one task prefetched).
+
+A check task goes to the queue its job records (``JobSpec.qa_queue``, given at dispatch); the route below is only
+the default for a task sent without one.
 
 Settings come from ``worker.settings.Settings.from_env()`` at import; ``use_settings`` applies CLI overrides
 before a worker starts or a job is queued. Importing this module does not import torch.
@@ -11,10 +15,11 @@ from celery import Celery
 
 from worker.settings import Settings
 
-__all__ = ["CPU_QUEUE", "GPU_QUEUE", "app", "celery_priority", "current_settings", "use_settings"]
+__all__ = ["CPU_QUEUE", "GPU_QUEUE", "QA_QUEUE", "app", "celery_priority", "current_settings", "use_settings"]
 
 GPU_QUEUE = "gpu"
 CPU_QUEUE = "cpu"
+QA_QUEUE = "qa"      # the documented name of a QA queue (TOMECAST_QA_QUEUE=qa)
 
 _settings: Settings | None = None
 
@@ -59,6 +64,7 @@ def _config(s: Settings) -> dict:
         "task_default_priority": celery_priority(5),
         "task_routes": {
             "tomecast.synthesize": {"queue": GPU_QUEUE},
+            "tomecast.check_chunks": {"queue": s.qa_queue or QA_QUEUE},
             "tomecast.prepare": {"queue": CPU_QUEUE},
             "tomecast.stitch_chapter": {"queue": CPU_QUEUE},
             "tomecast.assemble_book": {"queue": CPU_QUEUE},

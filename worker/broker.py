@@ -20,7 +20,8 @@ from worker.errors import WorkerError
 __all__ = ["BrokerError", "check_reachable", "persistence_warning", "queued_steps", "safe_url"]
 
 TASK_KINDS = {"tomecast.prepare": StepKind.PREPARE, "tomecast.synthesize": StepKind.SYNTHESIZE,
-              "tomecast.stitch_chapter": StepKind.STITCH, "tomecast.assemble_book": StepKind.ASSEMBLE}
+              "tomecast.check_chunks": StepKind.CHECK, "tomecast.stitch_chapter": StepKind.STITCH,
+              "tomecast.assemble_book": StepKind.ASSEMBLE}
 
 
 class BrokerError(WorkerError):
@@ -86,8 +87,8 @@ def _step(message: dict) -> tuple[str, Step] | None:
     if (message.get("properties") or {}).get("body_encoding") == "base64":
         body = base64.b64decode(body)
     args = json.loads(body)[0]
-    chapter = args[1] if kind in (StepKind.SYNTHESIZE, StepKind.STITCH) else None
-    positions = tuple(args[2]) if kind == StepKind.SYNTHESIZE else ()
+    chapter = args[1] if kind in (StepKind.SYNTHESIZE, StepKind.CHECK, StepKind.STITCH) else None
+    positions = tuple(args[2]) if kind in (StepKind.SYNTHESIZE, StepKind.CHECK) else ()
     return args[0], Step(kind, chapter, positions)
 
 

@@ -1,9 +1,11 @@
 """Start a Celery worker process on tomecast's queues (``tomecast worker`` and ``python -m worker``).
 
+The queues are ``gpu`` (synthesis), ``cpu`` (prepare, stitch, assemble) and the QA queue named by
+``TOMECAST_QA_QUEUE`` (the check tasks of jobs submitted with it: no speech engine, Whisper on the CPU).
 GPU queues get one process (one model per device; the model loads in that process on its first task, after the
-pool forked); a CPU-only worker defaults to two. Before starting, the broker must answer (else one line and exit 2),
-and a broker that keeps nothing on disk is warned about. Once ready, the main process runs the watchdog
-(``worker.watchdog``).
+pool forked); a worker without the gpu queue defaults to two. Before starting, the broker must answer (else one
+line and exit 2), and a broker that keeps nothing on disk is warned about. Once ready, the main process runs the
+watchdog (``worker.watchdog``).
 """
 
 from __future__ import annotations
@@ -24,9 +26,11 @@ QUEUES = ("gpu", "cpu")
 
 def run_worker(settings: Settings, queues: list[str], *, concurrency: int | None = None, name: str | None = None,
                loglevel: str = "info") -> int:
-    bad = [q for q in queues if q not in QUEUES]
+    known = (*QUEUES, *([settings.qa_queue] if settings.qa_queue else []))
+    bad = [q for q in queues if q not in known]
     if bad or not queues:
-        raise SettingsError(f"queues {','.join(queues)!r}: each must be one of {', '.join(QUEUES)}")
+        hint = "" if settings.qa_queue else " (a QA queue is named by TOMECAST_QA_QUEUE or --qa-queue)"
+        raise SettingsError(f"queues {','.join(queues)!r}: each must be one of {', '.join(known)}{hint}")
     if concurrency is None:
         concurrency = 1 if "gpu" in queues else 2
     if concurrency < 1:

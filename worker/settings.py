@@ -41,6 +41,9 @@ Environment (all optional):
                                                           silent for 4x this is dead and its work dispatched again
     TOMECAST_MAX_RESENDS       5                          times the watchdog re-sends a job's work with no progress
                                                           before it fails the job (`tomecast retry` resets it)
+    TOMECAST_QA_QUEUE          (none)                     queue of the QA step of jobs submitted (`qa`: CPU hosts
+                                                          check takes while GPUs synthesize; a worker serves it with
+                                                          --queues qa); unset: QA inside the synthesize task
     TOMECAST_MAX_BOOK_MB       50                         largest manuscript file accepted, MB
     TOMECAST_MAX_BOOK_HOURS    200                        longest book accepted, hours of speech (estimated)
     TOMECAST_<FIELD>           (text_prep's defaults)     text preparation, one variable per text_prep.PrepareOptions
@@ -60,7 +63,7 @@ from pathlib import Path
 from model.errors import ParamsError
 from model.params import SynthesisParams
 from pipeline.errors import SpecError
-from pipeline.spec import DEFAULT_MODEL, JobOptions
+from pipeline.spec import DEFAULT_MODEL, QUEUE_NAME, JobOptions
 from pipeline.stitch import PAUSE_KINDS, Stitching
 from text_prep.errors import TextPrepError
 from text_prep.types import PrepareOptions
@@ -115,6 +118,7 @@ class Settings:
     visibility_timeout: int = 1800
     heartbeat: float = 15.0
     max_resends: int = 5
+    qa_queue: str = ""                # the QA step's own queue ("": QA inside synthesize); recorded in each job
     max_book_mb: float = 50.0
     max_book_hours: float = 200.0
     text: Mapping[str, object] = field(default_factory=dict)   # PrepareOptions fields (TOMECAST_<FIELD>)
@@ -144,6 +148,8 @@ class Settings:
             raise SettingsError(f"heartbeat {self.heartbeat} s must be at least 0.05 s")
         if self.max_resends < 1:
             raise SettingsError(f"max resends {self.max_resends} must be at least 1")
+        if self.qa_queue and not QUEUE_NAME.fullmatch(self.qa_queue):
+            raise SettingsError(f"QA queue {self.qa_queue!r} is not a queue name (letters, digits, '_', '-', '.')")
         if self.max_book_mb <= 0 or self.max_book_hours <= 0:
             raise SettingsError(f"book limits must be positive (max_book_mb={self.max_book_mb}, "
                                 f"max_book_hours={self.max_book_hours})")
@@ -170,7 +176,8 @@ class Settings:
             model = "espeak" if self.engine == "espeak" else self.model
             return JobOptions(model=model, revision=self.revision, seed=self.seed, sampling=self.sampling,
                               stitching=self.stitching, chunks_per_task=self.chunks_per_task,
-                              prepare={**self.text, **(prepare or {})}, priority=priority)
+                              prepare={**self.text, **(prepare or {})}, priority=priority,
+                              qa_queue=self.qa_queue)
         except SpecError as exc:
             raise SettingsError(str(exc)) from None
 
@@ -221,6 +228,7 @@ class Settings:
             visibility_timeout=get("VISIBILITY_TIMEOUT", int, base.visibility_timeout),
             heartbeat=get("HEARTBEAT", float, base.heartbeat),
             max_resends=get("MAX_RESENDS", int, base.max_resends),
+            qa_queue=get("QA_QUEUE", str, base.qa_queue).strip(),
             max_book_mb=get("MAX_BOOK_MB", float, base.max_book_mb),
             max_book_hours=get("MAX_BOOK_HOURS", float, base.max_book_hours),
             text={f.name: v for f in dataclasses.fields(PrepareOptions)

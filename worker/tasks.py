@@ -6,6 +6,13 @@ dispatches what its own result makes ready, from the manifest (``pipeline.schedu
 
     prepare ──> synthesize(ch, chunks) ... ──(last of a chapter)──> stitch_chapter(ch) ──(last chapter)──> assemble_book
 
+With a QA queue (``JobSpec.qa_queue``) synthesize makes first takes only and sends each batch to ``check_chunks`` on
+that queue; a check sends the chunks that need new takes back to synthesize (repaired there, with the engine), and
+the last check of a chapter sends its stitch::
+
+    synthesize(ch, chunks) ──> check_chunks(ch, batch) ──(new takes needed)──> synthesize(ch, those) ...
+                                                      ──(last of a chapter)──> stitch_chapter(ch)
+
 and the watchdog (``worker.watchdog``) dispatches again whatever has no live task. While it runs, a task holds a
 lease (``pipeline.leases``) whose heartbeat shows it alive. A task never fails for its progress reports; a full
 disk marks the job failed with how much more it needs; transient broker and disk errors are retried with backoff;
@@ -22,7 +29,7 @@ from collections.abc import Iterator
 
 from celery import signals
 
-from pipeline import steps
+from pipeline import qa_queue, steps
 from pipeline.errors import JobNotFoundError, TransientError
 from pipeline.files import is_disk_full
 from pipeline.leases import Lease, live_steps
@@ -31,9 +38,9 @@ from pipeline.space import fail_disk_full
 from pipeline.states import JobState, StitchOutcome
 from pipeline.store import Store, now_iso
 from worker import engine
-from worker.app import app, celery_priority, current_settings
+from worker.app import CPU_QUEUE, app, celery_priority, current_settings
 
-__all__ = ["assemble_book", "dispatch", "enqueue", "prepare", "stitch_chapter", "synthesize"]
+__all__ = ["assemble_book", "check_chunks", "dispatch", "enqueue", "prepare", "stitch_chapter", "synthesize"]
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +127,8 @@ def prepare(self, job_id: str, book: str = "") -> int:
 @app.task(name="tomecast.synthesize", bind=True, **_RETRY)
 def synthesize(self, job_id: str, chapter: int, positions: list[int], book: str = "", chapter_title: str = "",
                chunks: str = "") -> dict:
-    """Make the audio of chunks ``positions`` of ``chapter``, then queue the chapter's stitch if it is ready."""
+    """Make the audio of chunks ``positions`` of ``chapter`` (with a QA queue: first takes, then their checks are
+    queued there), then queue the chapter's stitch if it is ready."""
     store = _store()
     done = {"chunks": 0, "audio_s": 0.0}
 
@@ -134,14 +142,15 @@ def synthesize(self, job_id: str, chapter: int, positions: list[int], book: str 
     started = time.monotonic()
     with _running(store, job_id, Step(StepKind.SYNTHESIZE, chapter, tuple(positions))):
         r = steps.synthesize_chunks(store, job_id, chapter, positions, _engine(), current_settings().chunks_per_call,
-                                    progress)
+                                    progress, qa_queue=bool(store.spec(job_id).qa_queue))
         if r.skipped:   # dispatched pending, found made: a redelivered or re-dispatched copy of the task
             log.info("job %s: chapter %d: %d of chunks %s were already made (a duplicate delivery): not redone",
                      job_id, chapter, r.skipped, chunks or positions)
             store.count_duplicates(job_id, r.skipped)
         out = {"synthesized": r.synthesized, "skipped": r.skipped, "failed": r.failed,
-               "audio_s": round(r.audio_seconds, 2)}
+               "audio_s": round(r.audio_seconds, 2), "to_check": sum(len(b) for b in r.to_check)}
         _warn_if_long(time.monotonic() - started, len(positions))
+        dispatch(store, job_id, [Step(StepKind.CHECK, chapter, batch) for batch in r.to_check])
         _follow_up(store, job_id, Step(StepKind.STITCH, chapter))
     return out
 
@@ -151,6 +160,23 @@ def _warn_if_long(seconds: float, n: int) -> None:
     if seconds > limit / 2:
         log.warning("a synthesize task of %d chunks took %.0f s, over half the visibility timeout (%d s): lower "
                     "TOMECAST_CHUNKS_PER_TASK or raise TOMECAST_VISIBILITY_TIMEOUT", n, seconds, limit)
+
+
+@app.task(name="tomecast.check_chunks", bind=True, **_RETRY)
+def check_chunks(self, job_id: str, chapter: int, positions: list[int], book: str = "", chapter_title: str = "",
+                 chunks: str = "") -> dict:
+    """Check the first takes of chunks ``positions`` of ``chapter`` (no speech engine), send those that need new
+    takes back to synthesize, then queue the chapter's stitch if it is ready."""
+    store = _store()
+    out = {}
+    with _running(store, job_id, Step(StepKind.CHECK, chapter, tuple(positions))):
+        r = qa_queue.check_chunks(store, job_id, chapter, positions)
+        out = {"checked": r.checked, "skipped": r.skipped, "failed": r.failed, "retakes": r.retakes,
+               "resend": list(r.resend)}
+        if r.resend:   # ahead of the job's other synthesis: its chapter waits for them to be stitched
+            dispatch(store, job_id, [Step(StepKind.SYNTHESIZE, chapter, r.resend)], sooner=True)
+        _follow_up(store, job_id, Step(StepKind.STITCH, chapter))
+    return out
 
 
 @app.task(name="tomecast.stitch_chapter", bind=True, **_RETRY)
@@ -187,16 +213,17 @@ def _follow_up(store: Store, job_id: str, step: Step) -> None:
         dispatch(store, job_id, [step])
 
 
-_TASKS = {StepKind.PREPARE: "prepare", StepKind.SYNTHESIZE: "synthesize", StepKind.STITCH: "stitch_chapter",
-          StepKind.ASSEMBLE: "assemble_book"}
+_TASKS = {StepKind.PREPARE: "prepare", StepKind.SYNTHESIZE: "synthesize", StepKind.CHECK: "check_chunks",
+          StepKind.STITCH: "stitch_chapter", StepKind.ASSEMBLE: "assemble_book"}
 
 
-def dispatch(store: Store, job_id: str, todo: list[Step]) -> None:
-    """Queue one task per step, at the job's priority; publishing retries for a while if the broker is away."""
+def dispatch(store: Store, job_id: str, todo: list[Step], *, sooner: bool = False) -> None:
+    """Queue one task per step, at the job's priority (``sooner``: one above), a check on the job's QA queue;
+    publishing retries for a while if the broker is away."""
     if not todo:
         return
     spec = store.spec(job_id)
-    prio = celery_priority(spec.priority)
+    prio = celery_priority(min(9, spec.priority + sooner))
     title = store.state(job_id).title or spec.name
     plan = steps.load_plan(store, job_id) if any(s.chapter is not None for s in todo) else None
     for s in todo:
@@ -205,11 +232,14 @@ def dispatch(store: Store, job_id: str, todo: list[Step]) -> None:
         if s.chapter is not None:
             args += (s.chapter,)
             kwargs["chapter_title"] = plan.chapters[s.chapter].title
-        if s.kind == StepKind.SYNTHESIZE:
+        route = {}
+        if s.kind in (StepKind.SYNTHESIZE, StepKind.CHECK):
             args += (list(s.positions),)
             kwargs["chunks"] = f"{s.positions[0]}-{s.positions[-1]}"
+        if s.kind == StepKind.CHECK:   # (a job without a QA queue has no unchecked chunk; any CPU worker can check)
+            route = {"queue": spec.qa_queue or CPU_QUEUE}
         task = globals()[_TASKS[s.kind]]
-        task.apply_async(args, kwargs, priority=prio, retry=True, retry_policy=_PUBLISH_RETRY)
+        task.apply_async(args, kwargs, priority=prio, retry=True, retry_policy=_PUBLISH_RETRY, **route)
 
 
 def enqueue(store: Store, job_id: str) -> None:

@@ -3,7 +3,8 @@ have gone quiet and dispatches again exactly the work of theirs that no live tas
 
 A job is looked at when its documents and leases have been still for 4 heartbeats (``TOMECAST_HEARTBEAT``,
 15 s: a minute). What it still needs comes from its manifest (``pipeline.schedule.remaining``); what is live is
-what the broker holds (queued, or reserved within those 4 heartbeats) plus the steps whose lease is fresh; the
+what the broker holds (queued on gpu, cpu or the jobs' QA queues, or reserved within those 4 heartbeats) plus the
+steps whose lease is fresh; the
 rest is dispatched (``worker.tasks.dispatch``). So a lost message (broker restart without persistence, a chord-free
 follow-up whose publish failed) or a dead worker's task (``SIGKILL``, machine lost) is redone within about a
 minute of a worker running, not after the visibility timeout. A redelivered copy that arrives later finds its
@@ -50,7 +51,7 @@ def check_jobs(settings: Settings, *, now: float | None = None) -> dict[str, lis
                 quiet.append(job_id)
     if not quiet:
         return {}
-    held = queued_steps(settings.broker_url, QUEUES, stale, now)
+    held = queued_steps(settings.broker_url, _queues(settings, store, quiet), stale, now)
     out = {}
     for job_id in quiet:
         try:
@@ -73,6 +74,15 @@ def check_jobs(settings: Settings, *, now: float | None = None) -> dict[str, lis
         except Exception as exc:  # noqa: BLE001 - one bad job must not stop the others' recovery
             log.error("watchdog: job %s: %s: %s", job_id, type(exc).__name__, exc)
     return out
+
+
+def _queues(settings: Settings, store: Store, jobs: list[str]) -> tuple[str, ...]:
+    """The queues that may hold these jobs' tasks: gpu, cpu, this worker's QA queue and each job's own."""
+    names = [*QUEUES, settings.qa_queue]
+    for job_id in jobs:
+        with contextlib.suppress(Exception):
+            names.append(store.spec(job_id).qa_queue)
+    return tuple(dict.fromkeys(n for n in names if n))
 
 
 def _lock(settings: Settings, ttl_s: float) -> bool:

@@ -25,13 +25,14 @@ def _help(command: str, capsys) -> str:
 
 @pytest.mark.parametrize(("command", "present", "absent"), [
     ("convert", {"--voice", "--device", "--batch-size", "--no-watermark", "--temperature", "--format", "--data",
-                 "--front-matter", "--no-title", "--no-chapter-titles"}, {"--broker", "--chunks-per-task"}),
+                 "--front-matter", "--no-title", "--no-chapter-titles"}, {"--broker", "--chunks-per-task",
+                                                                          "--qa-queue"}),
     ("submit", {"--voice", "--broker", "--chunks-per-task", "--temperature", "--format", "--front-matter",
-                "--priority"}, {"--device", "--batch-size", "--threads", "--no-watermark"}),
+                "--priority", "--qa-queue"}, {"--device", "--batch-size", "--threads", "--no-watermark"}),
     ("say", {"--voice", "--device", "--temperature", "--no-watermark"}, {"--batch-size", "--broker", "--format",
                                                                          "--chunks-per-task"}),
     ("voice", {"--model", "--device", "--threads", "--no-watermark"}, {"--temperature", "--batch-size", "--voice"}),
-    ("worker", {"--broker", "--device", "--batch-size", "--no-watermark", "--queues"},
+    ("worker", {"--broker", "--device", "--batch-size", "--no-watermark", "--queues", "--qa-queue"},
      {"--temperature", "--voice", "--format", "--chunks-per-task"}),
     ("prepare", {"--front-matter", "--no-title", "--no-chapter-titles", "--max-chars", "--language"},
      {"--include-front-matter", "--no-titles", "--device", "--data"}),

@@ -64,9 +64,11 @@ def test_queued_and_reserved_steps_are_read_back_from_redis(redis_url):
     client.flushdb()
     synthesize.apply_async(("job-a", 2, [4, 5]), {"book": "B"}, priority=3)
     app.send_task("tomecast.stitch_chapter", ("job-b", 1), queue="cpu")
-    held = queued_steps(redis_url, ("gpu", "cpu"), 60, time.time())
+    app.send_task("tomecast.check_chunks", ("job-c", 0, [1, 2]), queue="qa")
+    held = queued_steps(redis_url, ("gpu", "cpu", "qa"), 60, time.time())
     assert held["job-a"] == [Step(StepKind.SYNTHESIZE, 2, (4, 5))]
     assert held["job-b"] == [Step(StepKind.STITCH, 1)]
+    assert held["job-c"] == [Step(StepKind.CHECK, 0, (1, 2))]
     # a reservation older than the grace is a dead worker's unless its lease says otherwise: not counted
     raw = client.rpop("cpu")
     client.hset("unacked", "tag1", f"[{raw.decode()}, \"cpu\", \"cpu\"]")

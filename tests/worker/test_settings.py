@@ -135,3 +135,18 @@ def test_batch_size_and_chunks_per_task_are_auto_unless_given():
     assert Settings(batch_size=2).chunks_per_task == 4 and Settings(chunks_per_task=3).auto_batch
     with pytest.raises(SettingsError, match="unknown settings"):
         auto.override(auto_batch=False)
+
+
+def test_a_qa_queue_is_named_once_travels_with_the_job_and_may_be_served():
+    from worker.run import run_worker
+
+    s = Settings.from_env({"TOMECAST_QA_QUEUE": "qa"})
+    assert s.qa_queue == "qa" and s.job_options().qa_queue == "qa"
+    assert Settings.from_env({}).job_options().qa_queue == "" and s.override(qa_queue="cpu-qa").qa_queue == "cpu-qa"
+    with pytest.raises(SettingsError, match="'q a'"):
+        Settings.from_env({"TOMECAST_QA_QUEUE": "q a"})
+    # a worker may serve the queue it names, and no other (before it looks for a broker)
+    with pytest.raises(SettingsError, match="TOMECAST_QA_QUEUE"):
+        run_worker(Settings.from_env({}), ["qa"])
+    with pytest.raises(SettingsError, match="gpu, cpu, qa"):
+        run_worker(s, ["gpu", "other"])

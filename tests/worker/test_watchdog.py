@@ -31,10 +31,10 @@ def book() -> Book:
     return Book("A Book", "An Author", "en", tuple(chapters))
 
 
-def quiet_job(store: Store, tmp_path, states: list[str], age: float = 3600) -> str:
+def quiet_job(store: Store, tmp_path, states: list[str], age: float = 3600, qa_queue: str = "") -> str:
     src = tmp_path / "book.txt"
     src.write_text("CHAPTER I.\n\nHello.\n")
-    job_id = submit_job(store, src, JobOptions(chunks_per_task=2))
+    job_id = submit_job(store, src, JobOptions(chunks_per_task=2, qa_queue=qa_queue))
     plan = book()
     (store.job_dir(job_id) / "plan.json").write_text(plan.to_json())
     m = Manifest.build(job_id, plan, model_id="m", voice_key="v", sample_rate=24000, sampling={}, seed=0,
@@ -84,6 +84,18 @@ def test_a_live_lease_or_a_recent_change_keeps_the_watchdog_away(setup, tmp_path
     with Lease(store, live, Step(StepKind.SYNTHESIZE, 0, (1, 2)), interval=0.1):
         assert check_jobs(settings) == {}
     assert store.manifest(recent).count(ChunkState.PENDING) == 5
+
+
+def test_lost_checks_go_again_to_the_jobs_qa_queue_and_are_seen_there(setup, tmp_path):
+    """The worker running the watchdog names no QA queue: the job's own (job.json) is watched all the same."""
+    settings, store = setup
+    job_id = quiet_job(store, tmp_path, ["done", "unchecked", "unchecked", "pending", "done"], qa_queue="qa-cpu")
+    C, S = StepKind.CHECK, StepKind.SYNTHESIZE
+    assert check_jobs(settings) == {job_id: [Step(C, 0, (1, 2)), Step(S, 1, (0,))]}
+    assert queued_steps(settings.broker_url, ("qa-cpu",), 60, time.time())[job_id] == [Step(C, 0, (1, 2))]
+    old = time.time() - 3600
+    os.utime(store.job_dir(job_id) / "state.json", (old, old))
+    assert check_jobs(settings) == {}
 
 
 def test_a_job_whose_chunks_are_all_made_gets_its_stitches_then_its_assembly(setup, tmp_path):

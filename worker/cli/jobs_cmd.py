@@ -21,6 +21,7 @@ from worker.cli.options import (
     add_model_options,
     add_output_options,
     add_qa_options,
+    add_qa_queue_options,
     add_sampling_options,
     add_speech_engine_options,
     add_task_options,
@@ -75,6 +76,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_data_options(p)
     add_broker_options(p)
     add_task_options(p)
+    add_qa_queue_options(p)
     add_model_options(p)
     add_speech_engine_options(p)
     add_sampling_options(p)
@@ -118,10 +120,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("worker", formatter_class=fmt, help="run a worker (GPU synthesis or CPU stitching)",
                        description="Run a Celery worker. GPU workers serve the 'gpu' queue with one process per "
                                    "device; the model loads on the first task. A CPU worker serves 'cpu' "
-                                   "(prepare, stitch, assemble).",
+                                   "(prepare, stitch, assemble). A QA worker serves the QA queue named by "
+                                   "TOMECAST_QA_QUEUE (or --qa-queue): the checks of jobs submitted with it, "
+                                   "Whisper on its CPU cores, no speech model.",
                        epilog="examples:\n  tomecast worker --queues gpu --device cuda:0\n"
-                              "  tomecast worker --queues cpu --concurrency 2")
-    p.add_argument("--queues", "-Q", default="gpu,cpu", help="comma-separated: gpu, cpu (default both)")
+                              "  tomecast worker --queues cpu --concurrency 2\n"
+                              "  TOMECAST_QA_QUEUE=qa tomecast worker --queues qa")
+    p.add_argument("--queues", "-Q", default="gpu,cpu",
+                   help="comma-separated: gpu, cpu, and the QA queue if one is named (default gpu,cpu)")
     p.add_argument("--concurrency", "-c", type=int, help="processes (default 1 with gpu, 2 for cpu only)")
     p.add_argument("--name", "-n", help="worker node name (default: queues-device@host)")
     p.add_argument("--loglevel", "-l", default="info", help="debug, info, warning or error (default info)")
@@ -131,6 +137,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_engine_options(p)
     add_batch_options(p)
     add_watermark_options(p)
+    add_qa_queue_options(p, worker=True)
     p.set_defaults(func=cmd_worker)
 
 
@@ -160,7 +167,9 @@ def cmd_convert(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     output = delivery.check_output_path(Path(args.output).expanduser())   # before any job or work
     store = _store(settings)
-    options = dataclasses.replace(settings.job_options(prepare=prepare_options(args)), qa=qa_options(args))
+    # one process, no queues: its QA runs inside synthesis whatever TOMECAST_QA_QUEUE says
+    options = dataclasses.replace(settings.job_options(prepare=prepare_options(args)), qa=qa_options(args),
+                                  qa_queue="")
     job_id = submit_job(store, args.book, options, voice=settings.voice, max_book_mb=settings.max_book_mb)
     progress = ChunkProgress(Path(args.book).name, enabled=False if args.quiet else None)
     engine = current_engine(settings)   # loads nothing until the job's voice is prepared
@@ -329,6 +338,10 @@ def cmd_status(args: argparse.Namespace) -> int:
                   f"their reasons): `tomecast report {s.job_id}` lists them, `tomecast retry {s.job_id}` re-runs them")
         for e in s.errors:
             print(f"error: {e}")
+        if s.chunks_unchecked:
+            queue = store.spec(s.job_id).qa_queue or "cpu"
+            print(f"qa: {s.chunks_unchecked} chunks made, waiting for their check on the {queue!r} queue (served by "
+                  f"`TOMECAST_QA_QUEUE={queue} tomecast worker --queues {queue}`)")
         if s.duplicates:
             print(f"duplicate deliveries: {s.duplicates} chunks were found already made (harmless)")
         if s.stalled_since:

@@ -10,6 +10,7 @@
     voice        --voice                                                   say, convert, submit
     sampling     --seed --temperature --top-p ... --tokens-per-char        say, convert, submit
     tasks        --chunks-per-task                                         submit
+    qa queue     --qa-queue                                                submit, worker
     output       --format --bitrate --loudness --head-ms --tail-ms         convert, submit
     text         one flag per text_prep.PrepareOptions field (--max-chars --notes ... --lexicon --tags)
                                                                                prepare, convert, submit, words
@@ -49,6 +50,7 @@ __all__ = [
     "add_text_options",
     "add_voice_options",
     "add_qa_options",
+    "add_qa_queue_options",
     "add_speech_engine_options",
     "add_watermark_options",
     "prepare_options",
@@ -145,6 +147,14 @@ def add_sampling_options(p: argparse.ArgumentParser) -> None:
 def add_task_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--chunks-per-task", type=int, metavar="N", dest="chunks_per_task",
                    help=f"chunks per synthesize task (TOMECAST_CHUNKS_PER_TASK, default {Settings.chunks_per_task})")
+
+
+def add_qa_queue_options(p: argparse.ArgumentParser, *, worker: bool = False) -> None:
+    help = ("the QA queue this worker may serve (--queues NAME) and its watchdog watches" if worker else
+            "check the takes in their own tasks on this queue, served by CPU workers (`tomecast worker --queues "
+            "NAME`), while GPU workers synthesize; re-takes still run on the GPU workers")
+    p.add_argument("--qa-queue", metavar="NAME", dest="qa_queue",
+                   help=f"{help} (TOMECAST_QA_QUEUE; default none: QA inside the synthesize tasks)")
 
 
 def add_output_options(p: argparse.ArgumentParser) -> None:
@@ -331,7 +341,7 @@ def prepare_options(args: argparse.Namespace) -> dict:
 _SETTING_FLAGS = ("model", "revision", "device", "dtype", "voice", "seed", "temperature", "top_p", "min_p",
                   "repetition_penalty", "cfg_weight", "exaggeration", "max_new_tokens", "n_flow_steps", "flow_cfg_rate",
                   "tokens_per_char", "batch_size", "threads", "chunks_per_task", "watermark", "format", "bitrate",
-                  "loudness_lufs", "head_ms", "tail_ms", "engine")
+                  "loudness_lufs", "head_ms", "tail_ms", "engine", "qa_queue")
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
