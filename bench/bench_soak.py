@@ -15,8 +15,9 @@ the chunks made so far (audio files in the cache); ``--keep`` keeps every sample
 
 Flat means: the books that make the first ``--warmup`` share of the chunks (0.2; at least one book) are warm-up
 (the model loads, first imports, allocator high-water marks); from the end of the warm-up to the end of the last book
-the idle RSS (sampled once a book is done) and the fd count should not grow, nor should each book's peak RSS. The
-pool child's pid must not change (a replaced child would hide a leak). Per book: chunks, seconds, chunks per
+the idle RSS (sampled once a book is done) and the fd count should not grow (each book's peak RSS, from the stitch
+and the QA report plots, varies by tens of MB from book to book). The pool child's pid must not change (a replaced
+child would hide a leak). Per book: chunks, seconds, chunks per
 second, RSS when done and at its peak, fds when done. The last line is JSON (also appended to ``--out``).
 
 ``--model``: ``tiny`` (default: a fresh tiny random checkpoint; on a CPU keep ``--max-new-tokens`` and
