@@ -3,8 +3,8 @@
 Chunk records come from the manifest's qa fields and each chunk's verdict sidecar (the kept take's check
 results); their start times from the stitch: a chapter master keeps each chunk's offset in the chapter, and the
 M4B's chapters start where the previous masters end. Chapter records are the ACX figures measured on the
-delivered chapter files. Written next to the M4B in the job folder: ``qa-report.json``, ``qa-report.md`` and
-``qa-report-chNN.png``.
+delivered chapter files; the M4B's loudness and true peak are measured on it too (after AAC encoding). Written
+next to the M4B in the job folder: ``qa-report.json``, ``qa-report.md`` and ``qa-report-chNN.png``.
 """
 
 from __future__ import annotations
@@ -12,11 +12,13 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from pipeline.loudness import measure_loudness
+from pipeline.names import book_file_name
 from pipeline.qa_stage import Verdict, job_qa_settings
 from pipeline.stitch import ChapterMaster
 from pipeline.store import Store
 from qa.repair import ChunkState as QAState
-from qa.report import BookReport, ChapterRecord, ChunkRecord, ReportFiles, write_report
+from qa.report import BookFile, BookReport, ChapterRecord, ChunkRecord, ReportFiles, write_report
 
 __all__ = ["REPORT_STEM", "book_report", "report_path", "write_book_report"]
 
@@ -31,7 +33,8 @@ def report_path(store: Store, job_id: str) -> Path:
 
 
 def book_report(store: Store, job_id: str, *, measure: bool = True) -> BookReport:
-    """The report of a job whose chapters are stitched; ``measure``: ACX figures of the chapter files."""
+    """The report of a job whose chapters are stitched; ``measure``: ACX figures of the chapter files, loudness
+    and true peak of the M4B (both as delivered, after encoding)."""
     from pipeline.steps import load_plan
 
     book = load_plan(store, job_id)
@@ -64,9 +67,15 @@ def book_report(store: Store, job_id: str, *, measure: bool = True) -> BookRepor
         else:
             chapters.append(ChapterRecord(ch.index, title, Path(ch.file).name if ch.file else "", duration))
         book_start += duration
-    settings = job_qa_settings(store.spec(job_id))
+    spec = store.spec(job_id)
+    settings = job_qa_settings(spec)
+    m4b = folder / book_file_name(book.title)
+    book_file = None
+    if measure and m4b.is_file():
+        lufs, peak = measure_loudness(m4b)
+        book_file = BookFile(m4b.name, lufs, peak, spec.stitching.true_peak_db)
     return BookReport(book.title, book.author, tuple(chunks), tuple(chapters),
-                      ", ".join(sorted(asr_models)) or None, settings.to_dict())
+                      ", ".join(sorted(asr_models)) or None, settings.to_dict(), book_file)
 
 
 def write_book_report(store: Store, job_id: str, *, plots: bool = True) -> ReportFiles:

@@ -15,7 +15,7 @@ from qa.acx import AcxFigures
 from qa.repair import ChunkState
 from qa.types import Check, CheckResult
 
-__all__ = ["BookReport", "ChapterRecord", "ChunkRecord", "ReportFiles", "write_report"]
+__all__ = ["BookFile", "BookReport", "ChapterRecord", "ChunkRecord", "ReportFiles", "write_report"]
 
 
 def _hms(t: float) -> str:
@@ -88,6 +88,28 @@ class ChapterRecord:
 
 
 @dataclass(frozen=True)
+class BookFile:
+    """The delivered M4B as measured after encoding (EBU R128): what the listener's player plays."""
+
+    name: str
+    lufs: float | None
+    true_peak_db: float | None
+    ceiling_db: float                      # the promised true-peak ceiling
+
+    @property
+    def within(self) -> bool:
+        return self.true_peak_db is None or self.true_peak_db <= self.ceiling_db
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "lufs": self.lufs, "true_peak_db": self.true_peak_db,
+                "ceiling_db": self.ceiling_db, "within_ceiling": self.within}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> BookFile:
+        return cls(d["name"], d["lufs"], d["true_peak_db"], d["ceiling_db"])
+
+
+@dataclass(frozen=True)
 class BookReport:
     title: str
     author: str
@@ -95,6 +117,7 @@ class BookReport:
     chapters: tuple[ChapterRecord, ...]
     asr_model: str | None                  # None: ASR was off
     settings: dict = field(default_factory=dict)
+    book_file: BookFile | None = None      # the M4B as measured; None before assembly or unmeasured
 
     def by_state(self, *states: ChunkState) -> list[ChunkRecord]:
         return [c for c in self.chunks if c.state in states]
@@ -105,6 +128,7 @@ class BookReport:
     def to_json(self) -> str:
         return json.dumps({"title": self.title, "author": self.author, "asr_model": self.asr_model,
                            "counts": self.counts(), "settings": self.settings,
+                           "book_file": self.book_file.to_dict() if self.book_file else None,
                            "chapters": [c.to_dict() for c in self.chapters],
                            "chunks": [c.to_dict() for c in self.chunks]}, indent=1)
 
@@ -112,7 +136,8 @@ class BookReport:
     def from_json(cls, s: str) -> BookReport:
         d = json.loads(s)
         return cls(d["title"], d["author"], tuple(ChunkRecord.from_dict(c) for c in d["chunks"]),
-                   tuple(ChapterRecord.from_dict(c) for c in d["chapters"]), d["asr_model"], d.get("settings", {}))
+                   tuple(ChapterRecord.from_dict(c) for c in d["chapters"]), d["asr_model"], d.get("settings", {}),
+                   BookFile.from_dict(d["book_file"]) if d.get("book_file") else None)
 
     def summary(self) -> str:
         """The readable Markdown summary: counts, the ACX line, then every failed and repaired chunk."""
@@ -122,6 +147,13 @@ class BookReport:
                  f"{n} chunks: {c['passed']} passed, {c['trimmed']} trimmed, {c['repaired']} re-taken, "
                  f"{c['split']} split, **{c['failed']} failed** (kept with their reasons).",
                  "ASR: " + (f"on ({self.asr_model})." if self.asr_model else "off (signal checks only)."), ""]
+        if self.book_file is not None:
+            b = self.book_file
+
+            def fmt(v: float | None, unit: str) -> str:
+                return "silent" if v is None else f"{v:.1f} {unit}"
+            lines += [f"{b.name}: {fmt(b.lufs, 'LUFS')} integrated, true peak {fmt(b.true_peak_db, 'dBTP')} "
+                      f"({'within' if b.within else '**over**'} the {b.ceiling_db:g} dBTP ceiling).", ""]
         measured = [ch for ch in self.chapters if ch.acx is not None]
         if measured:
             ok = [ch for ch in measured if ch.acx.passed]

@@ -151,7 +151,11 @@ def test_the_m4b_is_complete_and_the_report_places_every_chunk(faulty_book):
     assert "runaway: " in md and "tail: " in md   # why each first take was not kept
     assert sorted(p.name for p in folder.glob(f"{REPORT_STEM}-ch*.png")) == [f"{REPORT_STEM}-ch01.png",
                                                                            f"{REPORT_STEM}-ch02.png"]
-    acx = json.loads((folder / f"{REPORT_STEM}.json").read_text())["chapters"]
+    written = json.loads((folder / f"{REPORT_STEM}.json").read_text())
+    m4b = written["book_file"]   # measured on the M4B itself, after AAC encoding
+    assert m4b["name"] == out.name and m4b["within_ceiling"] and m4b["true_peak_db"] <= -3.0
+    assert m4b["lufs"] == pytest.approx(-18.0, abs=1.5)
+    acx = written["chapters"]
     assert all(ch["acx"] is not None and ch["acx"]["peak_db"] <= -2.5 for ch in acx)
     assert not [r for ch in acx for r in ch["acx"]["reasons"] if "room tone" in r]   # head and tail tone pass
 

@@ -5,7 +5,7 @@ import pytest
 
 from qa.acx import AcxFigures
 from qa.repair import ChunkState
-from qa.report import BookReport, ChapterRecord, ChunkRecord, write_report
+from qa.report import BookFile, BookReport, ChapterRecord, ChunkRecord, write_report
 from qa.types import Check, CheckResult
 
 
@@ -32,6 +32,16 @@ def test_json_round_trips():
     r = make_report()
     assert BookReport.from_json(r.to_json()) == r
     assert r.counts() == {"passed": 2, "trimmed": 1, "repaired": 1, "split": 0, "failed": 1}
+
+
+def test_the_m4b_line_says_whether_its_true_peak_keeps_the_ceiling():
+    from dataclasses import replace
+
+    ok = replace(make_report(), book_file=BookFile("A Book.m4b", -18.2, -4.1, -3.0))
+    over = replace(make_report(), book_file=BookFile("A Book.m4b", -17.9, -2.2, -3.0))
+    assert BookReport.from_json(ok.to_json()) == ok
+    assert "A Book.m4b: -18.2 LUFS integrated, true peak -4.1 dBTP (within the -3 dBTP ceiling)." in ok.summary()
+    assert "(**over** the -3 dBTP ceiling)" in over.summary() and not over.book_file.within
 
 
 def test_summary_lists_failed_and_repaired_chunks_with_time_and_reason():
