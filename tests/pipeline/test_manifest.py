@@ -63,3 +63,16 @@ def test_manifest_round_trips_and_changes_return_new_manifests():
     retried = failed.with_failures_reset()
     assert retried.chunk(2, 1).state == "pending" and retried.chunk(2, 1).error is None
     assert retried.chapters[2].state == "pending" and retried.with_attempt(["0.0"]).chunks[0].attempts == 1
+
+
+def test_the_file_holds_a_chunk_a_line_and_reads_back_equal():
+    import json
+
+    m = Manifest.build("j", _book(), model_id="m", voice_key="v", sample_rate=24000, sampling={}, seed=0,
+                       cache_exists=lambda key: False)
+    m = m.with_chunks({m.chunks[1].id: {"qa_state": "failed", "qa_reasons": ("asr: 'café' missing",),
+                                        "qa_scores": (0.4, 0.5)}})
+    text = m.to_json()
+    assert Manifest.from_json(text) == m and json.loads(text) == json.loads(json.dumps(m.to_dict()))
+    rows = [line for line in text.splitlines() if line.lstrip().startswith('{"attempts"')]
+    assert len(rows) == len(m.chunks) == 9 and "café" in text   # one chunk a line, text kept readable
