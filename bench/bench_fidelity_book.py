@@ -76,7 +76,9 @@ def main() -> None:
     manifest = store.manifest(job_id)
     plan = steps.load_plan(store, job_id)
     speech_of = {f"{ci}.{pi}": c.speech for ci, ch in enumerate(plan.chapters) for pi, c in enumerate(ch.chunks)}
-    planted = {p.text: str(p.fault) for p in speech.planted}
+    texts = set(speech_of.values())   # a plant on another text hit a repair's take (a split half)
+    planted = {p.text: str(p.fault) for p in speech.planted if p.text in texts}
+    on_repairs = [{"fault": str(p.fault), "text": p.text[:80]} for p in speech.planted if p.text not in texts]
     report = json.loads((store.job_dir(job_id) / f"{REPORT_STEM}.json").read_text())
     flagged = {speech_of[c["id"]]: c for c in report["chunks"] if c["state"] != "passed"}
     caught, second_take, trimmed, missed = 0, 0, 0, []
@@ -101,7 +103,8 @@ def main() -> None:
            "audio_hours": round(audio_s / 3600, 2), "wall_s": round(wall, 1),
            "audio_s_per_wall_s": round(audio_s / wall, 1), "rate": args.rate, "planted": len(planted),
            "planted_kinds": sorted(set(planted.values())), "caught_with_expected_reason": caught,
-           "missed": missed, "repaired_on_second_take": second_take, "trimmed": trimmed,
+           "missed": missed, "planted_on_repair_takes": on_repairs, "repaired_on_second_take": second_take,
+           "trimmed": trimmed,
            "failed_in_report": len([c for c in report["chunks"] if c["state"] == "failed"]),
            "unplanted_flagged": len(extra), "unplanted_flagged_share": round(len(extra) / len(manifest.chunks), 4),
            "unplanted_states": {s: sum(e["state"] == s for e in extra) for s in {e["state"] for e in extra}},
