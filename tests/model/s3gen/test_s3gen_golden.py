@@ -16,6 +16,9 @@ from model.testing.s3gen_checkpoint import s3gen_config, s3gen_shapes, s3gen_sta
 from model.weights import load_strict
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "s3gen"
+# f0 (|f0| up to 1.6 here) through the predictor's conv stack in float32: 1.55e-6 from the golden on an AMD EPYC,
+# under 1e-6 on the Intel CPUs measured before (the kernels' summation order); 1e-5 is ~50 float32 ulps at 1.6
+F0_TOL = 1e-5
 pytestmark = pytest.mark.slow
 
 
@@ -88,7 +91,7 @@ def test_hift_f0_source_and_waveform(model, golden):
     mel = g["flow_mel"]
     hift = model.mel2wav
     with torch.inference_mode():
-        assert (hift.f0_predictor(mel) - g["f0"]).abs().max() < 1e-6
+        assert (hift.f0_predictor(mel) - g["f0"]).abs().max() < F0_TOL
         s = hift.m_source(g["f0"][0], torch.Generator().manual_seed(22))
         assert (s - g["hift_source"][0, 0]).abs().max() < 1e-6
         head = hift.decode(mel, hift.source_spectrum(g["hift_source"][0, 0])[None], torch.tensor([mel.shape[-1]]))
@@ -118,7 +121,7 @@ def test_legacy_weight_norm_spelling_gives_the_same_vocoder(golden):
     fold_weight_norm(hift)
     mel = g["flow_mel"]
     with torch.inference_mode():
-        assert (hift.f0_predictor(mel) - g["f0"]).abs().max() < 1e-6
+        assert (hift.f0_predictor(mel) - g["f0"]).abs().max() < F0_TOL
         head = hift.decode(mel, hift.source_spectrum(g["hift_source"][0, 0])[None], torch.tensor([mel.shape[-1]]))
         assert snr_db(hift.istft(head[0]), g["hift_decode"][0]) >= 60
 
