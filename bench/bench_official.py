@@ -32,6 +32,19 @@ def _perth_standin() -> None:
         sys.modules["perth"] = types.SimpleNamespace(PerthImplicitWatermarker=PerthImplicitWatermarker)
 
 
+def best_of(fn, repeats: int, sync) -> float:
+    """The shortest wall time of ``repeats`` calls of ``fn``, the device synchronized around each (shared with
+    ``bench/bench_versus.py``; top level because this script runs in its own interpreter)."""
+    best = float("inf")
+    for _ in range(repeats):
+        sync()
+        t = time.perf_counter()
+        fn()
+        sync()
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--variant", choices=["original", "turbo"], required=True)
@@ -55,14 +68,7 @@ def main() -> None:
             torch.cuda.synchronize()
 
     def timed(fn) -> float:
-        best = float("inf")
-        for _ in range(args.repeats):
-            sync()
-            t = time.perf_counter()
-            fn()
-            sync()
-            best = min(best, time.perf_counter() - t)
-        return best
+        return best_of(fn, args.repeats, sync)
 
     text = "The quick brown fox jumps over the lazy dog, and then it runs far away into the woods."
     turbo = args.variant == "turbo"

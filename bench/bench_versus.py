@@ -28,11 +28,12 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+from bench_official import best_of  # noqa: E402  (torch-free at import)
 
 
 def official_figures(args, variant: str, folder: Path) -> dict[tuple[str, int], float]:
@@ -103,14 +104,7 @@ def ours(args, variant: str, folder: Path, official: dict, rows: list[dict]) -> 
             torch.cuda.synchronize()
 
     def timed(fn, repeats: int) -> float:
-        best = float("inf")
-        for _ in range(repeats):
-            sync()
-            t = time.perf_counter()
-            fn()
-            sync()
-            best = min(best, time.perf_counter() - t)
-        return best
+        return best_of(fn, repeats, sync)
 
     turbo = variant == "turbo"
     tts = TTS.load(folder, device=args.device, watermark=False)
