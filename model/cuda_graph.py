@@ -1,4 +1,5 @@
-"""Replaying the T3 decode step (``model.decode.step``) from a CUDA graph, optionally compiled by inductor.
+"""Replaying a decode step (``model.decode.step``, ``model.turbo.generate``'s) from a CUDA graph, optionally
+compiled by inductor.
 
 The step reads and writes only static buffers (``model.decode.DecodeState``) and keeps its step counters on
 the device, so one recorded graph serves every step. The first ``WARMUP_STEPS`` calls run eagerly on a side
@@ -52,7 +53,7 @@ class StepGraph:
             with torch.cuda.device(self.device), torch.cuda.graph(graph, stream=self.side,
                                                                    capture_error_mode="thread_local"):
                 self.fn()
-            log.debug("captured the T3 decode step on %s", self.device)
+            log.debug("captured a decode step on %s", self.device)
             self.graph = graph
             current.wait_stream(self.side)
             graph.replay()

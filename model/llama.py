@@ -4,7 +4,7 @@ Dimensions: B rows, T new positions, S attended positions (cache slots), D width
 F MLP width. Inputs are embeddings (T3 never uses the token table ``embed_tokens``; it exists only so the
 checkpoint loads strictly). Attention is SDPA; a boolean mask ``(B, 1, T, S)`` (True = attend) carries
 causality and ragged row lengths. With a ``KVCache`` the prefill stores its keys/values and a decode step
-(T = 1) writes one slot per row and attends over the first ``kv_len`` slots.
+(T = 1) writes one slot per row and attends over its filled slots (``model.attention``).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from model.attention import decode_attention
 from model.config import LlamaConfig
 from model.kv_cache import KVCache
 
@@ -91,6 +92,10 @@ class Attention(nn.Module):
         q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
         if cache is not None and pos is None:
             cache.write_prefix(layer, k, v)
+        elif cache is not None and self.capture_head is None and self.n_kv_heads == self.n_heads:
+            cache.write_step(layer, k, v, pos)
+            out = decode_attention(q, cache, layer, kv_len, mask)  # (B, H, 1, Dh)
+            return self.o_proj(out.transpose(1, 2).reshape(b, t, -1))
         elif cache is not None:
             cache.write_step(layer, k, v, pos)
             k, v = cache.view(layer, kv_len)  # (B, H, S, Dh)
@@ -153,6 +158,8 @@ class Llama(nn.Module):
         ``pos`` and attends over the first ``kv_len`` cache slots under ``mask`` (B, 1, 1, kv_len).
         """
         cos, sin = self.rope(positions, x.dtype)
+        if cache is not None and pos is not None:
+            cache.begin_step(pos)
         for i, layer in enumerate(self.layers):
             x = layer(x, cos, sin, mask, cache, i, pos, kv_len)
         return self.norm(x)

@@ -59,9 +59,7 @@ class _RowsWriter:
         self.cache, self.rows = cache, rows
 
     def write_prefix(self, layer: int, k: torch.Tensor, v: torch.Tensor) -> None:
-        t = k.shape[2]
-        self.cache.k[layer][self.rows, :, :t] = k  # (R, H, T, Dh) into (rows, H, 0..T-1)
-        self.cache.v[layer][self.rows, :, :t] = v
+        self.cache.write_rows(layer, self.rows, k, v)
 
 
 def run_prefill(model: T3, x: torch.Tensor, lengths: torch.Tensor, cache: KVCache | None = None,

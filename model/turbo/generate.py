@@ -6,7 +6,10 @@ V speech vocabulary (6563).
 
 Row i: [speaker | prompt | text (N_i) | BOS | t_0 t_1 ...] at positions 0, 1, 2, ... (learned ``wpe``; each
 row counts from 0, padding sits after L0_i and is overwritten by the row's own decode steps before any
-query may attend to it). There is no CFG. Each step: processors (``model.turbo.sampling``) -> sample
+query may attend to it). There is no CFG. From ``SHARE_PREFIX_MIN`` rows on, the voice prefix (the same C
+positions in every row) is run and stored once, in a one-row prefix cache that every row attends first
+(``model.attention``); each row's cache then holds only [text | BOS | t_0 ...], at positions C, C + 1, ...:
+at 256 rows this halves the keys and values a step reads. Each step: processors (``model.turbo.sampling``) -> sample
 (counter-based, per-row seed) -> write the token -> history -> feed ``speech_emb[token]`` back at slot
 ``pos``. The repetition history is [BOS] for the first token and the generated tokens afterwards, as in
 the official loop. Rows stop at their own stop token; finished rows keep computing until all are done
@@ -14,8 +17,8 @@ the official loop. Rows stop at their own stop token; finished rows keep computi
 
 Static buffers: the KV cache, token buffer, history mask and positions are allocated once per call and
 written in place. On CUDA (``cuda_graph``) the step is captured once into a CUDA graph after two eager
-warm-up steps and replayed; elsewhere it runs eagerly over the filled part of the cache. Both use the
-same step function, so tokens are equal for the same seeds.
+warm-up steps and replayed (``model.cuda_graph.StepGraph``); elsewhere it runs eagerly over the filled part
+of the cache. Both use the same step function, so tokens are equal for the same seeds.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from dataclasses import dataclass
 import torch
 
 from model import sampling
+from model.cuda_graph import StepGraph
 from model.errors import ModelError
 from model.kv_cache import KVCache
 from model.turbo import sampling as turbo_sampling
@@ -34,10 +38,9 @@ from model.turbo.t3 import TurboT3
 
 log = logging.getLogger(__name__)
 
-WARMUP_STEPS = 2  # eager steps on a side stream before capture, as torch requires
-# One side stream per device for the whole process: every new stream gets its own cuBLAS workspace, which is
-# never returned, so a stream per call would grow memory over a book.
-_SIDE_STREAMS: dict[torch.device, torch.cuda.Stream] = {}
+# Rows from which the voice prefix is stored once: below it the two-part attention's extra kernels cost a
+# launch-bound step more than the prefix reads they save.
+SHARE_PREFIX_MIN = 8
 
 
 @dataclass(frozen=True)
@@ -98,15 +101,17 @@ def _check_inputs(model: TurboT3, texts: list[torch.Tensor], cond_len: int, seed
                          f"the position table has {cfg.gpt2.positions}")
 
 
-def build_prefill(model: TurboT3, texts: list[torch.Tensor], cond_emb: torch.Tensor
+def build_prefill(model: TurboT3, texts: list[torch.Tensor], cond_emb: torch.Tensor | None
                   ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Prefill embeddings (n, Lmax, D), right-padded, and lengths L0 (n,) for ragged texts."""
+    """Prefill embeddings (n, Lmax, D), right-padded, and lengths L0 (n,) for ragged texts: [cond | text | BOS],
+    or [text | BOS] without ``cond_emb`` (the prefix is shared)."""
     cfg, dev = model.cfg, model.device
-    n, c = len(texts), cond_emb.shape[1]
+    n, c = len(texts), 0 if cond_emb is None else cond_emb.shape[1]
     n_ids = torch.tensor([t.numel() for t in texts], device=dev)  # N_i
     lengths = c + n_ids + 1
     x = torch.zeros(n, int(lengths.max()), cfg.dim, device=dev, dtype=model.dtype)  # (n, Lmax, D)
-    x[:, :c] = cond_emb.to(model.dtype)
+    if cond_emb is not None:
+        x[:, :c] = cond_emb.to(model.dtype)
     for i, t in enumerate(texts):
         x[i, c : c + t.numel()] = model.text_emb(t.to(dev))
     bos = model.speech_emb(torch.tensor(cfg.start_speech, device=dev))  # (D,)
@@ -139,7 +144,7 @@ class _State:
     """Every tensor the step reads or writes; allocated once, updated in place (graph-static addresses)."""
 
     def __init__(self, model: TurboT3, logits: torch.Tensor, lengths: torch.Tensor, cache: KVCache,
-                 params: TurboDecodeParams, seeds: list[int]) -> None:
+                 params: TurboDecodeParams, seeds: list[int], prefix: KVCache | None) -> None:
         cfg, dev = model.cfg, logits.device
         n = len(seeds)
 
@@ -154,10 +159,11 @@ class _State:
         self.seen = torch.zeros(n, cfg.speech_vocab, dtype=torch.bool, device=dev)  # repetition history
         self.seen[:, cfg.start_speech] = True
         self.done = torch.zeros(n, dtype=torch.bool, device=dev)
-        self.pos = lengths.clone()  # (n,) slot and position of the next fed-back token
+        self.pos = lengths.clone()  # (n,) cache slot of the next fed-back token
+        self.offset = 0 if prefix is None else prefix.max_len  # position of cache slot 0
         self.step = torch.zeros((), dtype=torch.long, device=dev)
         self.slots = torch.arange(cache.max_len, device=dev)  # (S,)
-        self.cache = cache
+        self.cache, self.prefix = cache, prefix
 
 
 def _step(model: TurboT3, st: _State, params: TurboDecodeParams, kv_len: int) -> None:
@@ -172,7 +178,8 @@ def _step(model: TurboT3, st: _State, params: TurboDecodeParams, kv_len: int) ->
     if params.stop_at_eos:
         st.done |= tok == cfg.stop_speech
     mask = (st.slots[:kv_len][None] <= st.pos[:, None])[:, None, None]  # (n, 1, 1, kv_len)
-    h = model.tfmr(model.speech_emb(tok)[:, None], st.pos[:, None], mask, cache=st.cache, pos=st.pos, kv_len=kv_len)
+    h = model.tfmr(model.speech_emb(tok)[:, None], st.pos[:, None] + st.offset, mask, cache=st.cache, pos=st.pos,
+                   kv_len=kv_len, prefix=st.prefix)
     st.logits.copy_(model.logits(h[:, -1]))
     st.pos += 1
     st.step += 1
@@ -180,68 +187,53 @@ def _step(model: TurboT3, st: _State, params: TurboDecodeParams, kv_len: int) ->
 
 @torch.inference_mode()
 def generate_raw(model: TurboT3, texts: list[torch.Tensor], cond_emb: torch.Tensor, params: TurboDecodeParams,
-                 seeds: list[int], *, static_step: bool = False) -> TurboTokens:
+                 seeds: list[int], *, static_step: bool = False, share_prefix: bool | None = None) -> TurboTokens:
     """Decode every text (ids as the tokenizer gives them) after the voice prefix ``cond_emb`` (1, C, D).
 
     Raw tokens as the official loop samples them (a final stop token included). ``static_step`` runs the
-    graph's whole-cache step eagerly on any device (tests).
+    graph's whole-cache step eagerly on any device (tests); ``share_prefix`` (default: from
+    ``SHARE_PREFIX_MIN`` rows) stores the voice prefix once for all rows.
     """
     params.validate()
     _check_inputs(model, texts, cond_emb.shape[1], seeds, params)
     dev, g = model.device, model.cfg.gpt2
     k_max = params.max_new_tokens
-    x, lengths = build_prefill(model, texts, cond_emb)
+    share = len(texts) >= SHARE_PREFIX_MIN if share_prefix is None else share_prefix
+    prefix = None
+    if share:
+        c = cond_emb.shape[1]
+        prefix = KVCache(g.n_layers, 1, g.n_heads, c, g.head_dim, device=dev, dtype=model.dtype)
+        model.tfmr(cond_emb.to(model.dtype), torch.arange(c, device=dev)[None], cache=prefix)
+    x, lengths = build_prefill(model, texts, None if share else cond_emb)
     width = x.shape[1]
     cache = KVCache(g.n_layers, len(texts), g.n_heads, width + k_max, g.head_dim, device=dev, dtype=model.dtype)
+    graph = None
     try:
-        h = model.tfmr(x, _positions(x), _prefill_mask(lengths, width), cache=cache)  # (n, Lmax, D)
+        offset = 0 if prefix is None else prefix.max_len
+        h = model.tfmr(x, _positions(x) + offset, _prefill_mask(lengths, width), cache=cache,
+                       prefix=prefix)  # (n, Lmax, D)
         logits = model.logits(h[torch.arange(len(texts), device=dev), lengths - 1])  # (n, V)
         del x, h
-        st = _State(model, logits, lengths, cache, params, seeds)
-        use_graph = params.cuda_graph and dev.type == "cuda"
-        if use_graph:
-            _decode_graph(model, st, params)
-        else:
-            for k in range(k_max):
+        st = _State(model, logits, lengths, cache, params, seeds, prefix)
+        if params.cuda_graph and dev.type == "cuda":
+            graph = StepGraph(lambda: _step(model, st, params, cache.max_len), dev)
+        for k in range(k_max):
+            if graph is not None:
+                graph()
+            else:
                 _step(model, st, params, cache.max_len if static_step else width + k + 1)
-                if _finished(st, params, k):
-                    break
+            if _finished(st, params, k):
+                break
         return _finish(st.out, params, model.cfg.stop_speech)
     finally:
+        del graph
         cache.release()
+        if prefix is not None:
+            prefix.release()
 
 
 def _finished(st: _State, params: TurboDecodeParams, k: int) -> bool:
     return k + 1 == params.max_new_tokens or ((k + 1) % params.stop_check_every == 0 and bool(st.done.all()))
-
-
-def _decode_graph(model: TurboT3, st: _State, params: TurboDecodeParams) -> None:
-    """Two eager steps on a side stream, then one captured step replayed (CUDA only)."""
-    dev = st.logits.device
-    full = st.cache.max_len
-    key = torch.device("cuda", dev.index if dev.index is not None else torch.cuda.current_device())
-    if key not in _SIDE_STREAMS:
-        _SIDE_STREAMS[key] = torch.cuda.Stream(device=key)
-    side = _SIDE_STREAMS[key]
-    side.wait_stream(torch.cuda.current_stream(dev))
-    warm = min(WARMUP_STEPS, params.max_new_tokens)
-    with torch.cuda.stream(side):
-        for k in range(warm):
-            _step(model, st, params, full)
-            if _finished(st, params, k):
-                torch.cuda.current_stream(dev).wait_stream(side)
-                return
-    torch.cuda.current_stream(dev).wait_stream(side)
-    graph = torch.cuda.CUDAGraph()
-    with torch.cuda.device(dev), torch.cuda.graph(graph, stream=side, capture_error_mode="thread_local"):
-        _step(model, st, params, full)  # recorded, not run
-    try:
-        for k in range(warm, params.max_new_tokens):
-            graph.replay()
-            if _finished(st, params, k):
-                break
-    finally:
-        del graph
 
 
 def _finish(out: torch.Tensor, params: TurboDecodeParams, stop: int) -> TurboTokens:

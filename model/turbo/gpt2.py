@@ -4,9 +4,10 @@ Dimensions: B rows, T new positions, S attended positions (cache slots), D width
 F MLP width. Inputs are embeddings; ``wte`` exists only so the checkpoint's key set is complete (the loader
 checks it and does not keep it). Positions are learned (``wpe``) and explicit per row, so ragged rows each
 count from 0. GPT-2's ``Conv1D`` stores weights ``[in, out]``; ``Conv1D`` below keeps that layout.
-Attention is SDPA with scale 1/sqrt(Dh); a boolean mask ``(B, 1, T, S)`` (True = attend) carries causality
-and ragged lengths. With a ``KVCache`` the prefill stores keys/values and a decode step (T = 1) writes slot
-``pos`` of each row and attends over the first ``kv_len`` slots, exactly as ``model.llama`` does.
+Attention (``model.attention``) has scale 1/sqrt(Dh); a boolean mask ``(B, 1, T, S)`` (True = attend) carries
+causality and ragged lengths. With a ``KVCache`` the prefill stores keys/values and a decode step (T = 1) writes
+slot ``pos`` of each row and attends over its filled slots, as ``model.llama`` does; optionally after a shared
+prefix cache.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from model.attention import decode_attention, prefill_attention
 from model.kv_cache import KVCache
 from model.turbo.config import GPT2Config
 
@@ -39,19 +41,17 @@ class Attention(nn.Module):
         self.c_proj = Conv1D(cfg.dim, cfg.dim)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None, cache: KVCache | None, layer: int,
-                pos: torch.Tensor | None, kv_len: int | None) -> torch.Tensor:
+                pos: torch.Tensor | None, kv_len: int | None, prefix: KVCache | None) -> torch.Tensor:
         b, t, d = x.shape
         q, k, v = (y.view(b, t, self.n_heads, self.head_dim).transpose(1, 2)  # (B, H, T, Dh)
                    for y in self.c_attn(x).split(d, dim=-1))
-        if cache is not None and pos is None:
-            cache.write_prefix(layer, k, v)
-        elif cache is not None:
+        if cache is not None and pos is not None:
             cache.write_step(layer, k, v, pos)
-            k, v = cache.view(layer, kv_len)  # (B, H, S, Dh)
-        if mask is None:
-            out = F.scaled_dot_product_attention(q, k, v, is_causal=t > 1)
+            out = decode_attention(q, cache, layer, kv_len, mask, prefix)
         else:
-            out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+            if cache is not None:
+                cache.write_prefix(layer, k, v)
+            out = prefill_attention(q, k, v, mask, prefix, layer)
         return self.c_proj(out.transpose(1, 2).reshape(b, t, d))  # (B, T, D)
 
 
@@ -74,8 +74,8 @@ class Block(nn.Module):
         self.mlp = MLP(cfg)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None, cache: KVCache | None, layer: int,
-                pos: torch.Tensor | None, kv_len: int | None) -> torch.Tensor:
-        x = x + self.attn(self.ln_1(x), mask, cache, layer, pos, kv_len)
+                pos: torch.Tensor | None, kv_len: int | None, prefix: KVCache | None) -> torch.Tensor:
+        x = x + self.attn(self.ln_1(x), mask, cache, layer, pos, kv_len, prefix)
         return x + self.mlp(self.ln_2(x))
 
 
@@ -93,14 +93,18 @@ class GPT2(nn.Module):
 
     def forward(self, x: torch.Tensor, positions: torch.Tensor, mask: torch.Tensor | None = None,
                 cache: KVCache | None = None, pos: torch.Tensor | None = None,
-                kv_len: int | None = None) -> torch.Tensor:
+                kv_len: int | None = None, prefix: KVCache | None = None) -> torch.Tensor:
         """Normed hidden states (B, T, D) of input embeddings ``x`` (B, T, D) at ``positions`` (B, T).
 
         Without a cache, or with one and ``pos=None`` (prefill), the T inputs attend to each other (causal
         if ``mask`` is None). With ``pos`` (B,) (a decode step, T = 1) each row writes cache slot ``pos``
-        and attends over the first ``kv_len`` slots under ``mask`` (B, 1, 1, kv_len).
+        and attends over its slots ``0..pos`` (``mask`` (B, 1, 1, kv_len) off the flash path). A ``prefix``
+        cache (one row, C slots) is attended first by every row and position: the voice prompt shared by a
+        batch, stored once.
         """
         x = x + self.wpe(positions)
+        if cache is not None and pos is not None:
+            cache.begin_step(pos)
         for i, block in enumerate(self.h):
-            x = block(x, mask, cache, i, pos, kv_len)
+            x = block(x, mask, cache, i, pos, kv_len, prefix)
         return self.ln_f(x)

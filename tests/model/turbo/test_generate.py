@@ -61,9 +61,10 @@ def _naive_greedy(model, text, cond, p: TurboDecodeParams) -> list[int]:
     TurboDecodeParams(max_new_tokens=16, greedy=True),
     TurboDecodeParams(max_new_tokens=16, greedy=True, top_k=7, top_p=0.6, repetition_penalty=3.0, temperature=0.7),
 ])
-def test_cached_batched_greedy_equals_naive_loop(tiny_t3, tiny_cond, params):
+@pytest.mark.parametrize("share", [False, True], ids=["prefix-per-row", "prefix-shared"])
+def test_cached_batched_greedy_equals_naive_loop(tiny_t3, tiny_cond, params, share):
     texts = _texts(3)
-    raw = generate_raw(tiny_t3, texts, tiny_cond, params, [0, 0, 0])
+    raw = generate_raw(tiny_t3, texts, tiny_cond, params, [0, 0, 0], share_prefix=share)
     for i, t in enumerate(texts):
         assert raw.row(i).tolist() == _naive_greedy(tiny_t3, t, tiny_cond, params)
 
@@ -87,6 +88,19 @@ def test_static_whole_cache_step_equals_eager(tiny_t3, tiny_cond):
     eager = generate_raw(tiny_t3, texts, tiny_cond, p, [1, 2, 3])
     static = generate_raw(tiny_t3, texts, tiny_cond, p, [1, 2, 3], static_step=True)
     assert torch.equal(eager.tokens, static.tokens)
+
+
+@pytest.mark.parametrize("static", [False, True])
+def test_shared_prefix_samples_what_per_row_prefixes_sample(tiny_t3, tiny_cond, static):
+    """The voice prefix stored once (the default from SHARE_PREFIX_MIN rows) changes no sampled token."""
+    texts = _texts(9, seed=3)
+    p = TurboDecodeParams(max_new_tokens=24, stop_at_eos=False)
+    seeds = list(range(10, 19))
+    per_row = generate_raw(tiny_t3, texts, tiny_cond, p, seeds, share_prefix=False)
+    shared = generate_raw(tiny_t3, texts, tiny_cond, p, seeds, share_prefix=True, static_step=static)
+    default = generate_raw(tiny_t3, texts, tiny_cond, p, seeds)  # 9 rows: shared
+    assert torch.equal(per_row.tokens, shared.tokens)
+    assert torch.equal(default.tokens, shared.tokens)
 
 
 def test_padded_prefill_equals_each_text_alone(tiny_t3, tiny_cond):
