@@ -34,6 +34,8 @@ class Speech(Protocol):
 
     model_id: str      # identity for the caches: different audio, different id
     sample_rate: int
+    # optional: texts it synthesizes at once (embedded mode fills calls to it; without it, the job's task size)
+    # batch_size: int
 
     def prepare_voice(self, clip: Path | None) -> VoiceLike: ...           # None: the model's built-in voice
     def load_voice(self, path: Path) -> VoiceLike: ...

@@ -370,26 +370,41 @@ def _qa_report(store: Store, job_id: str) -> None:
         log.error("job %s: the QA report could not be written: %s: %s", job_id, type(exc).__name__, exc)
 
 
+def _model_batch(store: Store, job_id: str, engine: SpeechEngine) -> int:
+    """Texts the job's model synthesizes at once (loads it); the job's task size for a model that does not say."""
+    spec = store.spec(job_id)
+    return int(getattr(engine.speech(spec.model, spec.revision), "batch_size", spec.chunks_per_task))
+
+
 def ensure_job_runnable(store: Store, job_id: str) -> None:
     if _cancelled(store, job_id):
         raise JobStateError(f"job {job_id} is cancelled")
 
 
-def run_all(store: Store, job_id: str, engine: SpeechEngine, batch_size: int,
+def run_all(store: Store, job_id: str, engine: SpeechEngine, batch_size: int | None,
             on_batch: Callable[[int, float], None] | None = None,
             on_plan: Callable[[Manifest], None] | None = None) -> Path | None:
-    """The whole pipeline in this process, in the same work units as the distributed canvas."""
+    """The whole pipeline in this process, chapter by chapter.
+
+    ``batch_size`` chunks go to the engine per call, in the same work units as the distributed canvas; None: as
+    many as the loaded model takes at once (its ``batch_size``, e.g. chosen from a GPU's free memory), each
+    chapter's chunks in calls that fill it rather than in the job's task units, which are sized for any worker.
+    """
     ensure_job_runnable(store, job_id)
     work = prepare_job(store, job_id, engine)
     if on_plan is not None:
         on_plan(store.manifest(job_id))
+    size = batch_size or _model_batch(store, job_id, engine)
     for chapter, units in work.items():
-        for unit in units:
-            synthesize_chunks(store, job_id, chapter, unit.positions, engine, batch_size, on_batch)
+        positions = [p for unit in units for p in unit.positions]
+        calls = [unit.positions for unit in units] if batch_size else \
+            [positions[i: i + size] for i in range(0, len(positions), size)]
+        for call in calls:
+            synthesize_chunks(store, job_id, chapter, call, engine, size, on_batch)
         result = stitch_chapter(store, job_id, chapter)
         if result.state == StitchOutcome.WAITING:   # cached audio found bad at stitching: made again, once
             todo = [c.position for c in store.manifest(job_id).chapter_chunks(chapter) if c.state in _TO_MAKE]
-            synthesize_chunks(store, job_id, chapter, todo, engine, batch_size, on_batch)
+            synthesize_chunks(store, job_id, chapter, todo, engine, size, on_batch)
             result = stitch_chapter(store, job_id, chapter)
         if result.state == StitchOutcome.WAITING:
             raise PipelineError(f"job {job_id}: chapter {chapter} still has chunks without audio")

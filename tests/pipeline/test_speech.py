@@ -73,3 +73,22 @@ def test_a_plugged_in_backend_makes_the_book(tmp_path):
     assert sorted(s for _, _, seeds in calls for s in seeds) == sorted(c.seed for c in manifest.chunks)
     assert all(len(texts) <= 2 for texts, _, _ in calls)
     assert manifest.model_id == "tone@1" and store.state(job_id).state == "done"
+
+
+def test_embedded_mode_fills_the_models_batch_rather_than_task_units(tmp_path):
+    """batch_size=None: each chapter's chunks go to the model in calls of its own batch (a GPU's, from its free
+    memory), not in the 2-chunk task units the job was cut into for workers."""
+    book = tmp_path / "book.txt"
+    sentences = " ".join(f"Sentence number {i} of the chapter is here." for i in range(40))
+    book.write_text(f"CHAPTER I.\n\n{sentences}\n\nCHAPTER II.\n\nThe end of it.\n")
+    store = Store(tmp_path / "data")
+    job_id = submit_job(store, book, JobOptions(model="tone", chunks_per_task=2, qa={"repair": False, "asr": False},
+                                                prepare={"max_chars": 60}))
+    engine = ToneEngine()
+    engine.speech_.batch_size = 7
+    assert steps.run_all(store, job_id, engine, batch_size=None) is not None
+    first = store.manifest(job_id).chapters[0]
+    sizes = [len(texts) for texts, _, _ in engine.speech_.calls]
+    n = len(store.manifest(job_id).chapter_chunks(first.index))
+    assert n > 14 and sizes[: n // 7] == [7] * (n // 7)
+    assert sum(sizes) == len(store.manifest(job_id).chunks)

@@ -151,6 +151,12 @@ def _minutes(seconds: float) -> str:
     return f"{seconds / 60:.1f}"
 
 
+def _embedded_call(settings) -> int | None:
+    """Chunks per engine call in this process: with neither a batch size nor a task size given, as many as the
+    loaded model takes at once (a GPU's batch from its free memory, not the 16-chunk tasks sized for any worker)."""
+    return None if settings.auto_batch and settings.auto_chunks else settings.chunks_per_call
+
+
 def cmd_convert(args: argparse.Namespace) -> int:
     from tqdm.contrib.logging import logging_redirect_tqdm
 
@@ -187,7 +193,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
         # covers the whole job: none of its work is dispatched to them while this runs)
         with delivery.closing_job(store, job_id), Lease(store, job_id, Step(StepKind.PREPARE), settings.heartbeat), \
                 logging_redirect_tqdm(), _quiet("model.tts"):
-            out = steps.run_all(store, job_id, engine, settings.chunks_per_call, on_batch=progress.advance,
+            out = steps.run_all(store, job_id, engine, _embedded_call(settings), on_batch=progress.advance,
                                 on_plan=planned)
     finally:
         progress.close(complete=_done(store, job_id))
@@ -414,7 +420,7 @@ def _retry_here(store, job_id: str, settings, n: int) -> int:
 
     print(f"{job_id}: {n} chunks again", file=sys.stderr)
     with delivery.closing_job(store, job_id), logging_redirect_tqdm(), _quiet("model.tts"):
-        out = steps.run_all(store, job_id, current_engine(settings), settings.chunks_per_call)
+        out = steps.run_all(store, job_id, current_engine(settings), _embedded_call(settings))
     if out is None:
         print(f"tomecast: failed: {store.state(job_id).error}", file=sys.stderr)
         return 1
