@@ -12,7 +12,8 @@ positions in every row) is run and stored once, in a one-row prefix cache that e
 at 256 rows this halves the keys and values a step reads. Each step: processors (``model.turbo.sampling``) -> sample
 (counter-based, per-row seed) -> write the token -> history -> feed ``speech_emb[token]`` back at slot
 ``pos``. The repetition history is [BOS] for the first token and the generated tokens afterwards, as in
-the official loop. Rows stop at their own stop token; finished rows keep computing until all are done
+the official loop. Rows stop at their own stop token or cap: an ended row's position freezes, so its share
+of a step stays small (its filled slots stop growing) while the others go on until all are done
 (checked every ``stop_check_every`` steps, the only host sync).
 
 Static buffers: the KV cache, token buffer, history mask and positions are allocated once per call and
@@ -144,7 +145,7 @@ class _State:
     """Every tensor the step reads or writes; allocated once, updated in place (graph-static addresses)."""
 
     def __init__(self, model: TurboT3, logits: torch.Tensor, lengths: torch.Tensor, cache: KVCache,
-                 params: TurboDecodeParams, seeds: list[int], prefix: KVCache | None) -> None:
+                 params: TurboDecodeParams, seeds: list[int], caps: list[int], prefix: KVCache | None) -> None:
         cfg, dev = model.cfg, logits.device
         n = len(seeds)
 
@@ -158,7 +159,8 @@ class _State:
         self.out = torch.full((n, params.max_new_tokens), cfg.stop_speech, dtype=torch.long, device=dev)  # (n, K)
         self.seen = torch.zeros(n, cfg.speech_vocab, dtype=torch.bool, device=dev)  # repetition history
         self.seen[:, cfg.start_speech] = True
-        self.done = torch.zeros(n, dtype=torch.bool, device=dev)
+        self.live = torch.ones(n, dtype=torch.bool, device=dev)
+        self.cap = torch.tensor(caps, dtype=torch.long, device=dev)  # (n,) each row's most tokens
         self.pos = lengths.clone()  # (n,) cache slot of the next fed-back token
         self.offset = 0 if prefix is None else prefix.max_len  # position of cache slot 0
         self.step = torch.zeros((), dtype=torch.long, device=dev)
@@ -175,22 +177,26 @@ def _step(model: TurboT3, st: _State, params: TurboDecodeParams, kv_len: int) ->
     st.out.index_copy_(1, st.step.view(1), tok[:, None])
     st.seen[:, cfg.start_speech].logical_and_(st.step > 0)  # BOS is history for the first token only
     st.seen.scatter_(1, tok[:, None], True)
+    ended = st.step + 1 >= st.cap
     if params.stop_at_eos:
-        st.done |= tok == cfg.stop_speech
+        ended |= tok == cfg.stop_speech
+    st.live &= ~ended
     mask = (st.slots[:kv_len][None] <= st.pos[:, None])[:, None, None]  # (n, 1, 1, kv_len)
     h = model.tfmr(model.speech_emb(tok)[:, None], st.pos[:, None] + st.offset, mask, cache=st.cache, pos=st.pos,
                    kv_len=kv_len, prefix=st.prefix)
     st.logits.copy_(model.logits(h[:, -1]))
-    st.pos += 1
+    st.pos += st.live.long()  # an ended row feeds its slot again: its tokens after the end are never read
     st.step += 1
 
 
 @torch.inference_mode()
 def generate_raw(model: TurboT3, texts: list[torch.Tensor], cond_emb: torch.Tensor, params: TurboDecodeParams,
-                 seeds: list[int], *, static_step: bool = False, share_prefix: bool | None = None) -> TurboTokens:
+                 seeds: list[int], *, caps: list[int] | None = None, static_step: bool = False,
+                 share_prefix: bool | None = None) -> TurboTokens:
     """Decode every text (ids as the tokenizer gives them) after the voice prefix ``cond_emb`` (1, C, D).
 
-    Raw tokens as the official loop samples them (a final stop token included). ``static_step`` runs the
+    Raw tokens as the official loop samples them (a final stop token included), row i at most ``caps[i]``
+    (default ``max_new_tokens``); entries after a row's end are unspecified. ``static_step`` runs the
     graph's whole-cache step eagerly on any device (tests); ``share_prefix`` (default: from
     ``SHARE_PREFIX_MIN`` rows) stores the voice prefix once for all rows.
     """
@@ -198,6 +204,9 @@ def generate_raw(model: TurboT3, texts: list[torch.Tensor], cond_emb: torch.Tens
     _check_inputs(model, texts, cond_emb.shape[1], seeds, params)
     dev, g = model.device, model.cfg.gpt2
     k_max = params.max_new_tokens
+    caps = [k_max] * len(texts) if caps is None else [int(c) for c in caps]
+    if len(caps) != len(texts) or not all(1 <= c <= k_max for c in caps):
+        raise ModelError(f"caps must be one per text, each in 1..max_new_tokens ({k_max})")
     share = len(texts) >= SHARE_PREFIX_MIN if share_prefix is None else share_prefix
     prefix = None
     if share:
@@ -214,7 +223,7 @@ def generate_raw(model: TurboT3, texts: list[torch.Tensor], cond_emb: torch.Tens
                        prefix=prefix)  # (n, Lmax, D)
         logits = model.logits(h[torch.arange(len(texts), device=dev), lengths - 1])  # (n, V)
         del x, h
-        st = _State(model, logits, lengths, cache, params, seeds, prefix)
+        st = _State(model, logits, lengths, cache, params, seeds, caps, prefix)
         if params.cuda_graph and dev.type == "cuda":
             graph = StepGraph(lambda: _step(model, st, params, cache.max_len), dev)
         for k in range(k_max):
@@ -224,7 +233,7 @@ def generate_raw(model: TurboT3, texts: list[torch.Tensor], cond_emb: torch.Tens
                 _step(model, st, params, cache.max_len if static_step else width + k + 1)
             if _finished(st, params, k):
                 break
-        return _finish(st.out, params, model.cfg.stop_speech)
+        return _finish(st.out, params, model.cfg.stop_speech, st.cap)
     finally:
         del graph
         cache.release()
@@ -233,17 +242,15 @@ def generate_raw(model: TurboT3, texts: list[torch.Tensor], cond_emb: torch.Tens
 
 
 def _finished(st: _State, params: TurboDecodeParams, k: int) -> bool:
-    return k + 1 == params.max_new_tokens or ((k + 1) % params.stop_check_every == 0 and bool(st.done.all()))
+    return k + 1 == params.max_new_tokens or ((k + 1) % params.stop_check_every == 0 and not bool(st.live.any()))
 
 
-def _finish(out: torch.Tensor, params: TurboDecodeParams, stop: int) -> TurboTokens:
-    """Token buffer (n, K) -> each row's length up to and including its first stop token."""
-    k_max = out.shape[1]
-    is_stop = out == stop
+def _finish(out: torch.Tensor, params: TurboDecodeParams, stop: int, cap: torch.Tensor) -> TurboTokens:
+    """Token buffer (n, K) -> each row's length: up to and including its first stop token, at most its cap."""
+    within = torch.arange(out.shape[1], device=out.device)[None] < cap[:, None]
+    is_stop = (out == stop) & within
     first = is_stop.int().argmax(1) + 1
-    lengths = torch.where(is_stop.any(1), first, torch.full_like(first, k_max))
-    if not params.stop_at_eos:
-        lengths = torch.full_like(first, k_max)
+    lengths = torch.where(is_stop.any(1) & params.stop_at_eos, first, cap)
     return TurboTokens(out.cpu(), lengths.cpu())
 
 

@@ -176,7 +176,7 @@ class TurboTTS(FacadeVoices):
         caps = [p.token_cap(t) for t in texts]
         decode = TurboDecodeParams(temperature=p.temperature, top_k=p.top_k, top_p=p.top_p,
                                    repetition_penalty=p.repetition_penalty, max_new_tokens=max(caps))
-        raw = generate_raw(self.t3, ids, cond, decode, seeds)
+        raw = generate_raw(self.t3, ids, cond, decode, seeds, caps=caps)
         stop = self.t3.cfg.stop_speech
         out, sampled = [], []
         for i, cap in enumerate(caps):

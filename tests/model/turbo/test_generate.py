@@ -103,6 +103,20 @@ def test_shared_prefix_samples_what_per_row_prefixes_sample(tiny_t3, tiny_cond, 
     assert torch.equal(default.tokens, shared.tokens)
 
 
+@pytest.mark.parametrize("share", [False, True])
+def test_rows_end_at_their_own_cap_with_the_tokens_of_an_uncapped_run(tiny_t3, tiny_cond, share):
+    """A row past its cap freezes (its position stops moving); the others' tokens are untouched by that."""
+    texts = _texts(3, seed=5)
+    p = TurboDecodeParams(max_new_tokens=30, stop_at_eos=False)
+    full = generate_raw(tiny_t3, texts, tiny_cond, p, [4, 5, 6], share_prefix=share)
+    capped = generate_raw(tiny_t3, texts, tiny_cond, p, [4, 5, 6], caps=[7, 30, 18], share_prefix=share)
+    assert capped.lengths.tolist() == [7, 30, 18]
+    for i in range(3):
+        assert torch.equal(capped.row(i), full.row(i)[: int(capped.lengths[i])])
+    with pytest.raises(ModelError, match="caps"):
+        generate_raw(tiny_t3, texts, tiny_cond, p, [4, 5, 6], caps=[7, 31, 18])
+
+
 def test_padded_prefill_equals_each_text_alone(tiny_t3, tiny_cond):
     texts = _texts(3, seed=4)
     both = prefill_logits(tiny_t3, texts, tiny_cond)
