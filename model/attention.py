@@ -16,6 +16,7 @@ With a prefix the two parts are combined by their log-sum-exps (the softmax over
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 
@@ -35,7 +36,13 @@ def flash_usable(q: torch.Tensor) -> bool:
         return False
     if q.shape[-1] % 8 or q.shape[-1] > 256:
         return False
-    return torch.cuda.get_device_capability(q.device)[0] >= 8
+    return _sm80(q.device.index if q.device.index is not None else torch.cuda.current_device())
+
+
+@functools.cache
+def _sm80(index: int) -> bool:
+    """Ampere or newer (asked once per device: the eager loop asks every layer of every step)."""
+    return torch.cuda.get_device_capability(index)[0] >= 8
 
 
 def _flash_own(q: torch.Tensor, cache: KVCache, layer: int, lse: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
