@@ -10,8 +10,8 @@ path (``ChatterboxTTS.prepare_conditionals`` step by step: librosa load at 24 kH
 silence trimming, T3 prompt tokens, ``S3Gen.embed_ref``) on every clip (``<clip>.e2e.*`` entries), and
 each stage on its own (``<clip>.stage.*``) from an input we can rebuild bit for bit: the clip resampled to
 24 kHz with torchaudio's default sinc (``model.voice.resample`` "kaldi" reproduces it exactly; its "hq" is
-the official loader's soxr call itself, so the end-to-end entries match too). It writes ``golden.safetensors``, ``meta.json``
-(versions, command, clip list) and one official ``conds.pt``. Our tests regenerate the same weights and
+the official loader's soxr call itself, so the end-to-end entries match too). It writes ``golden.safetensors``,
+``meta.json`` (versions, command, clip list) and one official ``conds.pt``. Our tests regenerate the same weights and
 compare, without the official package.
 """
 
