@@ -25,10 +25,10 @@ TEXT_TOKENS = 300  # a long chunk's text ids
 
 
 def _kv_bytes_per_position(cfg: T3Config | TurboConfig) -> tuple[int, int]:
-    """(K and V elements per cache position of one text, over all its rows; its conditioning length)."""
-    if isinstance(cfg, TurboConfig):   # no CFG: one row; speaker + up to 375 prompt tokens
-        g = cfg.gpt2
-        return 2 * g.n_layers * g.n_heads * g.head_dim, 1 + cfg.prompt_len
+    """(K and V elements per cache position of one text, over all its rows; the conditioning positions it holds)."""
+    if isinstance(cfg, TurboConfig):   # no CFG: one row; the voice prefix is stored once per batch, not per row
+        g = cfg.gpt2                   # (model.turbo.generate.SHARE_PREFIX_MIN: every batch worth sizing)
+        return 2 * g.n_layers * g.n_heads * g.head_dim, 0
     lc = cfg.llama                     # CFG: two rows; speaker + 32 perceiver tokens + emotion
     return 2 * 2 * lc.n_layers * lc.n_kv_heads * lc.head_dim, 34
 

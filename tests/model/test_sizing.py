@@ -3,7 +3,7 @@
 import torch
 
 from model.config import T3Config
-from model.sizing import MAX_BATCH, suggest_batch_size
+from model.sizing import HEADROOM, MAX_BATCH, S3GEN_BYTES_PER_TEXT, TEXT_TOKENS, suggest_batch_size
 from model.turbo.config import TurboConfig
 
 
@@ -21,3 +21,11 @@ def test_turbo_fits_more_texts_than_the_original_model():
     original = suggest_batch_size(T3Config(), torch.device("cuda"), torch.bfloat16, free_bytes=free)
     turbo = suggest_batch_size(TurboConfig(), torch.device("cuda"), torch.bfloat16, free_bytes=free)
     assert original < turbo <= MAX_BATCH
+
+
+def test_turbo_rows_do_not_count_the_shared_voice_prefix():
+    """Turbo stores its up-to-376-position voice prefix once per batch: a row holds only text and speech."""
+    g = TurboConfig().gpt2
+    per_row = 2 * g.n_layers * g.n_heads * g.head_dim * 2 * (TEXT_TOKENS + 1000)  # K and V in bf16
+    free = int((64 * (per_row + S3GEN_BYTES_PER_TEXT) + 1) / HEADROOM)  # 64 rows without the prefix, fewer with it
+    assert suggest_batch_size(TurboConfig(), torch.device("cuda"), torch.bfloat16, free_bytes=free) == 64
