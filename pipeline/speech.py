@@ -30,12 +30,11 @@ class VoiceLike(Protocol):
 
 
 class Speech(Protocol):
-    """A loaded model as the pipeline sees it."""
+    """A loaded model as the pipeline sees it. It may also say how many texts it synthesizes at once
+    (``batch_size``, e.g. from a GPU's free memory): embedded mode then fills its calls to that size."""
 
     model_id: str      # identity for the caches: different audio, different id
     sample_rate: int
-    # optional: texts it synthesizes at once (embedded mode fills calls to it; without it, the job's task size)
-    # batch_size: int
 
     def prepare_voice(self, clip: Path | None) -> VoiceLike: ...           # None: the model's built-in voice
     def load_voice(self, path: Path) -> VoiceLike: ...

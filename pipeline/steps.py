@@ -154,7 +154,7 @@ class SynthesisResult:
 
 
 def synthesize_chunks(store: Store, job_id: str, chapter: int, positions: Sequence[int], engine: SpeechEngine,
-                      batch_size: int, on_batch: Callable[[int, float], None] | None = None, *,
+                      batch_size: int | None, on_batch: Callable[[int, float], None] | None = None, *,
                       qa_queue: bool = False) -> SynthesisResult:
     """Make the audio of the given chunks of one chapter (skipping those already cached), in engine batches.
 
@@ -162,7 +162,9 @@ def synthesize_chunks(store: Store, job_id: str, chapter: int, positions: Sequen
     queue, in a worker) left unchecked for the ``check_chunks`` step, one per batch (``to_check``); chunks sent back
     from there for new takes, and chunks ``tomecast retry`` re-runs, are repaired here with the engine.
     A chunk that fails is recorded in the manifest (state failed, attempts, error) and the call goes on;
-    ``TransientError`` (e.g. device out of memory) propagates so the task is retried as a whole."""
+    ``TransientError`` (e.g. device out of memory) propagates so the task is retried as a whole.
+    ``batch_size`` None: as many chunks per engine call as the loaded model takes at once (its ``batch_size``, e.g.
+    chosen from a GPU's free memory; the job's task size for a model that does not say)."""
     if _cancelled(store, job_id):
         return SynthesisResult(0, 0, 0, 0.0)
     spec, record = store.spec(job_id), store.state(job_id)
@@ -203,6 +205,7 @@ def synthesize_chunks(store: Store, job_id: str, chapter: int, positions: Sequen
         return SynthesisResult(0, skipped, len(units), 0.0, tuple(to_check))
     made = failed = 0
     audio_total = 0.0
+    batch_size = batch_size or int(getattr(speech, "batch_size", spec.chunks_per_task))
 
     def takes(texts: list[str], seeds: list[int]) -> list:   # first takes and the re-takes of repairs
         return takes_of(speech, texts, voice, spec.sampling, seeds)
@@ -370,12 +373,6 @@ def _qa_report(store: Store, job_id: str) -> None:
         log.error("job %s: the QA report could not be written: %s: %s", job_id, type(exc).__name__, exc)
 
 
-def _model_batch(store: Store, job_id: str, engine: SpeechEngine) -> int:
-    """Texts the job's model synthesizes at once (loads it); the job's task size for a model that does not say."""
-    spec = store.spec(job_id)
-    return int(getattr(engine.speech(spec.model, spec.revision), "batch_size", spec.chunks_per_task))
-
-
 def ensure_job_runnable(store: Store, job_id: str) -> None:
     if _cancelled(store, job_id):
         raise JobStateError(f"job {job_id} is cancelled")
@@ -386,25 +383,22 @@ def run_all(store: Store, job_id: str, engine: SpeechEngine, batch_size: int | N
             on_plan: Callable[[Manifest], None] | None = None) -> Path | None:
     """The whole pipeline in this process, chapter by chapter.
 
-    ``batch_size`` chunks go to the engine per call, in the same work units as the distributed canvas; None: as
-    many as the loaded model takes at once (its ``batch_size``, e.g. chosen from a GPU's free memory), each
-    chapter's chunks in calls that fill it rather than in the job's task units, which are sized for any worker.
+    ``batch_size`` chunks go to the engine per call, in the same work units as the distributed canvas; None: each
+    chapter's chunks in one ``synthesize_chunks`` call, in engine calls of the model's own batch (see there)
+    rather than in the job's task units, which are sized for any worker.
     """
     ensure_job_runnable(store, job_id)
     work = prepare_job(store, job_id, engine)
     if on_plan is not None:
         on_plan(store.manifest(job_id))
-    size = batch_size or _model_batch(store, job_id, engine)
     for chapter, units in work.items():
-        positions = [p for unit in units for p in unit.positions]
-        calls = [unit.positions for unit in units] if batch_size else \
-            [positions[i: i + size] for i in range(0, len(positions), size)]
+        calls = [unit.positions for unit in units] if batch_size else [[p for u in units for p in u.positions]]
         for call in calls:
-            synthesize_chunks(store, job_id, chapter, call, engine, size, on_batch)
+            synthesize_chunks(store, job_id, chapter, call, engine, batch_size, on_batch)
         result = stitch_chapter(store, job_id, chapter)
         if result.state == StitchOutcome.WAITING:   # cached audio found bad at stitching: made again, once
             todo = [c.position for c in store.manifest(job_id).chapter_chunks(chapter) if c.state in _TO_MAKE]
-            synthesize_chunks(store, job_id, chapter, todo, engine, size, on_batch)
+            synthesize_chunks(store, job_id, chapter, todo, engine, batch_size, on_batch)
             result = stitch_chapter(store, job_id, chapter)
         if result.state == StitchOutcome.WAITING:
             raise PipelineError(f"job {job_id}: chapter {chapter} still has chunks without audio")

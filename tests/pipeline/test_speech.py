@@ -92,3 +92,9 @@ def test_embedded_mode_fills_the_models_batch_rather_than_task_units(tmp_path):
     n = len(store.manifest(job_id).chapter_chunks(first.index))
     assert n > 14 and sizes[: n // 7] == [7] * (n // 7)
     assert sum(sizes) == len(store.manifest(job_id).chunks)
+    # the same book again: every chunk is in the cache, so the model is never loaded for synthesis
+    again = submit_job(store, book, JobOptions(model="tone", chunks_per_task=2, qa={"repair": False, "asr": False},
+                                               prepare={"max_chars": 60}))
+    cached = ToneEngine()
+    assert steps.run_all(store, again, cached, batch_size=None) is not None
+    assert Purpose.SYNTHESIS not in cached.purposes and not cached.speech_.calls
