@@ -32,7 +32,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -41,6 +40,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from bench.procs import children, start_redis, usage  # noqa: E402
 
 WORDS = ("quiet", "morning", "river", "lantern", "orchard", "letter", "harbour", "garden", "window", "meadow",
          "station", "village", "shadow", "market", "candle", "bridge", "forest", "kettle", "ribbon", "stable")
@@ -54,26 +54,6 @@ def write_book(path: Path, title: str, first: int, chunks: int) -> None:
         lap = n // len(WORDS) ** 3   # 8,000 distinct sentences, then numbered
         lines += [f"{a.capitalize()} {b} {c}{f' {lap}' if lap else ''}.", ""]
     path.write_text("\n".join(lines), "utf-8")
-
-
-def proc_usage(pid: int) -> tuple[float, int]:
-    """(resident memory in MB, open file descriptors) of ``pid``, from /proc."""
-    rss_kb = 0
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                rss_kb = int(line.split()[1])
-                break
-    return rss_kb / 1024, len(os.listdir(f"/proc/{pid}/fd"))
-
-
-def children(pid: int) -> list[int]:
-    """Direct children of ``pid`` (Linux: /proc/PID/task/*/children)."""
-    out = []
-    for task in os.listdir(f"/proc/{pid}/task"):
-        with open(f"/proc/{pid}/task/{task}/children") as f:
-            out += [int(c) for c in f.read().split()]
-    return out
 
 
 def chunk_files(data: Path) -> int:
@@ -101,32 +81,6 @@ def flatness(samples: list[dict], ends: list[int], warm_books: int) -> dict:
             "fds": {"first": samples[0]["fds"], "warm": warm["fds"], "last": last["fds"],
                     "max_after_warmup": max(s["fds"] for s in samples[ends[warm_books - 1]:])},
             "fds_per_book": [s["fds"] for s in idle], "fd_growth": last["fds"] - warm["fds"]}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_redis(folder: Path) -> tuple[subprocess.Popen, str]:
-    import redis
-
-    exe = shutil.which("redis-server")
-    if exe is None:
-        sys.exit("bench_soak: redis-server is not installed")
-    port = free_port()
-    proc = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                             "--dir", str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    client = redis.Redis(port=port)
-    for _ in range(200):
-        try:
-            if client.ping():
-                return proc, f"redis://127.0.0.1:{port}/0"
-        except redis.ConnectionError:
-            time.sleep(0.05)
-    proc.kill()
-    sys.exit("bench_soak: redis-server did not start")
 
 
 def worker_env(args, data: Path, broker: str, model: str) -> dict:
@@ -160,7 +114,7 @@ class Sampler:
             return
         t, done = round(time.monotonic() - self.t0, 1), chunk_files(self.data)
         for pid, into in ((self.worker.pid, self.main), (kids[0], self.child)):
-            rss, fds = proc_usage(pid)
+            rss, fds = usage(pid)
             into.append({"t": t, "pid": pid, "done": done, "rss": rss, "fds": fds})
 
 
@@ -250,7 +204,7 @@ def main() -> None:
         from model.testing import write_random_checkpoint
 
         model = str(write_random_checkpoint(tmp / "tiny", "tiny"))
-    redis_proc, broker = start_redis(tmp)
+    redis_proc, broker = start_redis(tmp, "bench_soak")
     try:
         row = soak(args, tmp, broker, model)
     finally:

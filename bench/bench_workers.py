@@ -42,7 +42,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -52,6 +51,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from bench.procs import start_redis  # noqa: E402
 
 DEFAULT_BOOK = REPO.parent / "shared" / "corpus" / "adventures-of-sherlock-holmes.epub"
 
@@ -81,32 +81,6 @@ def cut_book(src: Path, chapters: int, limit: int, out: Path) -> tuple[int, int]
 
 
 # ---- processes --------------------------------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_redis(folder: Path) -> tuple[subprocess.Popen, str]:
-    exe = shutil.which("redis-server")
-    if exe is None:
-        sys.exit("bench_workers: redis-server is not installed")
-    port = free_port()
-    proc = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                             "--dir", str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    import redis
-
-    client = redis.Redis(port=port)
-    for _ in range(200):
-        try:
-            if client.ping():
-                return proc, f"redis://127.0.0.1:{port}/0"
-        except redis.ConnectionError:
-            time.sleep(0.05)
-    proc.kill()
-    sys.exit("bench_workers: redis-server did not start")
-
 
 class Worker:
     """A ``tomecast worker`` subprocess in its own process group (SIGKILL takes its pool child too)."""
@@ -386,7 +360,7 @@ def main() -> None:
             with open(args.out, "a") as f:
                 f.write(json.dumps(row) + "\n")
 
-    redis_proc, broker = start_redis(tmp)
+    redis_proc, broker = start_redis(tmp, "bench_workers")
     try:
         rows = []
         plans = ([devices[:1]] if not args.no_single and len(devices) > 1 else []) + [devices]

@@ -5,7 +5,6 @@ open file descriptors flat after the first book (figures printed). ``bench/bench
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.procs import children, usage
 from pipeline.states import ChunkState
 from pipeline.store import Store
 
@@ -39,21 +39,6 @@ def write_book(path: Path, title: str, first: int, chunks: int) -> None:
         a, b, c = (WORDS[n // len(WORDS) ** i % len(WORDS)] for i in range(3))
         lines += [f"{a.capitalize()} {b} {c}.", ""]
     path.write_text("\n".join(lines), "utf-8")
-
-
-def usage(pid: int) -> tuple[float, int]:
-    """(VmRSS in MB, open fds) of ``pid`` from /proc."""
-    with open(f"/proc/{pid}/status") as f:
-        rss_kb = next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
-    return rss_kb / 1024, len(os.listdir(f"/proc/{pid}/fd"))
-
-
-def children(pid: int) -> list[int]:
-    out = []
-    for task in os.listdir(f"/proc/{pid}/task"):
-        with open(f"/proc/{pid}/task/{task}/children") as f:
-            out += [int(c) for c in f.read().split()]
-    return out
 
 
 def test_one_worker_process_makes_2000_chunks_with_flat_memory_and_fds(
