@@ -86,7 +86,8 @@ def main() -> None:
                      "ms_per_step": round(e.device_time_total / 1000 / steps, 4), "calls_per_step":
                      round(e.count / steps, 1), "share": round(e.device_time_total / kernel_total, 3)})
     rows.append({"bench": "decode_profile", "variant": args.variant, "batch": b, "figure": "summary",
-                 "kernel_ms_per_step": round(kernel_total / 1000 / steps, 3), "graph_wall_ms_per_step":
+                 "kernel_ms_per_step": round(kernel_total / 1000 / steps, 3),
+                 "kernels_per_step": round(sum(e.count for e in events) / steps, 1), "graph_wall_ms_per_step":
                  round(graph_ms, 3), "tokens_per_s_at_depth": round(b * 1000 / graph_ms, 1),
                  "cache_depth": args.prompt + args.steps, "gpu": torch.cuda.get_device_name()})
     for r in rows:

@@ -3,7 +3,7 @@
 Legend: B batch, C channels (256), T mel frames, E time-embedding width (1024), M mel bins (80).
 Inputs x, mu, cond ``(B, M, T)``, spks ``(B, M)``, t (and r for meanflow) ``(B,)``, mask ``(B, 1, T)``
 float (1 on real frames). Convolutions are causal (left padding only) and every block multiplies by the
-mask, attention adds -1e10 on padded keys: a padded row gives its unpadded result on its real frames.
+mask, attention hides padded keys: a padded row gives its unpadded result on its real frames.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from model.attention import PaddedKeys, key_padded_attention
 from model.s3gen.config import EstimatorConfig
 
 
@@ -80,14 +81,13 @@ class SelfAttention(nn.Module):
         self.to_v = nn.Linear(c, inner, bias=False)
         self.to_out = nn.ModuleList([nn.Linear(inner, c)])
 
-    def forward(self, x: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, keys: PaddedKeys | None) -> torch.Tensor:
         B, T, _ = x.shape
         # one GEMM for q, k and v: x is read (and, under autocast, cast to bf16) once instead of three times
         w = torch.cat([self.to_q.weight, self.to_k.weight, self.to_v.weight])     # (3·H·K, C)
-        qkv = F.linear(x, w).view(B, T, 3, self.h, self.k).permute(2, 0, 3, 1, 4)  # (3, B, H, T, K)
-        q, k, v = qkv.unbind(0)
-        o = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)              # bias (B, 1, 1, T)
-        return self.to_out[0](o.transpose(1, 2).reshape(B, T, self.h * self.k))
+        q, k, v = F.linear(x, w).view(B, T, 3, self.h, self.k).unbind(2)         # (B, T, H, K) each
+        o = key_padded_attention(q, k, v, keys)
+        return self.to_out[0](o.reshape(B, T, self.h * self.k))
 
 
 class GeluProj(nn.Module):
@@ -118,8 +118,8 @@ class TransformerBlock(nn.Module):
         self.norm3 = nn.LayerNorm(c)
         self.ff = FeedForward(c, ff)
 
-    def forward(self, x: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
-        x = x + self.attn1(self.norm1(x), bias)
+    def forward(self, x: torch.Tensor, keys: PaddedKeys | None) -> torch.Tensor:
+        x = x + self.attn1(self.norm1(x), keys)
         return x + self.ff(self.norm3(x))
 
 
@@ -144,35 +144,35 @@ class Estimator(nn.Module):
         self.final_block = CausalBlock(c, c)
         self.final_proj = nn.Conv1d(c, mel_bins, 1)
 
-    def _stage(self, x: torch.Tensor, mask: torch.Tensor, bias: torch.Tensor | None, t_emb: torch.Tensor,
+    def _stage(self, x: torch.Tensor, mask: torch.Tensor, keys: PaddedKeys | None, t_emb: torch.Tensor,
                resnet: ResnetBlock, blocks: nn.ModuleList) -> torch.Tensor:
         # contiguous once per stage: a transposed view would keep the residual stream channel-strided
         # through every block (each LayerNorm copying it, each residual add writing it strided)
         x = resnet(x, mask, t_emb).transpose(1, 2).contiguous()           # (B, T, C)
         for blk in blocks:
-            x = blk(x, bias)
+            x = blk(x, keys)
         return x.transpose(1, 2).contiguous()                             # (B, C, T)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor, mu: torch.Tensor, t: torch.Tensor,
                 spks: torch.Tensor, cond: torch.Tensor, r: torch.Tensor | None = None, *,
                 padded: bool = True) -> torch.Tensor:
-        """Velocity ``(B, M, T)``; ``padded=False`` promises an all-ones mask (attention then needs no bias)."""
+        """Velocity ``(B, M, T)``; ``padded=False`` promises an all-ones mask (attention then hides no keys)."""
         t_emb = self.time_mlp(time_sinusoids(t, self.cfg.in_channels).to(t.dtype))      # (B, E)
         if self.time_embed_mixer is not None:
             r_emb = self.time_mlp(time_sinusoids(r, self.cfg.in_channels).to(t.dtype))
             t_emb = self.time_embed_mixer(torch.cat([t_emb, r_emb], dim=1))
         T = x.shape[-1]
         h = torch.cat([x, mu, spks[:, :, None].expand(-1, -1, T), cond], dim=1)      # (B, 4M, T)
-        bias = ((1.0 - mask) * -1.0e10).unsqueeze(1) if padded else None          # (B, 1, 1, T)
+        keys = PaddedKeys(mask) if padded else None
         resnet, blocks, conv = self.down_blocks[0]
-        h = self._stage(h, mask, bias, t_emb, resnet, blocks)
+        h = self._stage(h, mask, keys, t_emb, resnet, blocks)
         skip = h
         h = conv(h * mask)
         for resnet, blocks in self.mid_blocks:
-            h = self._stage(h, mask, bias, t_emb, resnet, blocks)
+            h = self._stage(h, mask, keys, t_emb, resnet, blocks)
         resnet, blocks, conv = self.up_blocks[0]
         h = torch.cat([h[:, :, :skip.shape[-1]], skip], dim=1)
-        h = self._stage(h, mask, bias, t_emb, resnet, blocks)
+        h = self._stage(h, mask, keys, t_emb, resnet, blocks)
         h = conv(h * mask)
         h = self.final_block(h, mask)
         return self.final_proj(h * mask) * mask

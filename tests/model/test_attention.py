@@ -80,3 +80,41 @@ def test_flash_path_equals_the_reference_on_cuda(with_prefix):
     assert not attention._FLASH_BROKEN, attention._FLASH_BROKEN
     ref = _reference(q, cache, prefix if with_prefix else None, pos, 1)
     torch.testing.assert_close(out.double(), ref, rtol=2e-2, atol=2e-2)
+
+
+def _padded_rows(device: str, dtype: torch.dtype):
+    """Three rows padded to 10 positions (real lengths 10, 4, 7) and their key mask."""
+    g = torch.Generator().manual_seed(3)
+    q, k, v = (torch.randn(3, 10, H, DH, generator=g).to(device, dtype) for _ in range(3))
+    lengths = [10, 4, 7]
+    mask = (torch.arange(10)[None] < torch.tensor(lengths)[:, None]).float()[:, None].to(device)  # (B, 1, T)
+    return q, k, v, lengths, attention.PaddedKeys(mask)
+
+
+def _padded_reference(q, k, v, lengths):
+    """Row by row in float64: every position (padded ones too) attends over its row's real keys only."""
+    outs = []
+    for b, n in enumerate(lengths):
+        qb, kb, vb = (x[b].double().transpose(0, 1) for x in (q, k, v))  # (H, T, Dh)
+        w = torch.softmax(qb @ kb[:, :n].transpose(-1, -2) / math.sqrt(DH), -1)
+        outs.append((w @ vb[:, :n]).transpose(0, 1))
+    return torch.stack(outs)  # (B, T, H, Dh)
+
+
+def test_key_padded_attention_hides_each_rows_padding():
+    q, k, v, lengths, keys = _padded_rows("cpu", torch.float32)
+    out = attention.key_padded_attention(q, k, v, keys)
+    torch.testing.assert_close(out.double(), _padded_reference(q, k, v, lengths), rtol=1e-5, atol=1e-5)
+    unmasked = attention.key_padded_attention(q, k, v, None)
+    torch.testing.assert_close(unmasked[0], out[0])      # the full-length row sees the same keys either way
+    assert not torch.allclose(unmasked[1], out[1])
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_key_padded_attention_takes_the_flash_kernel_on_cuda():
+    q, k, v, lengths, keys = _padded_rows("cuda", torch.bfloat16)
+    assert attention.flash_usable(q)
+    out = attention.key_padded_attention(q, k, v, keys)
+    assert not attention._FLASH_BROKEN, attention._FLASH_BROKEN
+    torch.testing.assert_close(out.double(), _padded_reference(q, k, v, lengths), rtol=2e-2, atol=2e-2)
