@@ -130,7 +130,7 @@ def main() -> None:
         if cuda:
             torch.cuda.synchronize()
 
-    phases = {"t3_s": 0.0, "s3gen_s": 0.0}
+    phases = {"t3_s": 0.0, "s3gen_s": 0.0, "t3_admit_s": 0.0}
 
     def timed_phase(name: str, fn):
         """``fn`` with its wall time (device work included) added to ``phases[name]``: where a book's time goes."""
@@ -146,6 +146,10 @@ def main() -> None:
 
     tts._speech_tokens = timed_phase("t3_s", tts._speech_tokens)
     tts.s3gen.synthesize = timed_phase("s3gen_s", tts.s3gen.synthesize)
+    if not turbo:   # continuous batching's prefills of admitted texts (inside T3's share)
+        from model import decode as t3_decode
+
+        t3_decode.admit = timed_phase("t3_admit_s", t3_decode.admit)
 
     # warm-up (allocator, cuBLAS, the graph's first capture) on a few chunks, then time to first audio
     tts.synthesize_takes(texts[:2], voice, params, [0, 1], batch_size=batch)
@@ -161,7 +165,7 @@ def main() -> None:
     done = 0
     peaks = []
     busy = GpuBusy(tts.device) if cuda else None
-    phases.update(t3_s=0.0, s3gen_s=0.0)
+    phases.update(t3_s=0.0, s3gen_s=0.0, t3_admit_s=0.0)
     t0 = time.perf_counter()
     for start in range(0, len(texts), args.chunks_per_call):
         group = texts[start:start + args.chunks_per_call]
@@ -187,6 +191,7 @@ def main() -> None:
           "chunks_per_call": args.chunks_per_call, "audio_s": round(audio, 1), "wall_s": round(wall, 1),
           "audio_s_per_wall_s": round(audio / wall, 2), "peak_gib_per_call": peaks,
           "t3_share": round(phases["t3_s"] / wall, 3), "s3gen_share": round(phases["s3gen_s"] / wall, 3),
+          "t3_admit_share": round(phases["t3_admit_s"] / wall, 3),
           "gpu_busy_share": busy_share})
 
 

@@ -9,11 +9,11 @@ CFG combine -> [eager only: the multilingual alignment guard's adjustment] -> pr
 with its own seed and step) -> token into ``out[text, step]`` -> seen mask -> end test (stop token, or the
 text's cap) -> embed at learned speech position step + 1 -> backbone step (one cache slot per row) -> logits
 into the buffer -> ``pos`` and ``step`` += 1 for slots still live. An ended slot freezes: its writes go to
-a trash row and column of ``out``, its cache position stays put, so it costs only its share of the batch
-until the loop refills it.
+a trash row and column of ``out``, its position stays put, and its step feeds cache slot 0 (attending over
+that one key), so it costs little more than its rows of the matmuls until the loop refills it.
 
-Continuous batching: texts are admitted longest cap first. Every ``stop_check_every`` steps, or when a live
-slot must have reached its cap, the loop reads the live flags (the only host sync) and gives each freed
+Continuous batching: texts are admitted longest cap first. Every ``stop_check_every`` steps, or when every
+live slot must have reached its cap, the loop reads the live flags (the only host sync) and gives each freed
 slot the next pending text: one prefill of the admitted texts into their slots' cache rows, their logits
 into the buffer, their per-slot state reset. A text's tokens depend only on its own text, seed and cap,
 so they equal one-by-one decoding with the same seed. Memory: one static cache of B rows x S slots for the
@@ -109,8 +109,11 @@ def step(model: T3, st: DecodeState, greedy: bool, stop_at_eos: bool, *, kv_len:
     if st.use_cfg:
         e = e.repeat(2, 1)  # (R, D)
     kv = st.cache.max_len if kv_len is None else kv_len
-    mask = (st.slots[:kv][None] <= st.pos[:, None])[:, None, None]  # (R, 1, 1, kv)
-    h = model.tfmr(e[:, None], st.pos[:, None], mask, cache=st.cache, pos=st.pos, kv_len=kv)
+    # an ended slot feeds cache slot 0 and attends over that one key until the loop refills it (which
+    # prefills its rows again): at its frozen position it would read its whole text's keys every step
+    pos = torch.where(st.live.repeat(2) if st.use_cfg else st.live, st.pos, 0)  # (R,)
+    mask = (st.slots[:kv][None] <= pos[:, None])[:, None, None]  # (R, 1, 1, kv)
+    h = model.tfmr(e[:, None], pos[:, None], mask, cache=st.cache, pos=pos, kv_len=kv)
     st.logits.copy_(model.logits(h[:, -1]))
     adv = st.live.long()
     st.step += adv
@@ -206,7 +209,10 @@ def run(model: T3, texts: Texts, cond_emb: torch.Tensor, params: SynthesisParams
                 # keys up to this step's slot: pos moved on for the rows still live
                 chunk = guard.attention_row(torch.zeros_like(st.pos[:n]), st.pos[:n] + 1 - st.live.long())
             k += 1
-            if k % stop_check_every == 0 or k >= min(ends[i] for i in live):
+            # refills come in groups, every stop_check_every steps (a prefill is ~1.5 steps of the whole batch,
+            # whatever its size; a slot idle for a few steps costs 1/B of them); sooner only when every live
+            # slot must have reached its cap
+            if k % stop_check_every == 0 or k >= max(ends[i] for i in live):
                 flags = st.live.tolist()  # the host sync
                 live = {i for i in range(b) if flags[i]}
                 free = [i for i in range(b) if not flags[i]]

@@ -12,8 +12,8 @@ positions in every row) is run and stored once, in a one-row prefix cache that e
 at 256 rows this halves the keys and values a step reads. Each step: processors (``model.turbo.sampling``) -> sample
 (counter-based, per-row seed) -> write the token -> history -> feed ``speech_emb[token]`` back at slot
 ``pos``. The repetition history is [BOS] for the first token and the generated tokens afterwards, as in
-the official loop. Rows stop at their own stop token or cap: an ended row's position freezes, so its share
-of a step stays small (its filled slots stop growing) while the others go on until all are done
+the official loop. Rows stop at their own stop token or cap: an ended row's later steps feed cache slot 0
+and attend over that one key, so its share of a step stays small while the others go on until all are done
 (checked every ``stop_check_every`` steps, the only host sync).
 
 Static buffers: the KV cache, token buffer, history mask and positions are allocated once per call and
@@ -181,11 +181,14 @@ def _step(model: TurboT3, st: _State, params: TurboDecodeParams, kv_len: int) ->
     if params.stop_at_eos:
         ended |= tok == cfg.stop_speech
     st.live &= ~ended
-    mask = (st.slots[:kv_len][None] <= st.pos[:, None])[:, None, None]  # (n, 1, 1, kv_len)
-    h = model.tfmr(model.speech_emb(tok)[:, None], st.pos[:, None] + st.offset, mask, cache=st.cache, pos=st.pos,
+    # an ended row feeds cache slot 0 and attends over that one key (and the prefix): at its frozen position
+    # it would read all its keys every step while the longest row of the batch goes on
+    pos = torch.where(st.live, st.pos, 0)  # (n,)
+    mask = (st.slots[:kv_len][None] <= pos[:, None])[:, None, None]  # (n, 1, 1, kv_len)
+    h = model.tfmr(model.speech_emb(tok)[:, None], pos[:, None] + st.offset, mask, cache=st.cache, pos=pos,
                    kv_len=kv_len, prefix=st.prefix)
     st.logits.copy_(model.logits(h[:, -1]))
-    st.pos += st.live.long()  # an ended row feeds its slot again: its tokens after the end are never read
+    st.pos += st.live.long()  # an ended row's tokens after its end are never read
     st.step += 1
 
 
