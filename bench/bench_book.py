@@ -79,6 +79,7 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=700, help="first N chunks (0: all)")
     ap.add_argument("--batch-size", type=int, default=0, help="0: TTS.suggested_batch_size()")
     ap.add_argument("--chunks-per-call", type=int, default=256)
+    ap.add_argument("--s3gen-rows", type=int, default=0, help="most rows per S3Gen call (0: the facade's)")
     ap.add_argument("--max-tokens", type=int, default=1000)
     ap.add_argument("--flow-steps", type=int, default=10)
     ap.add_argument("--time-limit", type=float, default=400.0, help="stop after the call that passes this (s)")
@@ -121,6 +122,8 @@ def main() -> None:
     tts = TTS.load(folder, device=args.device, dtype=args.dtype, watermark=False)
     if not turbo:   # random weights: every chunk runs to its cap (Turbo's rarely samples its stop token either)
         tts.decode = T3Params(stop_at_eos=False)
+    if args.s3gen_rows:
+        tts.s3gen_rows = args.s3gen_rows
     cuda = tts.device.type == "cuda"
     batch = args.batch_size or tts.suggested_batch_size()
     params = SynthesisParams(max_new_tokens=args.max_tokens, tokens_per_char=1.5, n_flow_steps=args.flow_steps)
@@ -188,7 +191,8 @@ def main() -> None:
     emit({"figure": "book", "variant": args.variant, "device": str(tts.device),
           "t3_dtype": str(tts.dtype).replace("torch.", ""),
           "preset": args.preset, "chunks": done, "chars": sum(map(len, texts[:done])), "batch_size": batch,
-          "chunks_per_call": args.chunks_per_call, "audio_s": round(audio, 1), "wall_s": round(wall, 1),
+          "chunks_per_call": args.chunks_per_call, "s3gen_rows": tts.s3gen_rows, "audio_s": round(audio, 1),
+          "wall_s": round(wall, 1),
           "audio_s_per_wall_s": round(audio / wall, 2), "peak_gib_per_call": peaks,
           "t3_share": round(phases["t3_s"] / wall, 3), "s3gen_share": round(phases["s3gen_s"] / wall, 3),
           "t3_admit_share": round(phases["t3_admit_s"] / wall, 3),

@@ -12,12 +12,21 @@ import numpy as np
 from model.errors import ModelError
 from model.voice.voice import Voice
 
-__all__ = ["FacadeVoices", "PARTS", "S3GEN_SEED_SALT", "SAMPLE_RATE", "Take"]
+__all__ = ["FacadeVoices", "PARTS", "S3GEN_ROWS", "S3GEN_SEED_SALT", "SAMPLE_RATE", "Take", "s3gen_groups"]
 
 SAMPLE_RATE = 24_000
 # Seeds of S3Gen's noise are drawn from a stream apart from T3's sampling stream.
 S3GEN_SEED_SALT = 0x5EED_5EED
 PARTS = ("voice", "synthesis")
+# Most rows per S3Gen call. Its throughput is flat from 64 rows on (H200), and smaller groups of token-sorted
+# rows carry less padding: in a book's calls of 256 chunks, 23% of the frames are padding at 128 rows, 12% at 64.
+S3GEN_ROWS = 64
+
+
+def s3gen_groups(counts: list[int], rows: int) -> list[list[int]]:
+    """Indices of ``counts`` (speech tokens per text) sorted by count, in groups of at most ``rows``."""
+    order = sorted(range(len(counts)), key=counts.__getitem__)
+    return [order[i:i + rows] for i in range(0, len(order), rows)]
 
 
 @dataclass(frozen=True)

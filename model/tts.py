@@ -11,9 +11,9 @@ to synthesize. ``parts=("synthesis",)`` is the converse (T3, S3Gen, text tokeniz
 ``adopt_voice_networks(voice_only_tts)`` then gives it the voice networks another instance already loaded.
 
 T3 decodes every text of a call with ``batch_size`` slots (continuous batching: a finished text's slot takes
-the next one, longest first); S3Gen then runs padded, masked batches of ``batch_size`` texts of similar token
-counts. Every text's audio depends only on its own text, voice, parameters and seed, never on its batch.
-The model knows texts and waveforms, nothing of files of books or jobs.
+the next one, longest first); S3Gen then runs padded, masked batches of at most ``batch_size`` (and
+``S3GEN_ROWS``) texts of similar token counts. Every text's audio depends only on its own text, voice,
+parameters and seed, never on its batch. The model knows texts and waveforms, nothing of files of books or jobs.
 
 Runaway guard: T3 sometimes never samples its stop token and babbles until ``max_new_tokens`` (40 s at
 1000), worst on short texts such as chapter titles. Each text's speech tokens are therefore capped by its
@@ -34,7 +34,7 @@ import torch
 from model.checkpoint import DEFAULT_REPO, resolve_checkpoint
 from model.device import configure_backends, resolve_device, resolve_dtype
 from model.errors import ModelError
-from model.facade import PARTS, S3GEN_SEED_SALT, SAMPLE_RATE, FacadeVoices, Take
+from model.facade import PARTS, S3GEN_ROWS, S3GEN_SEED_SALT, SAMPLE_RATE, FacadeVoices, Take, s3gen_groups
 from model.generate import T3Params, clean_tokens, generate_raw, release_memory
 from model.params import SynthesisParams
 from model.s3gen import S3GenRuntime, load_s3gen
@@ -71,6 +71,7 @@ class TTS(FacadeVoices):
         self.model_id, self.device, self.dtype = model_id, device, dtype
         self.watermarker = watermarker
         self.default_batch_size = default_batch_size
+        self.s3gen_rows = S3GEN_ROWS  # most rows per S3Gen call (benchmarks compare others)
         self.decode = T3Params()  # decoder switches (CUDA graph, stop checks); sampling comes from SynthesisParams
 
     @property
@@ -163,10 +164,8 @@ class TTS(FacadeVoices):
             # T3 over every text at once: batch_size slots, a finished text's slot takes the next one
             tokens = self._speech_tokens(ids, texts, cond, params, seeds, slots=batch_size)
             # S3Gen in batches of similar token counts: less padding; results do not depend on the grouping
-            order = sorted(range(len(texts)), key=lambda i: tokens[i].codes.numel())
             waves: list[np.ndarray | None] = [None] * len(texts)
-            for start in range(0, len(order), batch_size):
-                group = order[start:start + batch_size]
+            for group in s3gen_groups([t.codes.numel() for t in tokens], min(batch_size, self.s3gen_rows)):
                 for i, w in zip(group, self._waves([tokens[i] for i in group], voice, params,
                                                    [seeds[i] for i in group]), strict=True):
                     waves[i] = w

@@ -6,7 +6,8 @@
 
 Per batch: the voice prefix [speaker | <= 375 prompt tokens] is encoded once; T3 decodes the ragged batch
 (``model.turbo.generate``, no CFG); each row is cut to its runaway cap, cleaned and given three silence
-tokens; the meanflow S3Gen (2 steps) renders the batch; the Perth watermark is applied when available.
+tokens; the meanflow S3Gen (2 steps) renders the batch in token-sorted groups of at most ``S3GEN_ROWS``; the
+Perth watermark is applied when available.
 Texts are grouped by length into batches of ``batch_size``; a text's audio depends only on its text, voice,
 parameters and seed. Texts reach the tokenizer as given: paralinguistic tags (``[laugh]`` ...) become their
 tokens; strip them beforehand with ``model.turbo.tags.apply_tags(text, keep=False)`` when they are not wanted.
@@ -24,7 +25,7 @@ import torch
 
 from model.device import configure_backends, resolve_device, resolve_dtype
 from model.errors import ModelError
-from model.facade import PARTS, S3GEN_SEED_SALT, SAMPLE_RATE, FacadeVoices, Take
+from model.facade import PARTS, S3GEN_ROWS, S3GEN_SEED_SALT, SAMPLE_RATE, FacadeVoices, Take, s3gen_groups
 from model.s3gen.load import load_s3gen
 from model.turbo.checkpoint import TURBO_REPO, resolve_turbo_checkpoint
 from model.turbo.generate import TurboDecodeParams, clean_tokens, generate_raw
@@ -56,6 +57,7 @@ class TurboTTS(FacadeVoices):
         self.model_id, self.device, self.dtype = model_id, device, dtype
         self.watermarker = watermarker
         self.default_batch_size = default_batch_size
+        self.s3gen_rows = S3GEN_ROWS  # most rows per S3Gen call (benchmarks compare others)
 
     @property
     def parts(self) -> tuple[str, ...]:
@@ -161,7 +163,12 @@ class TurboTTS(FacadeVoices):
         tokens, sampled, caps = self._speech_tokens(ids, texts, cond, p, seeds)
         gens = [torch.Generator(device=self.s3gen.device).manual_seed((s ^ S3GEN_SEED_SALT) & (2**63 - 1))
                 for s in seeds]
-        wavs = self.s3gen.synthesize(tokens, voice.gen, n_steps=p.n_flow_steps, generators=gens)
+        wavs: list[torch.Tensor | None] = [None] * len(tokens)
+        for group in s3gen_groups([t.numel() for t in tokens], self.s3gen_rows):  # similar lengths: less padding
+            made = self.s3gen.synthesize([tokens[i] for i in group], voice.gen, n_steps=p.n_flow_steps,
+                                         generators=[gens[i] for i in group])
+            for i, w in zip(group, made, strict=True):
+                wavs[i] = w
         takes = []
         for w, n, cap in zip(wavs, sampled, caps, strict=True):
             x = w.float().cpu().numpy()

@@ -183,3 +183,11 @@ def test_s3gen_runs_bf16_with_cuda_graphs_on_cuda_unless_float32_is_asked(tiny_c
     assert auto.s3gen.runtime.compute_dtype == torch.bfloat16 and auto.s3gen.runtime.cuda_graphs
     fp32 = TTS.load(tiny_checkpoint, device="cuda", dtype="float32", watermark=False, parts=("synthesis",))
     assert fp32.s3gen.runtime.compute_dtype == torch.float32 and fp32.s3gen.runtime.cuda_graphs
+
+
+def test_s3gen_groups_are_token_sorted_and_bounded():
+    from model.facade import s3gen_groups
+
+    counts = [50, 10, 40, 30, 20]
+    assert s3gen_groups(counts, 2) == [[1, 4], [3, 2], [0]]
+    assert s3gen_groups(counts, 64) == [[1, 4, 3, 2, 0]]

@@ -126,3 +126,13 @@ def test_model_id_differs_from_an_original_checkpoint_s(tiny_folder, tmp_path):
     turbo = resolve_turbo_checkpoint(tiny_folder)
     assert turbo.model_id != original.model_id and turbo.model_id.startswith("turbo-")
     assert turbo.variant == "turbo"
+
+
+def test_s3gen_groups_of_a_batch_do_not_change_its_audio(tts, synthesized):
+    tts.s3gen_rows = 1  # each text's S3Gen alone, after T3 decoded the batch together
+    try:
+        split = tts.synthesize(TEXTS, tts.builtin_voice(), PARAMS, seeds=[1, 2, 3], batch_size=3)
+    finally:
+        tts.s3gen_rows = 64
+    for a, b in zip(split, synthesized, strict=True):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-5)
