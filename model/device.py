@@ -55,6 +55,12 @@ def resolve_dtype(name: str | None, device: torch.device) -> torch.dtype:
         raise DeviceError(f"unknown dtype {name!r} (use auto, float32, float16 or bfloat16)") from None
 
 
+def require_cuda_for_compile(compile: bool, device: torch.device) -> None:
+    """DeviceError when torch.compile of the decode step and S3Gen is asked for off CUDA (never silently dropped)."""
+    if compile and device.type != "cuda":
+        raise DeviceError(f"compile needs a CUDA device; the model would run on {device}")
+
+
 def configure_backends(device: torch.device) -> None:
     """Process-wide kernel choices for ``device``, made once when a model is loaded.
 

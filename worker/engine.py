@@ -153,7 +153,7 @@ class Engine:
         log.info("loading %s%s (%s) on %s (pid %d)", model, f"@{revision}" if revision else "", " and ".join(parts),
                  s.device, os.getpid())
         tts = TTS.load(model, revision=revision, device=s.device, dtype=s.dtype, watermark=s.watermark,
-                       batch_size=s.batch_size, parts=parts)
+                       batch_size=s.batch_size, parts=parts, compile=s.compile)
         batch = engine_batch_size(s, tts)
         tts.default_batch_size = batch
         return TTSSpeech(tts, batch)
@@ -174,15 +174,15 @@ _ENGINE_PID: int | None = None
 
 
 def _engine_fields(s: Settings) -> tuple:
-    return (s.model, s.revision, s.device, s.dtype, s.batch_size, s.auto_batch, s.watermark, s.threads)
+    return (s.model, s.revision, s.device, s.dtype, s.batch_size, s.auto_batch, s.watermark, s.threads, s.compile)
 
 
 def current_engine(settings: Settings) -> Engine:
     """This process's engine (a forked child never inherits its parent's: it makes its own, lazily).
 
-    Settings that change the loaded model (model, revision, device, dtype, batch size, watermark, threads) get a new
-    engine; the old one is dropped with its model. A job whose model is ``ESPEAK_MODEL`` (``--engine espeak``)
-    is spoken by ``engines.EspeakEngine`` whatever this process loads."""
+    Settings that change the loaded model (model, revision, device, dtype, batch size, watermark, threads,
+    compile) get a new engine; the old one is dropped with its model. A job whose model is ``ESPEAK_MODEL``
+    (``--engine espeak``) is spoken by ``engines.EspeakEngine`` whatever this process loads."""
     global _ENGINE, _ENGINE_PID
     if (_ENGINE is None or _ENGINE_PID != os.getpid()
             or _engine_fields(_ENGINE.settings) != _engine_fields(settings)):

@@ -18,6 +18,9 @@ Environment (all optional):
                                                           suggestion for the free memory (TTS.suggested_batch_size),
                                                           elsewhere 8
     TOMECAST_THREADS           (torch's choice)           CPU threads per process for torch (CPU devices)
+    TOMECAST_COMPILE           0                          1: torch.compile the original model's decode step and
+                                                          S3Gen's estimator (CUDA only; minutes of compiling per
+                                                          process and shape, for long runs on a dedicated GPU)
     TOMECAST_CHUNKS_PER_TASK   auto                       chunks per synthesize task: 2 x TOMECAST_BATCH_SIZE when
                                                           that is given, else 16
     TOMECAST_VOICE             (built-in voice)           default voice clip or .voice file
@@ -109,6 +112,7 @@ class Settings:
     # becomes 2 x an explicit batch size, else DEFAULT_CHUNKS_PER_TASK.
     batch_size: int | None = None
     threads: int | None = None
+    compile: bool = False             # torch.compile the decode step and S3Gen's estimator (CUDA)
     chunks_per_task: int | None = None
     voice: str | None = None
     seed: int = 0
@@ -138,6 +142,8 @@ class Settings:
             raise SettingsError(f"engine {self.engine!r} is not chatterbox or espeak")
         if self.batch_size < 1:
             raise SettingsError(f"batch size {self.batch_size} must be at least 1")
+        if self.compile and not (self.device == "auto" or self.device.startswith("cuda")):
+            raise SettingsError(f"compile needs a CUDA device, not {self.device!r}")
         if self.threads is not None and self.threads < 1:
             raise SettingsError(f"threads {self.threads} must be at least 1")
         if self.chunks_per_task < 1:
@@ -219,6 +225,7 @@ class Settings:
             dtype=get("DTYPE", str, None),
             batch_size=get("BATCH_SIZE", int, None),
             threads=get("THREADS", int, None),
+            compile=get("COMPILE", _parse_bool, False),
             chunks_per_task=get("CHUNKS_PER_TASK", int, None),
             voice=get("VOICE", str, None),
             seed=get("SEED", int, base.seed),

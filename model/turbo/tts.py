@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from model.device import configure_backends, resolve_device, resolve_dtype
+from model.device import configure_backends, require_cuda_for_compile, resolve_device, resolve_dtype
 from model.errors import ModelError
 from model.facade import PARTS, S3GEN_ROWS, S3GEN_SEED_SALT, SAMPLE_RATE, FacadeVoices, Take, s3gen_groups
 from model.s3gen.load import load_s3gen
@@ -72,8 +72,10 @@ class TurboTTS(FacadeVoices):
     @classmethod
     def load(cls, source: str | Path = TURBO_REPO, *, revision: str | None = None, device: str = "auto",
              dtype: str | None = None, watermark: bool = True, batch_size: int = 8,
-             parts: tuple[str, ...] = PARTS) -> TurboTTS:
-        """Load a local Turbo folder or the Turbo repo (cached); every part strictly (see ``model.tts.TTS.load``)."""
+             parts: tuple[str, ...] = PARTS, compile: bool = False) -> TurboTTS:
+        """Load a local Turbo folder or the Turbo repo (cached); every part strictly (see ``model.tts.TTS.load``).
+        ``compile`` compiles S3Gen's estimator only: a compiled Turbo decode step measured no faster than its
+        CUDA graph."""
         from model.voice.prepare import read_voice_keys
 
         parts = tuple(dict.fromkeys(parts))
@@ -83,6 +85,7 @@ class TurboTTS(FacadeVoices):
         ck.require(*(["t3", "s3gen"] if "synthesis" in parts else []), *(["ve", "s3gen"] if "voice" in parts else []))
         dev = resolve_device(device)
         dt = resolve_dtype(dtype, dev)
+        require_cuda_for_compile(compile, dev)
         configure_backends(dev)
         t3 = s3gen = tokenizer = voice_models = None
         if "synthesis" in parts:
@@ -95,7 +98,8 @@ class TurboTTS(FacadeVoices):
             # 2-step mel within 0.05% of fp32); float32 elsewhere and wherever the user asked for float32
             from model.s3gen import S3GenRuntime
 
-            rt = S3GenRuntime.for_device(dev) if dt != torch.float32 else S3GenRuntime(cuda_graphs=dev.type == "cuda")
+            rt = (S3GenRuntime.for_device(dev, compile=compile) if dt != torch.float32
+                  else S3GenRuntime(cuda_graphs=dev.type == "cuda", compile=compile))
             s3gen, voice_parts = load_s3gen(ck.file("s3gen"), dev, rt)
             if not s3gen.meanflow:
                 raise ModelError(f"{ck.file('s3gen')}: not a meanflow S3Gen (no time_embed_mixer)")

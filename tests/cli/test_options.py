@@ -88,3 +88,13 @@ def test_a_bad_sampling_value_is_refused_before_loading(tmp_path, capsys):
     assert main(["say", "Hello.", "--top-p", "0", "-o", str(tmp_path / "x.wav"), "--model", model]) == 2
     err = capsys.readouterr().err
     assert "top_p=0.0" in err and "no-model" not in err
+
+
+def test_compile_is_an_engine_flag_refused_off_cuda_before_loading(tmp_path, capsys):
+    assert {"--compile"} <= _flags("convert") & _flags("worker") & _flags("say")
+    assert "--compile" not in _flags("submit")
+    model = str(tmp_path / "no-model")
+    assert main(["say", "Hello.", "--compile", "--device", "cpu", "-o", str(tmp_path / "x.wav"),
+                 "--model", model]) == 2
+    err = capsys.readouterr().err
+    assert "compile needs a CUDA device" in err and "no-model" not in err and len(err.strip().splitlines()) == 1

@@ -191,3 +191,12 @@ def test_s3gen_groups_are_token_sorted_and_bounded():
     counts = [50, 10, 40, 30, 20]
     assert s3gen_groups(counts, 2) == [[1, 4], [3, 2], [0]]
     assert s3gen_groups(counts, 64) == [[1, 4, 3, 2, 0]]
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the refusal off CUDA")
+def test_compile_is_refused_off_cuda(tiny_checkpoint):
+    from model.errors import DeviceError
+
+    with pytest.raises(DeviceError, match="compile needs a CUDA device"):
+        TTS.load(tiny_checkpoint, device="cpu", watermark=False, compile=True)
+    assert TTS.load(tiny_checkpoint, device="cpu", watermark=False).decode.compile is False

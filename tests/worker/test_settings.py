@@ -150,3 +150,12 @@ def test_a_qa_queue_is_named_once_travels_with_the_job_and_may_be_served():
         run_worker(Settings.from_env({}), ["qa"])
     with pytest.raises(SettingsError, match="gpu, cpu, qa"):
         run_worker(s, ["gpu", "other"])
+
+
+def test_compile_is_off_by_default_read_from_the_environment_and_needs_cuda():
+    assert Settings.from_env({}).compile is False
+    s = Settings.from_env({"TOMECAST_COMPILE": "1", "TOMECAST_DEVICE": "cuda:0"})
+    assert s.compile is True and s.override(compile=False).compile is False
+    assert Settings.from_env({"TOMECAST_COMPILE": "yes"}).compile is True      # device auto: checked at load
+    with pytest.raises(SettingsError, match="compile needs a CUDA device, not 'cpu'"):
+        Settings.from_env({"TOMECAST_COMPILE": "1", "TOMECAST_DEVICE": "cpu"})

@@ -4,7 +4,7 @@
     data         --data                                                    every command with a data folder
     broker       --broker                                                  submit, retry, worker
     model        --model --revision                                        say, voice, convert, submit, worker
-    engine       --device --dtype --threads                                say, voice, convert, worker
+    engine       --device --dtype --threads --compile                      say, voice, convert, worker
     batch        --batch-size                                              convert, worker
     watermark    --no-watermark                                            say, convert, worker (voice: accepted)
     voice        --voice                                                   say, convert, submit
@@ -98,6 +98,9 @@ def add_engine_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (TOMECAST_DEVICE, default auto)")
     g.add_argument("--dtype", help="float32, bfloat16 or float16 (TOMECAST_DTYPE, default: the model's choice)")
     g.add_argument("--threads", type=int, metavar="N", help="torch CPU threads per process (TOMECAST_THREADS)")
+    g.add_argument("--compile", action="store_true", default=None,
+                   help="torch.compile the original model's decode step and S3Gen's estimator: CUDA only, minutes "
+                        "of compiling per process and shape, then faster (TOMECAST_COMPILE=1)")
 
 
 def add_batch_options(p: argparse.ArgumentParser) -> None:
@@ -340,8 +343,8 @@ def prepare_options(args: argparse.Namespace) -> dict:
 
 _SETTING_FLAGS = ("model", "revision", "device", "dtype", "voice", "seed", "temperature", "top_p", "min_p",
                   "repetition_penalty", "cfg_weight", "exaggeration", "max_new_tokens", "n_flow_steps", "flow_cfg_rate",
-                  "tokens_per_char", "batch_size", "threads", "chunks_per_task", "watermark", "format", "bitrate",
-                  "loudness_lufs", "head_ms", "tail_ms", "engine", "qa_queue")
+                  "tokens_per_char", "batch_size", "threads", "compile", "chunks_per_task", "watermark", "format",
+                  "bitrate", "loudness_lufs", "head_ms", "tail_ms", "engine", "qa_queue")
 
 
 def settings_from(args: argparse.Namespace) -> Settings:

@@ -136,3 +136,11 @@ def test_s3gen_groups_of_a_batch_do_not_change_its_audio(tts, synthesized):
         tts.s3gen_rows = 64
     for a, b in zip(split, synthesized, strict=True):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-5)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the refusal off CUDA")
+def test_compile_is_refused_off_cuda(tiny_folder):
+    from model.errors import DeviceError
+
+    with pytest.raises(DeviceError, match="compile needs a CUDA device"):
+        TurboTTS.load(tiny_folder, device="cpu", watermark=False, compile=True)
