@@ -59,6 +59,10 @@ class Step:
     def to_dict(self) -> dict:
         return {"kind": str(self.kind), "chapter": self.chapter, "positions": list(self.positions)}
 
+    def pieces(self, size: int) -> list[Step]:
+        """This step as consecutive steps of at most ``size`` positions each."""
+        return _units(self.kind, self.chapter, list(self.positions), size)
+
     @classmethod
     def from_dict(cls, d: dict) -> Step:
         return cls(d["kind"], d.get("chapter"), tuple(d.get("positions") or ()))

@@ -22,7 +22,9 @@ Environment (all optional):
                                                           S3Gen's estimator (CUDA only; minutes of compiling per
                                                           process and shape, for long runs on a dedicated GPU)
     TOMECAST_CHUNKS_PER_TASK   auto                       chunks per synthesize task: 2 x TOMECAST_BATCH_SIZE when
-                                                          that is given, else 16
+                                                          that is given, else 256 (a GPU's batch); a worker without
+                                                          CUDA or with a batch size given takes 2 x its batch (16
+                                                          with an auto batch) of a task and queues the rest
     TOMECAST_VOICE             (built-in voice)           default voice clip or .voice file
     TOMECAST_SEED              0                          job seed (per-chunk seeds derive from it)
     TOMECAST_TEMPERATURE, TOMECAST_TOP_P, TOMECAST_MIN_P, TOMECAST_REPETITION_PENALTY, TOMECAST_CFG_WEIGHT,
@@ -72,10 +74,14 @@ from text_prep.errors import TextPrepError
 from text_prep.types import PrepareOptions
 from worker.errors import SettingsError
 
-__all__ = ["DEFAULT_BATCH_SIZE", "DEFAULT_CHUNKS_PER_TASK", "Settings"]
+__all__ = ["DEFAULT_BATCH_SIZE", "DEFAULT_CHUNKS_PER_TASK", "SMALL_TASK_CHUNKS", "Settings"]
 
 DEFAULT_BATCH_SIZE = 8          # an auto batch off CUDA (and what the pipeline slices a task by, see Settings)
-DEFAULT_CHUNKS_PER_TASK = 16    # with an auto batch: the submitting host cannot know the workers' GPUs
+# With an auto chunk count: enough for a large GPU's batch (the submitting host cannot know the workers' GPUs). A
+# worker that would not fill such a batch (no CUDA, or a batch size given) takes only its ``task_share`` of a task
+# and queues the rest, so its tasks stay well inside the broker's visibility timeout.
+DEFAULT_CHUNKS_PER_TASK = 256
+SMALL_TASK_CHUNKS = 16          # a worker's share of a task with an auto batch off CUDA
 
 
 def _checked_params(params: SynthesisParams) -> SynthesisParams:
@@ -170,6 +176,15 @@ class Settings:
         """Chunks per engine call when synthesizing: the batch size given; with an auto batch a whole task, so a
         CUDA engine whose suggested batch is larger gets every chunk of the task at once (it fills its own slots)."""
         return self.chunks_per_task if self.auto_batch else self.batch_size
+
+    def task_share(self, cuda: bool) -> int | None:
+        """Chunks of a synthesize task this worker makes itself (it queues the rest as smaller tasks); None: all.
+
+        A CUDA worker with an auto batch fills its batch from the whole task; any other worker takes two of its
+        batches (``SMALL_TASK_CHUNKS`` with an auto batch)."""
+        if cuda and self.auto_batch:
+            return None
+        return SMALL_TASK_CHUNKS if self.auto_batch else 2 * self.batch_size
 
     @property
     def backend_url(self) -> str:

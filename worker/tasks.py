@@ -13,16 +13,20 @@ the last check of a chapter sends its stitch::
     synthesize(ch, chunks) ──> check_chunks(ch, batch) ──(new takes needed)──> synthesize(ch, those) ...
                                                       ──(last of a chapter)──> stitch_chapter(ch)
 
-and the watchdog (``worker.watchdog``) dispatches again whatever has no live task. While it runs, a task holds a
-lease (``pipeline.leases``) whose heartbeat shows it alive. A task never fails for its progress reports; a full
-disk marks the job failed with how much more it needs; transient broker and disk errors are retried with backoff;
-any other error escaping a step marks the job failed with it (one line), so nothing is redone in a loop.
+A synthesize task holds up to a GPU's batch of chunks (``Settings.chunks_per_task``); a worker that would not fill
+such a batch (no CUDA, or a batch size given) makes its ``Settings.task_share`` and queues the rest as smaller
+tasks, ahead of later chapters. The watchdog (``worker.watchdog``) dispatches again whatever has no live task.
+While it runs, a task holds a lease (``pipeline.leases``) whose heartbeat shows it alive. A task never fails for
+its progress reports; a full disk marks the job failed with how much more it needs; transient broker and disk
+errors are retried with backoff; any other error escaping a step marks the job failed with it (one line), so
+nothing is redone in a loop.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import logging
 import time
 from collections.abc import Iterator
@@ -140,6 +144,14 @@ def synthesize(self, job_id: str, chapter: int, positions: list[int], book: str 
 
     out = {}
     started = time.monotonic()
+    share = current_settings().task_share(_on_cuda())
+    if share is not None and len(positions) > share:   # a task sized for a GPU's batch: the rest for other workers
+        if not self.request.retries:   # a retry's rest was queued by its first run (the watchdog covers a loss)
+            rest = Step(StepKind.SYNTHESIZE, chapter, tuple(positions[share:]))
+            log.info("job %s: chapter %d: %d chunks in this task; this worker takes %d and queues the rest", job_id,
+                     chapter, len(positions), share)
+            dispatch(store, job_id, rest.pieces(share), sooner=True)   # ahead of later chapters, as one task
+        positions = positions[:share]
     with _running(store, job_id, Step(StepKind.SYNTHESIZE, chapter, tuple(positions))):
         r = steps.synthesize_chunks(store, job_id, chapter, positions, _engine(), current_settings().chunks_per_call,
                                     progress, qa_queue=bool(store.spec(job_id).qa_queue))
@@ -153,6 +165,17 @@ def synthesize(self, job_id: str, chapter: int, positions: list[int], book: str 
         dispatch(store, job_id, [Step(StepKind.CHECK, chapter, batch) for batch in r.to_check])
         _follow_up(store, job_id, Step(StepKind.STITCH, chapter))
     return out
+
+
+@functools.cache
+def _on_cuda() -> bool:
+    """Whether this worker's engine runs on CUDA (its device setting resolved once; torch is loaded here anyway)."""
+    from model.device import resolve_device
+
+    try:
+        return resolve_device(current_settings().device).type == "cuda"
+    except Exception:  # noqa: BLE001 - a device that cannot be had fails the model load, with its own message
+        return False
 
 
 def _warn_if_long(seconds: float, n: int) -> None:

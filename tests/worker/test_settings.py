@@ -122,13 +122,13 @@ def test_settings_sampling_is_the_models_parameter_type():
 def test_batch_size_and_chunks_per_task_are_auto_unless_given():
     auto = Settings.from_env({})
     assert auto.auto_batch and auto.auto_chunks
-    assert (auto.batch_size, auto.chunks_per_task, auto.chunks_per_call) == (8, 16, 16)   # CPU: today's defaults
+    assert (auto.batch_size, auto.chunks_per_task, auto.chunks_per_call) == (8, 256, 256)   # a GPU batch per task
     given = Settings.from_env({"TOMECAST_BATCH_SIZE": "32"})
     assert not given.auto_batch and (given.batch_size, given.chunks_per_task, given.chunks_per_call) == (32, 64, 32)
     both = Settings.from_env({"TOMECAST_BATCH_SIZE": "32", "TOMECAST_CHUNKS_PER_TASK": "5"})
     assert (both.chunks_per_task, both.job_options().chunks_per_task) == (5, 5)
     # an override keeps what was auto auto, and chunks per task follow a batch size given by flag
-    assert auto.override(temperature=0.5).auto_batch and auto.override(temperature=0.5).chunks_per_task == 16
+    assert auto.override(temperature=0.5).auto_batch and auto.override(temperature=0.5).chunks_per_task == 256
     flagged = auto.override(batch_size=4)
     assert not flagged.auto_batch and (flagged.batch_size, flagged.chunks_per_task) == (4, 8)
     assert given.override(chunks_per_task=3).chunks_per_task == 3 and given.override(seed=1).chunks_per_task == 64
@@ -159,3 +159,11 @@ def test_compile_is_off_by_default_read_from_the_environment_and_needs_cuda():
     assert Settings.from_env({"TOMECAST_COMPILE": "yes"}).compile is True      # device auto: checked at load
     with pytest.raises(SettingsError, match="compile needs a CUDA device, not 'cpu'"):
         Settings.from_env({"TOMECAST_COMPILE": "1", "TOMECAST_DEVICE": "cpu"})
+
+
+def test_a_worker_takes_a_whole_task_only_where_it_fills_a_gpu_batch():
+    auto = Settings.from_env({})
+    assert auto.task_share(cuda=True) is None                       # the GPU's own batch takes all 256
+    assert auto.task_share(cuda=False) == 16                        # a CPU worker: two auto batches of 8
+    given = Settings.from_env({"TOMECAST_BATCH_SIZE": "3"})
+    assert given.task_share(cuda=True) == given.task_share(cuda=False) == 6

@@ -1,6 +1,7 @@
 """A soak of one worker process (real redis-server, a real `tomecast worker`, tiny random checkpoint on the CPU):
 2,000 chunks in five books, one after the other; the pool child that makes them all keeps its resident memory and
-open file descriptors flat after the first book (figures printed). ``bench/bench_soak.py`` runs longer soaks."""
+open file descriptors flat after the first book (figures printed): no growth from book to book.
+``bench/bench_soak.py`` runs longer soaks."""
 
 from __future__ import annotations
 
@@ -22,8 +23,13 @@ REPO = Path(__file__).resolve().parents[2]
 BOOKS, CHUNKS_PER_BOOK = 5, 400     # the first book is the warm-up: 20% of the chunks
 BOOK_TIMEOUT_S = 300
 INTERVAL_S = 0.5
-# bounds after the warm-up (measured: idle RSS +1.9 to +14.3 MB at most over book 1's, 19 fds after every book)
-RSS_GROWTH_MB = 30          # idle RSS (once a book is done) of books 2-5 over book 1's
+# bounds after the warm-up (measured: idle RSS +1.9 to +14.3 MB at most over book 1's, 19 fds after every book).
+# A leak grows on every book; the allocator may keep one book's peak resident once (the stitch and the QA report's
+# plots peak 35-105 MB over the idle RSS, and glibc keeps a fragmented high-water mark): seen once in CI, idle RSS
+# 627.7 MB after book 1, then 689.4 after each of books 2-5, to the 0.1 MB. So the typical book's growth is bounded,
+# and the total loosely.
+RSS_GROWTH_MB_PER_BOOK = 5  # the median growth of the idle RSS (once a book is done) from one book to the next
+RSS_GROWTH_MB = 120         # idle RSS of book 5 over book 1's: one retained peak at most
 FD_SLACK = 10               # fds open while a task runs (files, ffmpeg pipes) over the idle count
 IDLE_FD_SLACK = 2           # a reconnecting broker or backend connection; a leak of one per task is 13 a book
 
@@ -111,6 +117,9 @@ def test_one_worker_process_makes_2000_chunks_with_flat_memory_and_fds(
         # (each book's peak RSS is printed, not bounded: the stitch and the QA report plots make a peak 35-105 MB
         # over the idle RSS that differs by up to 50 MB from book to book; a leak shows in the idle RSS)
         idle, fds = f["idle_rss_mb_per_book"], f["fds_per_book"]
-        assert max(idle[1:]) - idle[0] < RSS_GROWTH_MB, f"RSS grew after the warm-up: {idle} MB"
+        steps = sorted(b - a for a, b in zip(idle, idle[1:], strict=False))
+        median = (steps[(len(steps) - 1) // 2] + steps[len(steps) // 2]) / 2
+        assert median < RSS_GROWTH_MB_PER_BOOK, f"RSS grows from book to book: {idle} MB"
+        assert idle[-1] - idle[0] < RSS_GROWTH_MB, f"RSS grew after the warm-up: {idle} MB"
         assert max(fds[1:]) <= fds[0] + IDLE_FD_SLACK, f"open file descriptors grew: {fds}"
         assert f["fds_max_after_warmup"] <= fds[0] + FD_SLACK, f

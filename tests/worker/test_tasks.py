@@ -3,6 +3,7 @@ Same chunk audio as embedded mode; a worker SIGKILLed mid-job loses and duplicat
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -100,3 +101,30 @@ def test_distributed_job_survives_a_sigkilled_worker_and_matches_embedded(
     assert [c.cache for c in emb_manifest.chunks] == caches
     for a, b in zip(manifest.chunks, emb_manifest.chunks, strict=True):
         assert store.chunk_path(a.cache).read_bytes() == emb.chunk_path(b.cache).read_bytes(), a.id
+
+
+def test_a_worker_without_cuda_makes_its_share_of_a_large_task_and_queues_the_rest(
+        tmp_path, redis_url, tiny_checkpoint, tiny_env, tiny_voice, start_worker):
+    """A task sized for a GPU's batch (here 12 chunks) reaches a CPU worker with a batch of 2: it makes 4 of them
+    and queues the rest as tasks of 4; the book completes with every chunk made once."""
+    book = tmp_path / "rooms.md"
+    paragraphs = [f"The {w} room was quiet that {d} morning." for w, d in zip(
+        ("blue", "green", "red", "white", "long", "small", "upper", "lower", "east", "west"),
+        ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "cold", "warm", "grey"),
+        strict=True)]
+    book.write_text("\n\n".join(['---\ntitle: "Rooms"\n---', "# Rooms", *paragraphs]) + "\n", "utf-8")
+    env = tiny_env(tmp_path / "split", tiny_checkpoint, redis_url, TOMECAST_CHUNKS_PER_TASK="12",
+                   TOMECAST_BATCH_SIZE="2")
+    store = Store(tmp_path / "split")
+    worker = start_worker(env, "gpu,cpu", "split")
+    job_id = submit(env, book, tiny_voice)
+    assert wait_state(store, job_id, logs=[worker.log]) == "done"
+    manifest = store.manifest(job_id)
+    assert len(manifest.chunks) >= 10 and all(c.state == "done" for c in manifest.chunks)
+    log = worker.log.read_text(errors="replace")
+    assert f"{len(manifest.chunks) if len(manifest.chunks) < 12 else 12} chunks in this task; this worker takes 4 " \
+           "and queues the rest" in log
+    sizes = [int(m) for m in re.findall(r"'synthesized': (\d+)", log)]
+    assert sum(sizes) == len(manifest.chunks) and max(sizes) <= 4           # every chunk once, none over the share
+    assert not store.state(job_id).duplicates
+    assert all(c.attempts == 1 for c in manifest.chunks)
