@@ -98,3 +98,8 @@ def test_compile_is_an_engine_flag_refused_off_cuda_before_loading(tmp_path, cap
                  "--model", model]) == 2
     err = capsys.readouterr().err
     assert "compile needs a CUDA device" in err and "no-model" not in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("command", ["convert", "submit", "say", "worker", "voice", "retry"])
+def test_no_help_shows_an_unresolved_default(command, capsys):
+    assert "default None" not in _help(command, capsys)

@@ -35,7 +35,7 @@ from model.params import MAX_FLOW_STEPS, MAX_NEW_TOKENS, SynthesisParams
 from pipeline.stitch import FORMATS, Stitching
 from text_prep.lexicon import USER_LEXICON
 from text_prep.types import PrepareOptions
-from worker.settings import Settings
+from worker.settings import DEFAULT_BATCH_SIZE, DEFAULT_CHUNKS_PER_TASK, SMALL_TASK_CHUNKS, Settings
 
 __all__ = [
     "CLIP_HELP",
@@ -105,7 +105,8 @@ def add_engine_options(p: argparse.ArgumentParser) -> None:
 
 def add_batch_options(p: argparse.ArgumentParser) -> None:
     _engine_group(p).add_argument("--batch-size", type=int, dest="batch_size", metavar="N",
-                   help=f"texts per engine batch (TOMECAST_BATCH_SIZE, default {Settings.batch_size})")
+                   help=f"texts per engine batch (TOMECAST_BATCH_SIZE; default: on CUDA what fits the free memory, "
+                        f"else {DEFAULT_BATCH_SIZE})")
 
 
 def add_watermark_options(p: argparse.ArgumentParser, *, help: str | None = None) -> None:
@@ -149,7 +150,8 @@ def add_sampling_options(p: argparse.ArgumentParser) -> None:
 
 def add_task_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--chunks-per-task", type=int, metavar="N", dest="chunks_per_task",
-                   help=f"chunks per synthesize task (TOMECAST_CHUNKS_PER_TASK, default {Settings.chunks_per_task})")
+                   help=f"chunks per synthesize task (TOMECAST_CHUNKS_PER_TASK, default {DEFAULT_CHUNKS_PER_TASK}: a "
+                        f"GPU's batch; a worker without CUDA makes {SMALL_TASK_CHUNKS} of a task and queues the rest)")
 
 
 def add_qa_queue_options(p: argparse.ArgumentParser, *, worker: bool = False) -> None:
