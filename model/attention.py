@@ -157,7 +157,8 @@ def key_padded_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, keys
 
 
 class PaddedKeys:
-    """Which keys of a padded batch are real, in both forms the attention paths take (built once per call).
+    """Which keys of a padded batch are real, in the form each attention path takes: made once per call, on
+    first use by the path that runs (every block of the call shares it).
 
     ``mask`` ``(B, 1, T)`` float, 1 on real positions and a prefix of each row. ``bias`` ``(B, 1, 1, T)``:
     0 or -1e10 (SDPA); ``lengths`` ``(B,)`` int32 real positions per row and ``starts`` ``(B + 1,)`` int32
@@ -165,7 +166,17 @@ class PaddedKeys:
     """
 
     def __init__(self, mask: torch.Tensor):
-        b, _, t = mask.shape
-        self.bias = ((1.0 - mask) * -1.0e10).unsqueeze(1)
-        self.lengths = mask[:, 0].sum(-1).to(torch.int32)
-        self.starts = torch.arange(0, (b + 1) * t, t, dtype=torch.int32, device=mask.device)
+        self.mask = mask
+
+    @functools.cached_property
+    def bias(self) -> torch.Tensor:
+        return ((1.0 - self.mask) * -1.0e10).unsqueeze(1)
+
+    @functools.cached_property
+    def lengths(self) -> torch.Tensor:
+        return self.mask[:, 0].sum(-1).to(torch.int32)
+
+    @functools.cached_property
+    def starts(self) -> torch.Tensor:
+        b, _, t = self.mask.shape
+        return torch.arange(0, (b + 1) * t, t, dtype=torch.int32, device=self.mask.device)

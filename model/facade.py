@@ -43,6 +43,8 @@ class FacadeVoices:
     """Mixed into a facade that sets ``_builtin``, ``voice_models``, ``model_id``, ``parts``, ``device``, ``dtype``
     and ``t3`` and defines ``synthesize_takes``."""
 
+    s3gen_rows = S3GEN_ROWS  # most rows per S3Gen call (an instance may set another: benchmarks compare)
+
     def suggested_batch_size(self) -> int:
         """Texts per batch that fit this device's free memory now (``model.sizing.suggest_batch_size``)."""
         from model.sizing import suggest_batch_size

@@ -34,7 +34,7 @@ import torch
 from model.checkpoint import DEFAULT_REPO, resolve_checkpoint
 from model.device import configure_backends, require_cuda_for_compile, resolve_device, resolve_dtype
 from model.errors import ModelError
-from model.facade import PARTS, S3GEN_ROWS, S3GEN_SEED_SALT, SAMPLE_RATE, FacadeVoices, Take, s3gen_groups
+from model.facade import PARTS, S3GEN_SEED_SALT, SAMPLE_RATE, FacadeVoices, Take, s3gen_groups
 from model.generate import T3Params, clean_tokens, generate_raw, release_memory
 from model.params import SynthesisParams
 from model.s3gen import S3GenRuntime, load_s3gen
@@ -71,7 +71,6 @@ class TTS(FacadeVoices):
         self.model_id, self.device, self.dtype = model_id, device, dtype
         self.watermarker = watermarker
         self.default_batch_size = default_batch_size
-        self.s3gen_rows = S3GEN_ROWS  # most rows per S3Gen call (benchmarks compare others)
         self.decode = T3Params()  # decoder switches (CUDA graph, stop checks); sampling comes from SynthesisParams
 
     @property
@@ -116,8 +115,7 @@ class TTS(FacadeVoices):
             tokenizer = TextTokenizer(ck.file("tokenizer"))
             # S3Gen on CUDA: bf16 encoder/estimator with fp32 Euler state and HiFT, CUDA graphs (0.08% mel,
             # 45 dB waveform SNR from fp32); float32 elsewhere, and wherever the user asked for float32.
-            rt = (S3GenRuntime.for_device(dev, compile=compile) if dt != torch.float32
-                  else S3GenRuntime(cuda_graphs=dev.type == "cuda", compile=compile))
+            rt = S3GenRuntime.for_device(dev, compile=compile, model_dtype=dt)
             s3gen, voice_parts = load_s3gen(ck.file("s3gen"), dev, rt)
             voice_sds = (voice_parts["tokenizer"], voice_parts["speaker_encoder"]) if "voice" in parts else None
             del voice_parts

@@ -145,14 +145,16 @@ def synthesize(self, job_id: str, chapter: int, positions: list[int], book: str 
     out = {}
     started = time.monotonic()
     share = current_settings().task_share(_on_cuda())
+    rest: list[Step] = []
     if share is not None and len(positions) > share:   # a task sized for a GPU's batch: the rest for other workers
-        if not self.request.retries:   # a retry's rest was queued by its first run (the watchdog covers a loss)
-            rest = Step(StepKind.SYNTHESIZE, chapter, tuple(positions[share:]))
+        # (a retry's rest was queued by its first run; the watchdog covers a loss)
+        if not self.request.retries:
+            rest = Step(StepKind.SYNTHESIZE, chapter, tuple(positions[share:])).pieces(share)
             log.info("job %s: chapter %d: %d chunks in this task; this worker takes %d and queues the rest", job_id,
                      chapter, len(positions), share)
-            dispatch(store, job_id, rest.pieces(share), sooner=True)   # ahead of later chapters, as one task
         positions = positions[:share]
     with _running(store, job_id, Step(StepKind.SYNTHESIZE, chapter, tuple(positions))):
+        dispatch(store, job_id, rest, sooner=True)   # ahead of later chapters, as the one task would have been
         r = steps.synthesize_chunks(store, job_id, chapter, positions, _engine(), current_settings().chunks_per_call,
                                     progress, qa_queue=bool(store.spec(job_id).qa_queue))
         if r.skipped:   # dispatched pending, found made: a redelivered or re-dispatched copy of the task
@@ -171,10 +173,11 @@ def synthesize(self, job_id: str, chapter: int, positions: list[int], book: str 
 def _on_cuda() -> bool:
     """Whether this worker's engine runs on CUDA (its device setting resolved once; torch is loaded here anyway)."""
     from model.device import resolve_device
+    from model.errors import DeviceError
 
     try:
         return resolve_device(current_settings().device).type == "cuda"
-    except Exception:  # noqa: BLE001 - a device that cannot be had fails the model load, with its own message
+    except DeviceError:  # a device that cannot be had fails the model load, with its own message
         return False
 
 

@@ -44,11 +44,14 @@ class S3GenRuntime:
     max_graphs: int = 8
 
     @classmethod
-    def for_device(cls, device: torch.device | str, *, compile: bool = False) -> S3GenRuntime:
-        """CUDA: bf16 encoder/estimator, fp32 HiFT, Euler loop from CUDA graphs; elsewhere float32 throughout."""
+    def for_device(cls, device: torch.device | str, *, compile: bool = False,
+                   model_dtype: torch.dtype | None = None) -> S3GenRuntime:
+        """CUDA: bf16 encoder/estimator (float32 where the model was asked for float32), fp32 HiFT, Euler loop from
+        CUDA graphs; elsewhere float32 throughout."""
         device = torch.device(device)
         if device.type == "cuda":
-            rt = cls(compute_dtype=torch.bfloat16, compile=compile, cuda_graphs=True)
+            compute = torch.float32 if model_dtype == torch.float32 else torch.bfloat16
+            rt = cls(compute_dtype=compute, compile=compile, cuda_graphs=True)
         else:
             rt = cls()
         log.info("S3Gen runtime for %s: %s", device, rt)

@@ -25,7 +25,7 @@ import torch
 
 from model.device import configure_backends, require_cuda_for_compile, resolve_device, resolve_dtype
 from model.errors import ModelError
-from model.facade import PARTS, S3GEN_ROWS, S3GEN_SEED_SALT, SAMPLE_RATE, FacadeVoices, Take, s3gen_groups
+from model.facade import PARTS, S3GEN_SEED_SALT, SAMPLE_RATE, FacadeVoices, Take, s3gen_groups
 from model.s3gen.load import load_s3gen
 from model.turbo.checkpoint import TURBO_REPO, resolve_turbo_checkpoint
 from model.turbo.generate import TurboDecodeParams, clean_tokens, generate_raw
@@ -57,7 +57,6 @@ class TurboTTS(FacadeVoices):
         self.model_id, self.device, self.dtype = model_id, device, dtype
         self.watermarker = watermarker
         self.default_batch_size = default_batch_size
-        self.s3gen_rows = S3GEN_ROWS  # most rows per S3Gen call (benchmarks compare others)
 
     @property
     def parts(self) -> tuple[str, ...]:
@@ -98,8 +97,7 @@ class TurboTTS(FacadeVoices):
             # 2-step mel within 0.05% of fp32); float32 elsewhere and wherever the user asked for float32
             from model.s3gen import S3GenRuntime
 
-            rt = (S3GenRuntime.for_device(dev, compile=compile) if dt != torch.float32
-                  else S3GenRuntime(cuda_graphs=dev.type == "cuda", compile=compile))
+            rt = S3GenRuntime.for_device(dev, compile=compile, model_dtype=dt)
             s3gen, voice_parts = load_s3gen(ck.file("s3gen"), dev, rt)
             if not s3gen.meanflow:
                 raise ModelError(f"{ck.file('s3gen')}: not a meanflow S3Gen (no time_embed_mixer)")
