@@ -8,10 +8,12 @@
 A run is ``VARIANT:BATCHES``. Variants (``S3GenRuntime``): fp32 (the official numerics; TF32 matmuls on CUDA,
 as ``model.device.configure_backends`` sets), bf16 (encoder + estimator under bf16 autocast, fp32 Euler
 state and HiFT), bf16-graphs (+ the Euler loop from CUDA graphs for calls of up to 16 rows; what
-``S3GenRuntime.for_device("cuda")`` gives), bf16-graphs-voc (+ HiFT convolutions in bf16), bf16-compile
+``S3GenRuntime.for_device("cuda")`` gives), bf16-graphs-voc (+ HiFT convolutions in bf16), bf16-graphs-voc16
+(HiFT convolutions in fp16), bf16-compile
 (+ torch.compile on the estimator: ~140 s to compile on an H200), bf16-compile-voc (both). Every batch-1 result
 is compared with fp32 on the same noise: mel relative L2 and waveform SNR. The voice prompt is 250 tokens /
-500 mel frames (a 10 s reference, the official maximum) unless ``--prompt-tokens`` says otherwise. One
+500 mel frames (a 10 s reference, the official maximum) unless ``--prompt-tokens`` says otherwise;
+``--meanflow`` measures Turbo's S3Gen (2 steps, no CFG, unless ``--steps`` says otherwise). One
 JSON object per figure (also appended to ``--jsonl``); the last line is the JSON summary.
 """
 
@@ -38,6 +40,7 @@ VARIANTS = {
     "bf16": S3GenRuntime(compute_dtype=BF16),
     "bf16-graphs": S3GenRuntime(compute_dtype=BF16, cuda_graphs=True),
     "bf16-graphs-voc": S3GenRuntime(compute_dtype=BF16, vocoder_dtype=BF16, cuda_graphs=True),
+    "bf16-graphs-voc16": S3GenRuntime(compute_dtype=BF16, vocoder_dtype=torch.float16, cuda_graphs=True),
     "bf16-compile": S3GenRuntime(compute_dtype=BF16, cuda_graphs=True, compile=True),
     "bf16-compile-voc": S3GenRuntime(compute_dtype=BF16, vocoder_dtype=BF16, cuda_graphs=True, compile=True),
 }
@@ -198,7 +201,8 @@ def main() -> None:
     ap.add_argument("--dtype", default="float32", help="CPU: compute dtype, float32 or bfloat16")
     ap.add_argument("--tokens", type=int, default=500, help="speech tokens per row (25 per second of audio)")
     ap.add_argument("--prompt-tokens", type=int, default=250)
-    ap.add_argument("--steps", type=int, default=10)
+    ap.add_argument("--steps", type=int, default=None, help="flow steps (default: 10, or 2 with --meanflow)")
+    ap.add_argument("--meanflow", action="store_true", help="Turbo's meanflow S3Gen")
     ap.add_argument("--spread", type=float, default=0.0,
                     help="batched rows: token counts spread evenly from --tokens down by this fraction (ragged)")
     ap.add_argument("--calls", type=int, default=3, help="CPU: consecutive calls (memory must stay flat)")
@@ -210,20 +214,22 @@ def main() -> None:
     ap.add_argument("--out-dir", default=None, help="CUDA: where the profile table goes")
     ap.add_argument("--threads", type=int, default=None, help="CPU threads (default: torch's choice)")
     args = ap.parse_args()
+    args.steps = args.steps or (2 if args.meanflow else 10)
     if args.threads:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     cuda = device.type == "cuda"
     configure_backends(device)
     t = time.perf_counter()
-    model = S3Gen.from_state_dict(s3gen_state_dict(args.preset, seed=0, voice=False), device, S3GenRuntime())
+    model = S3Gen.from_state_dict(s3gen_state_dict(args.preset, seed=0, voice=False,
+                                                            meanflow=args.meanflow), device, S3GenRuntime())
     ref = make_ref(args.prompt_tokens).to(device)
     print(f"loaded {args.preset} S3Gen on {device} in {time.perf_counter() - t:.1f}s; RSS {rss_mib():.0f} MiB",
           flush=True)
     audio_s = args.tokens / 25
     common = {"bench": "s3gen", "device": torch.cuda.get_device_name(device) if cuda else "cpu",
               "torch": torch.__version__, "preset": args.preset, "tokens": args.tokens,
-              "prompt_tokens": args.prompt_tokens, "steps": args.steps}
+              "prompt_tokens": args.prompt_tokens, "steps": args.steps, "meanflow": args.meanflow}
     out = Out(args.jsonl, common)
     if cuda:
         summary = cuda_runs(model, ref, args, out)
