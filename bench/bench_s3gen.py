@@ -7,8 +7,8 @@
 
 A run is ``VARIANT:BATCHES``. Variants (``S3GenRuntime``): fp32 (the official numerics; TF32 matmuls on CUDA,
 as ``model.device.configure_backends`` sets), bf16 (encoder + estimator under bf16 autocast, fp32 Euler
-state and HiFT), bf16-graphs (+ the Euler loop from CUDA graphs for calls of up to 16 rows; what
-``S3GenRuntime.for_device("cuda")`` gives), bf16-graphs-voc (+ HiFT convolutions in bf16), bf16-graphs-voc16
+state and HiFT), bf16-graphs (+ the Euler loop from CUDA graphs for calls of up to 16 rows), bf16-fused (+ HiFT's
+Snakes as compiled kernels; what ``S3GenRuntime.for_device("cuda")`` gives), bf16-graphs-voc (+ HiFT convolutions in bf16), bf16-graphs-voc16
 (HiFT convolutions in fp16), bf16-compile
 (+ torch.compile on the estimator: ~140 s to compile on an H200), bf16-compile-voc (both). Every batch-1 result
 is compared with fp32 on the same noise: mel relative L2 and waveform SNR. The voice prompt is 250 tokens /
@@ -39,6 +39,7 @@ VARIANTS = {
     "fp32": S3GenRuntime(),
     "bf16": S3GenRuntime(compute_dtype=BF16),
     "bf16-graphs": S3GenRuntime(compute_dtype=BF16, cuda_graphs=True),
+    "bf16-fused": S3GenRuntime(compute_dtype=BF16, cuda_graphs=True, fused_vocoder=True),
     "bf16-graphs-voc": S3GenRuntime(compute_dtype=BF16, vocoder_dtype=BF16, cuda_graphs=True),
     "bf16-graphs-voc16": S3GenRuntime(compute_dtype=BF16, vocoder_dtype=torch.float16, cuda_graphs=True),
     "bf16-compile": S3GenRuntime(compute_dtype=BF16, cuda_graphs=True, compile=True),
@@ -213,6 +214,7 @@ def main() -> None:
     ap.add_argument("--jsonl", default=None, help="append every figure to this file")
     ap.add_argument("--out-dir", default=None, help="CUDA: where the profile table goes")
     ap.add_argument("--threads", type=int, default=None, help="CPU threads (default: torch's choice)")
+    ap.add_argument("--vocoder-rows", type=int, default=None, help="rows per HiFT pass (default: the model's)")
     args = ap.parse_args()
     args.steps = args.steps or (2 if args.meanflow else 10)
     if args.threads:
@@ -223,13 +225,16 @@ def main() -> None:
     t = time.perf_counter()
     model = S3Gen.from_state_dict(s3gen_state_dict(args.preset, seed=0, voice=False,
                                                             meanflow=args.meanflow), device, S3GenRuntime())
+    if args.vocoder_rows:
+        model.vocoder_rows = args.vocoder_rows
     ref = make_ref(args.prompt_tokens).to(device)
     print(f"loaded {args.preset} S3Gen on {device} in {time.perf_counter() - t:.1f}s; RSS {rss_mib():.0f} MiB",
           flush=True)
     audio_s = args.tokens / 25
     common = {"bench": "s3gen", "device": torch.cuda.get_device_name(device) if cuda else "cpu",
               "torch": torch.__version__, "preset": args.preset, "tokens": args.tokens,
-              "prompt_tokens": args.prompt_tokens, "steps": args.steps, "meanflow": args.meanflow}
+              "prompt_tokens": args.prompt_tokens, "steps": args.steps, "meanflow": args.meanflow,
+              "vocoder_rows": model.vocoder_rows}
     out = Out(args.jsonl, common)
     if cuda:
         summary = cuda_runs(model, ref, args, out)

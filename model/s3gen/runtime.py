@@ -16,7 +16,9 @@ H200: 139 s to compile, +8.5% at batch 1 over graphs alone, so it is off by defa
 replays the whole Euler loop of a call of up to ``graph_rows`` rows from a CUDA graph captured per (rows,
 frame bucket, steps, guidance) key (H200, batch 1: 116x real time against 63x eager). Frames are padded up
 to a multiple of ``frame_bucket`` (padded frames are masked: results are those of the unpadded call); at
-most ``max_graphs`` graphs are kept (least recently used dropped), sharing one memory pool.
+most ``max_graphs`` graphs are kept (least recently used dropped), sharing one memory pool. ``fused_vocoder``
+makes each of HiFT's Snake activations (with the row mask after it) one inductor kernel instead of five eager
+ones (a few seconds to compile on first use, once for every shape; on by default on CUDA).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ class S3GenRuntime:
     vocoder_dtype: torch.dtype = torch.float32     # HiFT convolutions (autocast)
     compile: bool = False                          # torch.compile the estimator (CUDA)
     cuda_graphs: bool = False                      # Euler loop from CUDA graphs for small calls (CUDA)
+    fused_vocoder: bool = False                    # HiFT's Snake activations as compiled kernels (CUDA)
     graph_rows: int = 16                           # largest call (rows) replayed from a graph
     frame_bucket: int = 64                         # graph keys round the frame count up to this (1.28 s)
     max_graphs: int = 8
@@ -46,12 +49,12 @@ class S3GenRuntime:
     @classmethod
     def for_device(cls, device: torch.device | str, *, compile: bool = False,
                    model_dtype: torch.dtype | None = None) -> S3GenRuntime:
-        """CUDA: bf16 encoder/estimator (float32 where the model was asked for float32), fp32 HiFT, Euler loop from
-        CUDA graphs; elsewhere float32 throughout."""
+        """CUDA: bf16 encoder/estimator (float32 where the model was asked for float32), fp32 HiFT with fused
+        Snakes, Euler loop from CUDA graphs; elsewhere float32 throughout."""
         device = torch.device(device)
         if device.type == "cuda":
             compute = torch.float32 if model_dtype == torch.float32 else torch.bfloat16
-            rt = cls(compute_dtype=compute, compile=compile, cuda_graphs=True)
+            rt = cls(compute_dtype=compute, compile=compile, cuda_graphs=True, fused_vocoder=True)
         else:
             rt = cls()
         log.info("S3Gen runtime for %s: %s", device, rt)
@@ -66,8 +69,9 @@ class S3GenRuntime:
         for name, dt in (("compute_dtype", self.compute_dtype), ("vocoder_dtype", self.vocoder_dtype)):
             if dt not in _COMPUTE:
                 raise ModelError(f"S3Gen {name} must be float32, bfloat16 or float16, got {dt}")
-        if (self.compile or self.cuda_graphs) and device.type != "cuda":
-            raise ModelError(f"S3Gen compile / cuda_graphs need a CUDA device, the model is on {device}")
+        if (self.compile or self.cuda_graphs or self.fused_vocoder) and device.type != "cuda":
+            raise ModelError("S3Gen compile / cuda_graphs / fused_vocoder need a CUDA device, "
+                             f"the model is on {device}")
         if self.graph_rows < 1 or self.frame_bucket < 1 or self.max_graphs < 1:
             raise ModelError(f"S3Gen graph_rows, frame_bucket and max_graphs must be >= 1, got {self}")
 

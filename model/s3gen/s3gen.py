@@ -57,6 +57,7 @@ class S3Gen(nn.Module):
         runtime.validate(self.device)
         self.runtime = runtime
         self.flow.use(runtime)
+        self.mel2wav.use_fused(runtime.fused_vocoder)
         return self
 
     def release(self) -> None:

@@ -116,6 +116,7 @@ def test_a_bare_dtype_and_none_choose_the_runtime():
     assert S3Gen.from_state_dict(sd, "cpu", None).runtime == S3GenRuntime.for_device("cpu") == S3GenRuntime()
     cuda_rt = S3GenRuntime.for_device("cuda")
     assert cuda_rt.compute_dtype == torch.bfloat16 and cuda_rt.vocoder_dtype == torch.float32 and cuda_rt.cuda_graphs
+    assert cuda_rt.fused_vocoder and not S3GenRuntime.for_device("cpu").fused_vocoder
 
 
 def test_cuda_only_settings_on_cpu_are_model_errors():
@@ -124,6 +125,8 @@ def test_cuda_only_settings_on_cpu_are_model_errors():
         m.use(S3GenRuntime(cuda_graphs=True))
     with pytest.raises(ModelError, match="CUDA"):
         m.use(S3GenRuntime(compile=True))
+    with pytest.raises(ModelError, match="CUDA"):
+        m.use(S3GenRuntime(fused_vocoder=True))
     with pytest.raises(ModelError, match="float32, bfloat16 or float16"):
         m.use(S3GenRuntime(compute_dtype=torch.float64))
     assert m.runtime == S3GenRuntime()
