@@ -12,10 +12,9 @@ into the buffer -> ``pos`` and ``step`` += 1 for slots still live. An ended slot
 a trash row and column of ``out``, its position stays put, and its step feeds cache slot 0 (attending over
 that one key), so it costs little more than its rows of the matmuls until the loop refills it.
 
-Continuous batching: texts are admitted longest cap first. Every ``stop_check_every`` steps, or when every
-live slot must have reached its cap, the loop reads the live flags (the only host sync) and gives each freed
-slot the next pending text: one prefill of the admitted texts into their slots' cache rows, their logits
-into the buffer, their per-slot state reset. A text's tokens depend only on its own text, seed and cap,
+Continuous batching (``model.slots``): texts are admitted longest cap first; each freed slot gets the next
+pending text: one prefill of the admitted texts into their slots' cache rows, their logits into the buffer,
+their per-slot state reset. A text's tokens depend only on its own text, seed and cap,
 so they equal one-by-one decoding with the same seed. Memory: one static cache of B rows x S slots for the
 whole call, sized for the longest text and the largest cap.
 """
@@ -23,7 +22,6 @@ whole call, sized for the longest text and the largest cap.
 from __future__ import annotations
 
 import logging
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -34,6 +32,7 @@ from model.alignment import AlignmentGuard
 from model.kv_cache import KVCache
 from model.params import SynthesisParams
 from model.prefill import build_prefill, run_prefill
+from model.slots import decode_in_slots
 from model.t3 import T3
 
 log = logging.getLogger(__name__)
@@ -170,33 +169,24 @@ def run(model: T3, texts: Texts, cond_emb: torch.Tensor, params: SynthesisParams
         order = list(range(n)) if guard is not None else sorted(range(n), key=lambda i: -texts.caps[i])
         if guard is not None and b < n:
             raise ValueError("the alignment guard decodes every text in its own slot")
-        pending = deque(order)
-        ends = [0] * b  # host bound: the step by which each slot's text must have ended
-        reach = [0] * b  # host bound on each slot's cache extent, minus the loop step (growing attention)
-        k = 0
-
-        def fill(free: list[int]) -> tuple[list[int], torch.Tensor | None]:
-            take = [pending.popleft() for _ in range(min(len(free), len(pending)))]
-            if not take:
-                return [], None
-            filled = free[: len(take)]
-            lengths = admit(model, st, filled, take, texts, cond_emb)
-            for slot, i, l0 in zip(filled, take, lengths[: len(take)].tolist(), strict=True):
-                ends[slot], reach[slot] = k + texts.caps[i], l0 - k
-            return filled, lengths
-
-        filled, lengths = fill(list(range(b)))
-        live = set(filled)
         chunk = None
-        if guard is not None:
-            chunk = guard.attention_row(lengths[:n] - 1, lengths[:n])
+
+        def admit_texts(slots_: list[int], which: list[int]) -> list[int]:
+            nonlocal chunk
+            lengths = admit(model, st, slots_, which, texts, cond_emb)
+            if guard is not None:      # every text admitted at once, in text order
+                chunk = guard.attention_row(lengths[:n] - 1, lengths[:n])
+            return lengths[: len(which)].tolist()
+
         impl = step_impl or step
         replay = None if step_fn is None else step_fn(lambda: impl(model, st, greedy, stop_at_eos))
-        while live:
+
+        def one_step(k: int, kv_len: int) -> None:
+            nonlocal chunk
+            kv = None if fixed_shapes else kv_len
             if replay is not None:
                 replay()
             elif guard is None:
-                kv = None if fixed_shapes else min(s_max, max(reach) + k + 1)
                 step(model, st, greedy, stop_at_eos, kv_len=kv)
             else:
                 prev = st.out[:n, k - 1] == st.out[:n, k - 2] if k >= 2 else None
@@ -204,20 +194,12 @@ def run(model: T3, texts: Texts, cond_emb: torch.Tensor, params: SynthesisParams
                 def adjust(scores: torch.Tensor, frame: int = k, prev=prev, chunk=chunk) -> torch.Tensor:
                     return guard.step(scores, chunk, frame, prev, st.stop)
 
-                kv = None if fixed_shapes else min(s_max, max(reach) + k + 1)
                 step(model, st, greedy, stop_at_eos, kv_len=kv, adjust=adjust)
                 # keys up to this step's slot: pos moved on for the rows still live
                 chunk = guard.attention_row(torch.zeros_like(st.pos[:n]), st.pos[:n] + 1 - st.live.long())
-            k += 1
-            # refills come in groups, every stop_check_every steps (a prefill is ~1.5 steps of the whole batch,
-            # whatever its size; a slot idle for a few steps costs 1/B of them); sooner only when every live
-            # slot must have reached its cap
-            if k % stop_check_every == 0 or k >= max(ends[i] for i in live):
-                flags = st.live.tolist()  # the host sync
-                live = {i for i in range(b) if flags[i]}
-                free = [i for i in range(b) if not flags[i]]
-                if pending and free:
-                    live |= set(fill(free)[0])
+
+        decode_in_slots(b, order, texts.caps, admit_texts, one_step, st.live.tolist,
+                        stop_check_every=stop_check_every, max_len=s_max)
         return st.out[:n, :k_max]
     finally:
         cache.release()

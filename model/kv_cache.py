@@ -47,6 +47,10 @@ class KVCache:
         self.k[layer][rows, :t] = k.transpose(1, 2)
         self.v[layer][rows, :t] = v.transpose(1, 2)
 
+    def rows(self, rows: torch.Tensor) -> RowsWriter:
+        """A cache for a prefill of ``len(rows)`` rows that stores them in rows ``rows`` of this one (a refill)."""
+        return RowsWriter(self, rows)
+
     def begin_step(self, pos: torch.Tensor) -> None:
         """A decode step writes slot ``pos`` (B,) of each row and attends over slots ``0..pos``."""
         self.used.copy_(pos + 1)
@@ -68,3 +72,13 @@ class KVCache:
     def release(self) -> None:
         """Drop the buffers now (the object is unusable afterwards)."""
         self.k = self.v = torch.empty(0)
+
+
+class RowsWriter:
+    """What a prefill writes into: its R rows go to rows ``rows`` of a larger cache."""
+
+    def __init__(self, cache: KVCache, rows: torch.Tensor) -> None:
+        self.cache, self.rows = cache, rows
+
+    def write_prefix(self, layer: int, k: torch.Tensor, v: torch.Tensor) -> None:
+        self.cache.write_rows(layer, self.rows, k, v)

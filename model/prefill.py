@@ -52,23 +52,13 @@ def prefill_mask(lengths: torch.Tensor, width: int) -> torch.Tensor | None:
     return (causal[None] & (j[None, None, :] < lengths[:, None, None]))[:, None]
 
 
-class _RowsWriter:
-    """A cache stand-in for the prefill that writes its R rows into rows ``rows`` of a larger cache."""
-
-    def __init__(self, cache: KVCache, rows: torch.Tensor) -> None:
-        self.cache, self.rows = cache, rows
-
-    def write_prefix(self, layer: int, k: torch.Tensor, v: torch.Tensor) -> None:
-        self.cache.write_rows(layer, self.rows, k, v)
-
-
 def run_prefill(model: T3, x: torch.Tensor, lengths: torch.Tensor, cache: KVCache | None = None,
                 rows: torch.Tensor | None = None) -> torch.Tensor:
     """Run the prefill (R, Lmax, D), writing keys and values into ``cache`` rows ``rows`` (default 0..R-1)
     if given; each row's last-position logits (R, V) fp32."""
     r, width = x.shape[0], x.shape[1]
     positions = torch.arange(width, device=x.device).expand(r, -1)
-    target = _RowsWriter(cache, rows) if cache is not None and rows is not None else cache
+    target = cache.rows(rows) if cache is not None and rows is not None else cache
     h = model.tfmr(x, positions, prefill_mask(lengths, width), cache=target)  # (R, Lmax, D)
     return model.logits(h[torch.arange(r, device=x.device), lengths - 1])
 

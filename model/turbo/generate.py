@@ -33,6 +33,7 @@ from model import sampling
 from model.cuda_graph import StepGraph
 from model.errors import ModelError
 from model.kv_cache import KVCache
+from model.slots import decode_in_slots
 from model.turbo import sampling as turbo_sampling
 from model.turbo.config import N_SILENCE, SILENCE_TOKEN, TurboConfig
 from model.turbo.t3 import TurboT3
@@ -144,26 +145,27 @@ def prefill_logits(model: TurboT3, texts: list[torch.Tensor], cond_emb: torch.Te
 class _State:
     """Every tensor the step reads or writes; allocated once, updated in place (graph-static addresses)."""
 
-    def __init__(self, model: TurboT3, logits: torch.Tensor, lengths: torch.Tensor, cache: KVCache,
-                 params: TurboDecodeParams, seeds: list[int], caps: list[int], prefix: KVCache | None) -> None:
-        cfg, dev = model.cfg, logits.device
-        n = len(seeds)
+    def __init__(self, model: TurboT3, slots: int, n_texts: int, params: TurboDecodeParams, cache: KVCache,
+                 prefix: KVCache | None) -> None:
+        cfg, dev = model.cfg, model.device
 
         def scalar(v: float) -> torch.Tensor:
             return torch.full((1, 1), float(v), device=dev, dtype=torch.float32)
 
-        self.logits = logits.contiguous()  # (n, V) fp32: the prefill's, then each step's
+        self.n, self.k = n_texts, params.max_new_tokens
+        self.logits = torch.zeros(slots, cfg.speech_vocab, device=dev)  # (B, V) fp32: a prefill's, then each step's
         self.temperature, self.penalty = scalar(params.temperature), scalar(params.repetition_penalty)
         self.top_p = scalar(params.top_p) if params.top_p < 1.0 else None
-        self.keys = sampling.seed_keys(seeds, dev)
-        self.out = torch.full((n, params.max_new_tokens), cfg.stop_speech, dtype=torch.long, device=dev)  # (n, K)
-        self.seen = torch.zeros(n, cfg.speech_vocab, dtype=torch.bool, device=dev)  # repetition history
-        self.seen[:, cfg.start_speech] = True
-        self.live = torch.ones(n, dtype=torch.bool, device=dev)
-        self.cap = torch.tensor(caps, dtype=torch.long, device=dev)  # (n,) each row's most tokens
-        self.pos = lengths.clone()  # (n,) cache slot of the next fed-back token
+        self.keys = torch.zeros(slots, dtype=torch.long, device=dev)  # sampling key of the slot's text
+        # (n + 1, K + 1): the last row and column take the writes of ended slots
+        self.out = torch.full((n_texts + 1, self.k + 1), cfg.stop_speech, dtype=torch.long, device=dev)
+        self.seen = torch.zeros(slots, cfg.speech_vocab, dtype=torch.bool, device=dev)  # repetition history
+        self.live = torch.zeros(slots, dtype=torch.bool, device=dev)
+        self.text = torch.full((slots,), n_texts, dtype=torch.long, device=dev)  # text index of each slot
+        self.step = torch.zeros(slots, dtype=torch.long, device=dev)  # tokens the slot's text has so far
+        self.cap = torch.ones(slots, dtype=torch.long, device=dev)  # (B,) the slot's text's most tokens
+        self.pos = torch.zeros(slots, dtype=torch.long, device=dev)  # cache slot of the next fed-back token
         self.offset = 0 if prefix is None else prefix.max_len  # position of cache slot 0
-        self.step = torch.zeros((), dtype=torch.long, device=dev)
         self.slots = torch.arange(cache.max_len, device=dev)  # (S,)
         self.cache, self.prefix = cache, prefix
 
@@ -173,79 +175,105 @@ def _step(model: TurboT3, st: _State, params: TurboDecodeParams, kv_len: int) ->
     cfg = model.cfg
     scores = turbo_sampling.process(st.logits, st.seen, temperature=st.temperature, top_k=params.top_k,
                                     top_p=st.top_p, penalty=st.penalty)
-    tok = sampling.sample(scores, st.keys, st.step, params.greedy)  # (n,)
-    st.out.index_copy_(1, st.step.view(1), tok[:, None])
+    tok = sampling.sample(scores, st.keys, st.step, params.greedy)  # (B,)
+    st.out.index_put_((torch.where(st.live, st.text, st.n), torch.where(st.live, st.step, st.k)), tok)
     st.seen[:, cfg.start_speech].logical_and_(st.step > 0)  # BOS is history for the first token only
     st.seen.scatter_(1, tok[:, None], True)
     ended = st.step + 1 >= st.cap
     if params.stop_at_eos:
         ended |= tok == cfg.stop_speech
     st.live &= ~ended
-    # an ended row feeds cache slot 0 and attends over that one key (and the prefix): at its frozen position
-    # it would read all its keys every step while the longest row of the batch goes on
-    pos = torch.where(st.live, st.pos, 0)  # (n,)
-    mask = (st.slots[:kv_len][None] <= pos[:, None])[:, None, None]  # (n, 1, 1, kv_len)
+    # an ended slot feeds cache slot 0 and attends over that one key (and the prefix) until it is refilled: at
+    # its frozen position it would read all its keys every step while the others go on
+    pos = torch.where(st.live, st.pos, 0)  # (B,)
+    mask = (st.slots[:kv_len][None] <= pos[:, None])[:, None, None]  # (B, 1, 1, kv_len)
     h = model.tfmr(model.speech_emb(tok)[:, None], pos[:, None] + st.offset, mask, cache=st.cache, pos=pos,
                    kv_len=kv_len, prefix=st.prefix)
     st.logits.copy_(model.logits(h[:, -1]))
-    st.pos += st.live.long()  # an ended row's tokens after its end are never read
-    st.step += 1
+    adv = st.live.long()  # an ended slot's tokens after its end go to the trash row
+    st.pos += adv
+    st.step += adv
+
+
+def _admit(model: TurboT3, st: _State, slots: list[int], which: list[int], texts: list[torch.Tensor],
+           cond_emb: torch.Tensor, seeds: list[int], caps: list[int]) -> list[int]:
+    """Prefill texts ``which`` into the cache rows of ``slots`` and reset those slots' state; the prefill
+    lengths (cache slots each filled)."""
+    cfg, dev = model.cfg, model.device
+    x, lengths = build_prefill(model, [texts[i] for i in which], None if st.prefix is not None else cond_emb)
+    s = torch.tensor(slots, device=dev)
+    h = model.tfmr(x, _positions(x) + st.offset, _prefill_mask(lengths, x.shape[1]), cache=st.cache.rows(s),
+                   prefix=st.prefix)  # (n', Lmax, D)
+    st.logits[s] = model.logits(h[torch.arange(len(which), device=dev), lengths - 1])
+    st.pos[s] = lengths
+    st.keys[s] = sampling.seed_keys([seeds[i] for i in which], dev)
+    st.text[s] = torch.tensor(which, device=dev)
+    st.cap[s] = torch.tensor([caps[i] for i in which], device=dev)
+    st.step[s] = 0
+    st.seen[s] = False
+    st.seen[s, cfg.start_speech] = True
+    st.live[s] = True
+    return lengths.tolist()
 
 
 @torch.inference_mode()
 def generate_raw(model: TurboT3, texts: list[torch.Tensor], cond_emb: torch.Tensor, params: TurboDecodeParams,
-                 seeds: list[int], *, caps: list[int] | None = None, static_step: bool = False,
-                 share_prefix: bool | None = None) -> TurboTokens:
+                 seeds: list[int], *, caps: list[int] | None = None, slots: int | None = None,
+                 static_step: bool = False, share_prefix: bool | None = None) -> TurboTokens:
     """Decode every text (ids as the tokenizer gives them) after the voice prefix ``cond_emb`` (1, C, D).
 
-    Raw tokens as the official loop samples them (a final stop token included), row i at most ``caps[i]``
-    (default ``max_new_tokens``); entries after a row's end are unspecified. ``static_step`` runs the
-    graph's whole-cache step eagerly on any device (tests); ``share_prefix`` (default: from
-    ``SHARE_PREFIX_MIN`` rows) stores the voice prefix once for all rows.
+    Raw tokens as the official loop samples them (a final stop token included), text i at most ``caps[i]``
+    (default ``max_new_tokens``); entries after a text's end are unspecified. ``slots`` texts decode at once
+    (default: all); a finished text's slot takes the next one (``model.slots``), longest cap first. A text's
+    tokens depend only on its ids, seed and cap. ``static_step`` runs the graph's whole-cache step eagerly on
+    any device (tests); ``share_prefix`` (default: from ``SHARE_PREFIX_MIN`` slots) stores the voice prefix
+    once for all rows.
     """
     params.validate()
     _check_inputs(model, texts, cond_emb.shape[1], seeds, params)
     dev, g = model.device, model.cfg.gpt2
-    k_max = params.max_new_tokens
-    caps = [k_max] * len(texts) if caps is None else [int(c) for c in caps]
-    if len(caps) != len(texts) or not all(1 <= c <= k_max for c in caps):
+    n, k_max = len(texts), params.max_new_tokens
+    caps = [k_max] * n if caps is None else [int(c) for c in caps]
+    if len(caps) != n or not all(1 <= c <= k_max for c in caps):
         raise ModelError(f"caps must be one per text, each in 1..max_new_tokens ({k_max})")
-    share = len(texts) >= SHARE_PREFIX_MIN if share_prefix is None else share_prefix
+    if slots is not None and slots < 1:
+        raise ModelError(f"slots must be >= 1, got {slots}")
+    b = min(slots or n, n)
+    share = b >= SHARE_PREFIX_MIN if share_prefix is None else share_prefix
+    c = cond_emb.shape[1]
     prefix = None
     if share:
-        c = cond_emb.shape[1]
         prefix = KVCache(g.n_layers, 1, g.n_heads, c, g.head_dim, device=dev, dtype=model.dtype)
         model.tfmr(cond_emb.to(model.dtype), torch.arange(c, device=dev)[None], cache=prefix)
-    x, lengths = build_prefill(model, texts, None if share else cond_emb)
-    width = x.shape[1]
-    cache = KVCache(g.n_layers, len(texts), g.n_heads, width + k_max, g.head_dim, device=dev, dtype=model.dtype)
+    own = 0 if share else c  # conditioning positions in each row's own cache
+    s_max = max(own + t.numel() + 1 + cap for t, cap in zip(texts, caps, strict=True))
+    cache = KVCache(g.n_layers, b, g.n_heads, s_max, g.head_dim, device=dev, dtype=model.dtype)
     graph = None
     try:
-        offset = 0 if prefix is None else prefix.max_len
-        h = model.tfmr(x, _positions(x) + offset, _prefill_mask(lengths, width), cache=cache,
-                       prefix=prefix)  # (n, Lmax, D)
-        logits = model.logits(h[torch.arange(len(texts), device=dev), lengths - 1])  # (n, V)
-        del x, h
-        st = _State(model, logits, lengths, cache, params, seeds, caps, prefix)
+        st = _State(model, b, n, params, cache, prefix)
+
+        def admit(slots_: list[int], which: list[int]) -> list[int]:
+            return _admit(model, st, slots_, which, texts, cond_emb, seeds, caps)
+
         if params.cuda_graph and dev.type == "cuda":
-            graph = StepGraph(lambda: _step(model, st, params, cache.max_len), dev)
-        for k in range(k_max):
+            graph = StepGraph(lambda: _step(model, st, params, s_max), dev)
+
+        def one_step(k: int, kv_len: int) -> None:
             if graph is not None:
                 graph()
             else:
-                _step(model, st, params, cache.max_len if static_step else width + k + 1)
-            if _finished(st, params, k):
-                break
-        return _finish(st.out, params, model.cfg.stop_speech, st.cap)
+                _step(model, st, params, s_max if static_step else kv_len)
+
+        # longest cap first: the long texts start at once and the short ones fill the gaps they leave
+        order = sorted(range(n), key=lambda i: -caps[i])
+        decode_in_slots(b, order, caps, admit, one_step, st.live.tolist,
+                        stop_check_every=params.stop_check_every, max_len=s_max)
+        return _finish(st.out[:n, :k_max], params, model.cfg.stop_speech, torch.tensor(caps, device=dev))
     finally:
         del graph
         cache.release()
         if prefix is not None:
             prefix.release()
-
-
-def _finished(st: _State, params: TurboDecodeParams, k: int) -> bool:
-    return k + 1 == params.max_new_tokens or ((k + 1) % params.stop_check_every == 0 and not bool(st.live.any()))
 
 
 def _finish(out: torch.Tensor, params: TurboDecodeParams, stop: int, cap: torch.Tensor) -> TurboTokens:

@@ -4,12 +4,12 @@
     voice = tts.prepare_voice(wav, sample_rate)                         # or tts.builtin_voice() / tts.load_voice(p)
     wavs = tts.synthesize(texts, voice, TurboParams(), seeds)           # float32 mono 24 kHz, one per text
 
-Per batch: the voice prefix [speaker | <= 375 prompt tokens] is encoded once; T3 decodes the ragged batch
-(``model.turbo.generate``, no CFG); each row is cut to its runaway cap, cleaned and given three silence
-tokens; the meanflow S3Gen (2 steps) renders the batch in token-sorted groups of at most ``S3GEN_ROWS``; the
-Perth watermark is applied when available.
-Texts are grouped by length into batches of ``batch_size``; a text's audio depends only on its text, voice,
-parameters and seed. Texts reach the tokenizer as given: paralinguistic tags (``[laugh]`` ...) become their
+Per call: the voice prefix [speaker | <= 375 prompt tokens] is encoded once; T3 decodes every text in
+``batch_size`` slots (``model.turbo.generate``, no CFG; continuous batching: a finished text's slot takes the
+next one, longest cap first); each text stops at its runaway cap, is cleaned and given three silence tokens;
+the meanflow S3Gen (2 steps) renders the texts in token-sorted groups of at most ``batch_size`` and
+``S3GEN_ROWS``; the Perth watermark is applied when available. A text's audio depends only on its text,
+voice, parameters and seed. Texts reach the tokenizer as given: paralinguistic tags (``[laugh]`` ...) become their
 tokens; strip them beforehand with ``model.turbo.tags.apply_tags(text, keep=False)`` when they are not wanted.
 ``params`` may be a ``TurboParams`` or the engine-wide ``SynthesisParams`` (mapped by
 ``TurboParams.from_synthesis``).
@@ -148,44 +148,30 @@ class TurboTTS(FacadeVoices):
                              f"{self.t3.cfg.prompt_len}")
         voice = voice.to(self.device)
         ids = [torch.tensor(self.tokenizer.encode(t), dtype=torch.long) for t in texts]
-        cond = self.t3.encode_cond(voice.speaker_emb, voice.cond_prompt_speech_tokens)  # (1, 1 + P, D)
-        order = sorted(range(len(texts)), key=lambda i: ids[i].numel())
-        out: list[Take | None] = [None] * len(texts)
-        for start in range(0, len(order), batch_size):
-            group = order[start:start + batch_size]
-            takes = self._synthesize_batch([ids[i] for i in group], [texts[i] for i in group], cond, voice, p,
-                                           [seeds[i] for i in group])
-            for i, t in zip(group, takes, strict=True):
-                out[i] = t
-        return out  # type: ignore[return-value]
-
-    @torch.inference_mode()
-    def _synthesize_batch(self, ids: list[torch.Tensor], texts: list[str], cond: torch.Tensor, voice: Voice,
-                          p: TurboParams, seeds: list[int]) -> list[Take]:
-        tokens, sampled, caps = self._speech_tokens(ids, texts, cond, p, seeds)
-        gens = [torch.Generator(device=self.s3gen.device).manual_seed((s ^ S3GEN_SEED_SALT) & (2**63 - 1))
-                for s in seeds]
-        wavs: list[torch.Tensor | None] = [None] * len(tokens)
-        for group in s3gen_groups([t.numel() for t in tokens], self.s3gen_rows):  # similar lengths: less padding
-            made = self.s3gen.synthesize([tokens[i] for i in group], voice.gen, n_steps=p.n_flow_steps,
-                                         generators=[gens[i] for i in group])
-            for i, w in zip(group, made, strict=True):
-                wavs[i] = w
-        takes = []
-        for w, n, cap in zip(wavs, sampled, caps, strict=True):
-            x = w.float().cpu().numpy()
-            audio = self.watermarker.apply(x, SAMPLE_RATE) if self.watermarker else x
-            takes.append(Take(audio, n, cap, n >= cap))
-        return takes
+        with torch.inference_mode():
+            cond = self.t3.encode_cond(voice.speaker_emb, voice.cond_prompt_speech_tokens)  # (1, 1 + P, D)
+            # T3 over every text at once: batch_size slots, a finished text's slot takes the next one
+            tokens, sampled, caps = self._speech_tokens(ids, texts, cond, p, seeds, slots=batch_size)
+            waves: list[np.ndarray | None] = [None] * len(texts)
+            # S3Gen in batches of similar token counts: less padding; results do not depend on the grouping
+            for group in s3gen_groups([t.numel() for t in tokens], min(batch_size, self.s3gen_rows)):
+                gens = [torch.Generator(device=self.s3gen.device).manual_seed((seeds[i] ^ S3GEN_SEED_SALT)
+                                                                              & (2**63 - 1)) for i in group]
+                made = self.s3gen.synthesize([tokens[i] for i in group], voice.gen, n_steps=p.n_flow_steps,
+                                             generators=gens)
+                for i, w in zip(group, made, strict=True):    # to the host per group: GPU memory stays flat
+                    x = w.float().cpu().numpy()
+                    waves[i] = self.watermarker.apply(x, SAMPLE_RATE) if self.watermarker else x
+        return [Take(w, n, cap, n >= cap) for w, n, cap in zip(waves, sampled, caps, strict=True)]
 
     def _speech_tokens(self, ids: list[torch.Tensor], texts: list[str], cond: torch.Tensor, p: TurboParams,
-                       seeds: list[int]) -> tuple[list[torch.Tensor], list[int], list[int]]:
-        """T3 up to the batch's largest runaway cap; each row cut to its own cap before cleaning. Returns the
-        S3Gen-ready tokens, the tokens sampled before the stop token, and the caps."""
+                       seeds: list[int], slots: int) -> tuple[list[torch.Tensor], list[int], list[int]]:
+        """T3 with each text's runaway cap, in ``slots`` slots. Returns the S3Gen-ready tokens, the tokens
+        sampled before the stop token, and the caps."""
         caps = [p.token_cap(t) for t in texts]
         decode = TurboDecodeParams(temperature=p.temperature, top_k=p.top_k, top_p=p.top_p,
                                    repetition_penalty=p.repetition_penalty, max_new_tokens=max(caps))
-        raw = generate_raw(self.t3, ids, cond, decode, seeds, caps=caps)
+        raw = generate_raw(self.t3, ids, cond, decode, seeds, caps=caps, slots=slots)
         stop = self.t3.cfg.stop_speech
         out, sampled = [], []
         for i, cap in enumerate(caps):

@@ -117,6 +117,38 @@ def test_rows_end_at_their_own_cap_with_the_tokens_of_an_uncapped_run(tiny_t3, t
         generate_raw(tiny_t3, texts, tiny_cond, p, [4, 5, 6], caps=[7, 31, 18])
 
 
+@pytest.mark.parametrize("slots,share", [(1, False), (2, True), (3, False), (8, None)])
+def test_refilled_slots_equal_each_text_alone(tiny_t3, tiny_cond, slots, share):
+    """Fewer slots than texts: a finished text's slot takes the next; every text gets its one-by-one tokens."""
+    texts = _texts(11, seed=6)
+    caps = [5, 21, 9, 30, 3, 17, 12, 26, 8, 14, 2]
+    seeds = list(range(30, 41))
+    p = TurboDecodeParams(max_new_tokens=30, stop_at_eos=False, stop_check_every=4)
+    batched = generate_raw(tiny_t3, texts, tiny_cond, p, seeds, caps=caps, slots=slots, share_prefix=share)
+    assert batched.lengths.tolist() == caps
+    for i, t in enumerate(texts):
+        alone = generate_raw(tiny_t3, [t], tiny_cond, p, [seeds[i]], caps=[caps[i]])
+        assert torch.equal(batched.row(i), alone.row(0)), i
+
+
+def test_slots_refill_after_stop_tokens(tiny_t3, tiny_cond):
+    model, stop = tiny_t3, tiny_t3.cfg.stop_speech
+    texts = _texts(5, seed=8)
+    p = TurboDecodeParams(max_new_tokens=25, greedy=True, stop_check_every=3)
+    first = generate_raw(model, texts[:1], tiny_cond, p, [0]).row(0)[0]
+    weight = model.speech_head.weight.clone()
+    try:
+        with torch.no_grad():  # the stop token now out-scores text 0's first token
+            model.speech_head.weight[stop] = 1.05 * model.speech_head.weight[first]
+        batched = generate_raw(model, texts, tiny_cond, p, [0] * 5, slots=2)
+        alone = [generate_raw(model, [t], tiny_cond, p, [0]).row(0) for t in texts]
+    finally:
+        model.speech_head.weight.data.copy_(weight)
+    assert batched.row(0).tolist() == [stop]
+    for i in range(5):
+        assert torch.equal(batched.row(i), alone[i]), i
+
+
 def test_padded_prefill_equals_each_text_alone(tiny_t3, tiny_cond):
     texts = _texts(3, seed=4)
     both = prefill_logits(tiny_t3, texts, tiny_cond)
@@ -151,6 +183,8 @@ def test_top_k_keeps_ties():
 
 
 def test_bad_inputs_are_one_line_errors(tiny_t3, tiny_cond):
+    with pytest.raises(ModelError, match="slots"):
+        generate_raw(tiny_t3, _texts(2), tiny_cond, TurboDecodeParams(max_new_tokens=4), [0, 0], slots=0)
     p = TurboDecodeParams(max_new_tokens=4)
     with pytest.raises(ModelError, match="no texts"):
         generate_raw(tiny_t3, [], tiny_cond, p, [])

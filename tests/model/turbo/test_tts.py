@@ -48,7 +48,8 @@ def test_one_waveform_per_text_of_the_expected_length(synthesized):
 
 def test_batching_and_order_do_not_change_a_text_s_audio(tts, synthesized):
     alone = tts.synthesize([TEXTS[1]], tts.builtin_voice(), PARAMS, seeds=[2])[0]
-    np.testing.assert_array_equal(alone, synthesized[1])
+    assert alone.shape == synthesized[1].shape       # the same speech tokens (T3 is exact across slots)
+    np.testing.assert_allclose(alone, synthesized[1], rtol=0, atol=1e-4)  # S3Gen's padded batch: rounding only
     other_seed = tts.synthesize([TEXTS[1]], tts.builtin_voice(), PARAMS, seeds=[7])[0]
     assert other_seed.shape != alone.shape or not np.array_equal(other_seed, alone)
 
