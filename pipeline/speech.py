@@ -31,7 +31,8 @@ class VoiceLike(Protocol):
 
 class Speech(Protocol):
     """A loaded model as the pipeline sees it. It may also say how many texts it synthesizes at once
-    (``batch_size``, e.g. from a GPU's free memory): embedded mode then fills its calls to that size."""
+    (``batch_size``, e.g. from a GPU's free memory) and how many it takes best in one call (``call_size``: more
+    when it refills finished slots from the call's other texts): embedded mode then fills its calls to that size."""
 
     model_id: str      # identity for the caches: different audio, different id
     sample_rate: int

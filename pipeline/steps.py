@@ -163,8 +163,8 @@ def synthesize_chunks(store: Store, job_id: str, chapter: int, positions: Sequen
     from there for new takes, and chunks ``tomecast retry`` re-runs, are repaired here with the engine.
     A chunk that fails is recorded in the manifest (state failed, attempts, error) and the call goes on;
     ``TransientError`` (e.g. device out of memory) propagates so the task is retried as a whole.
-    ``batch_size`` None: as many chunks per engine call as the loaded model takes at once (its ``batch_size``, e.g.
-    chosen from a GPU's free memory; the job's task size for a model that does not say)."""
+    ``batch_size`` None: as many chunks per engine call as the loaded model takes best (its ``call_size``, else its
+    ``batch_size``, e.g. chosen from a GPU's free memory; the job's task size for a model that says neither)."""
     if _cancelled(store, job_id):
         return SynthesisResult(0, 0, 0, 0.0)
     spec, record = store.spec(job_id), store.state(job_id)
@@ -205,7 +205,7 @@ def synthesize_chunks(store: Store, job_id: str, chapter: int, positions: Sequen
         return SynthesisResult(0, skipped, len(units), 0.0, tuple(to_check))
     made = failed = 0
     audio_total = 0.0
-    batch_size = batch_size or int(getattr(speech, "batch_size", spec.chunks_per_task))
+    batch_size = batch_size or int(getattr(speech, "call_size", getattr(speech, "batch_size", spec.chunks_per_task)))
 
     def takes(texts: list[str], seeds: list[int]) -> list:   # first takes and the re-takes of repairs
         return takes_of(speech, texts, voice, spec.sampling, seeds)

@@ -34,12 +34,18 @@ PURPOSES = tuple(Purpose)
 ESPEAK_MODEL = "espeak"   # the model name of jobs made with --engine espeak (engines.EspeakEngine)
 
 
+# texts per engine call, in batches: T3 gives a finished text's slot the call's next text, so a call of several
+# batches keeps the slots full where a call of one batch runs on with its longest text alone
+CALL_BATCHES = 4
+
+
 class TTSSpeech:
     """One loaded ``model.tts.TTS`` seen through the pipeline's ``Speech`` protocol."""
 
     def __init__(self, tts, batch_size: int):
         self.tts = tts
-        self.batch_size = batch_size
+        self.batch_size = batch_size                   # texts decoding at once (slots)
+        self.call_size = CALL_BATCHES * batch_size     # texts per call when the caller leaves it to the model
 
     @property
     def model_id(self) -> str:

@@ -87,6 +87,12 @@ def test_embedded_mode_fills_the_models_batch_rather_than_task_units(tmp_path):
     engine = ToneEngine()
     engine.speech_.batch_size = 7
     assert steps.run_all(store, job_id, engine, batch_size=None) is not None
+    refilling = ToneEngine()     # a model that refills its slots takes calls of several batches
+    refilling.speech_.batch_size, refilling.speech_.call_size = 3, 7
+    other = submit_job(store, book, JobOptions(model="tone", chunks_per_task=2, qa={"repair": False, "asr": False},
+                                               prepare={"max_chars": 60}, seed=5))
+    assert steps.run_all(store, other, refilling, batch_size=None) is not None
+    assert [len(texts) for texts, _, _ in refilling.speech_.calls][:2] == [7, 7]
     first = store.manifest(job_id).chapters[0]
     sizes = [len(texts) for texts, _, _ in engine.speech_.calls]
     n = len(store.manifest(job_id).chapter_chunks(first.index))
