@@ -8,8 +8,8 @@
 A run is ``VARIANT:BATCHES``. Variants (``S3GenRuntime``): fp32 (the official numerics; TF32 matmuls on CUDA,
 as ``model.device.configure_backends`` sets), bf16 (encoder + estimator under bf16 autocast, fp32 Euler
 state and HiFT), bf16-graphs (+ the Euler loop from CUDA graphs for calls of up to 16 rows), bf16-fused (+ HiFT's
-Snakes as compiled kernels; what ``S3GenRuntime.for_device("cuda")`` gives), bf16-graphs-voc (+ HiFT convolutions in bf16), bf16-graphs-voc16
-(HiFT convolutions in fp16), bf16-compile
+Snakes as compiled kernels; what ``S3GenRuntime.for_device("cuda")`` gives), bf16-graphs-voc (+ HiFT convolutions
+in bf16), bf16-graphs-voc16 (HiFT convolutions in fp16), bf16-compile
 (+ torch.compile on the estimator: ~140 s to compile on an H200), bf16-compile-voc (both). Every batch-1 result
 is compared with fp32 on the same noise: mel relative L2 and waveform SNR. The voice prompt is 250 tokens /
 500 mel frames (a 10 s reference, the official maximum) unless ``--prompt-tokens`` says otherwise;

@@ -1,20 +1,21 @@
 """Batched Turbo T3 decoding: ragged texts + one voice -> one speech-token sequence per text.
 
-Dimensions: n texts, C = 1 + P conditioning tokens, N_i text ids of text i (no start/stop text tokens in
-Turbo), L0_i = C + N_i + 1 prefill length, K = max_new_tokens, S = max(L0) + K cache slots, D width,
-V speech vocabulary (6563).
+Dimensions: n texts, B slots (texts decoding at once), C = 1 + P conditioning tokens, N_i text ids of text i
+(no start/stop text tokens in Turbo), L0_i = C + N_i + 1 prefill length, K = max_new_tokens, S =
+max(L0_i + cap_i) cache slots, D width, V speech vocabulary (6563).
 
-Row i: [speaker | prompt | text (N_i) | BOS | t_0 t_1 ...] at positions 0, 1, 2, ... (learned ``wpe``; each
-row counts from 0, padding sits after L0_i and is overwritten by the row's own decode steps before any
-query may attend to it). There is no CFG. From ``SHARE_PREFIX_MIN`` rows on, the voice prefix (the same C
+Row of text i: [speaker | prompt | text (N_i) | BOS | t_0 t_1 ...] at positions 0, 1, 2, ... (learned ``wpe``;
+each row counts from 0, padding sits after L0_i and is overwritten by the row's own decode steps before any
+query may attend to it). There is no CFG. From ``SHARE_PREFIX_MIN`` slots on, the voice prefix (the same C
 positions in every row) is run and stored once, in a one-row prefix cache that every row attends first
 (``model.attention``); each row's cache then holds only [text | BOS | t_0 ...], at positions C, C + 1, ...:
-at 256 rows this halves the keys and values a step reads. Each step: processors (``model.turbo.sampling``) -> sample
-(counter-based, per-row seed) -> write the token -> history -> feed ``speech_emb[token]`` back at slot
-``pos``. The repetition history is [BOS] for the first token and the generated tokens afterwards, as in
-the official loop. Rows stop at their own stop token or cap: an ended row's later steps feed cache slot 0
-and attend over that one key, so its share of a step stays small while the others go on until all are done
-(checked every ``stop_check_every`` steps, the only host sync).
+at 256 rows this halves the keys and values a step reads. Each step: processors (``model.turbo.sampling``) ->
+sample (counter-based: the text's seed and its own step) -> write the token -> history -> feed
+``speech_emb[token]`` back at slot ``pos``. The repetition history is [BOS] for the first token and the
+generated tokens afterwards, as in the official loop. A text stops at its own stop token or cap: its slot's
+later steps feed cache slot 0 and attend over that one key, so its share of a step stays small, until the
+loop (``model.slots``, every ``stop_check_every`` steps: the only host sync) gives the slot the next pending
+text, longest cap first: a prefill of the admitted texts into their slots' cache rows.
 
 Static buffers: the KV cache, token buffer, history mask and positions are allocated once per call and
 written in place. On CUDA (``cuda_graph``) the step is captured once into a CUDA graph after two eager
@@ -270,7 +271,7 @@ def generate_raw(model: TurboT3, texts: list[torch.Tensor], cond_emb: torch.Tens
                         stop_check_every=params.stop_check_every, max_len=s_max)
         return _finish(st.out[:n, :k_max], params, model.cfg.stop_speech, torch.tensor(caps, device=dev))
     finally:
-        del graph
+        graph = None  # the captured graph and its memory pool go now
         cache.release()
         if prefix is not None:
             prefix.release()
