@@ -8,9 +8,10 @@ The chunks come from text_prep (``prepare``) in plan order; each chunk's speech 
 weights never stop on their own, so stop tokens are disabled and each chunk gets exactly its runaway cap of
 ``50 + 1.5 x characters`` tokens (about 15 characters per second of speech at 25 tokens/s), the length
 real weights would speak. Chunks go through ``TTS.synthesize_takes`` in calls of ``--chunks-per-call`` (as a
-worker's tasks would) with ``--batch-size`` slots (default: ``TTS.suggested_batch_size()``): T3 with
-continuous batching, S3Gen in token-sorted batches. Reports audio seconds per wall second, peak device memory
-per call (flat across the book when the cache is static), the shares of the wall time spent in T3 and in
+worker's tasks would; ``--per-chapter``: within each chapter, as convert's calls are) with ``--batch-size``
+slots (default: ``TTS.suggested_batch_size()``): T3 with continuous batching, S3Gen in token-sorted batches.
+Reports audio seconds per wall second, peak device memory per call (flat across the book when the cache is
+static), the shares of the wall time spent in T3 and in
 S3Gen (each timed with the device synchronized) and the GPU busy share (NVML utilization, where NVML is there),
 and the time to first audio of one ~20 s chunk alone. Each figure is one JSON line (also appended to
 ``--out``); the last line is JSON.
@@ -59,11 +60,27 @@ class GpuBusy:
         return round(sum(self.samples) / max(1, len(self.samples)) / 100, 3)
 
 
-def book_chunks(epub: Path) -> list[str]:
+def book_chapters(epub: Path) -> list[list[str]]:
     from text_prep import PrepareOptions, prepare
 
     book = prepare(str(epub), PrepareOptions())
-    return [c.speech for ch in book.chapters for c in ch.chunks if c.speech.strip()]
+    return [[c.speech for c in ch.chunks if c.speech.strip()] for ch in book.chapters]
+
+
+def calls_of(chapters: list[list[str]], size: int, per_chapter: bool, limit: int) -> list[list[str]]:
+    """The engine calls: ``size`` chunks each in plan order, or within each chapter (as convert makes them);
+    the first ``limit`` chunks (0: all)."""
+    flat = [t for ch in chapters for t in ch]
+    if limit:
+        flat = flat[:limit]
+    if not per_chapter:
+        return [flat[i:i + size] for i in range(0, len(flat), size)]
+    calls, left = [], len(flat)
+    for ch in chapters:
+        ch = ch[:left]
+        left -= len(ch)
+        calls += [ch[i:i + size] for i in range(0, len(ch), size)]
+    return [c for c in calls if c]
 
 
 def main() -> None:
@@ -79,6 +96,8 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=700, help="first N chunks (0: all)")
     ap.add_argument("--batch-size", type=int, default=0, help="0: TTS.suggested_batch_size()")
     ap.add_argument("--chunks-per-call", type=int, default=256)
+    ap.add_argument("--per-chapter", action="store_true",
+                    help="calls within each chapter, as convert makes them (chunks files from --write-chunks)")
     ap.add_argument("--s3gen-rows", type=int, default=0, help="most rows per S3Gen call (0: the facade's)")
     ap.add_argument("--max-tokens", type=int, default=1000)
     ap.add_argument("--flow-steps", type=int, default=10)
@@ -88,12 +107,15 @@ def main() -> None:
     args = ap.parse_args()
 
     if args.chunks:
-        texts = json.loads(Path(args.chunks).read_text())
+        chapters = json.loads(Path(args.chunks).read_text())
+        if chapters and isinstance(chapters[0], str):    # a flat list (older files): one chapter
+            chapters = [chapters]
     else:
-        texts = book_chunks(Path(args.epub))
+        chapters = book_chapters(Path(args.epub))
+    texts = [t for ch in chapters for t in ch]
     if args.write_chunks:
-        Path(args.write_chunks).write_text(json.dumps(texts))
-        print(json.dumps({"chunks": len(texts), "chars": sum(map(len, texts))}))
+        Path(args.write_chunks).write_text(json.dumps(chapters))
+        print(json.dumps({"chapters": len(chapters), "chunks": len(texts), "chars": sum(map(len, texts))}))
         return
     if args.limit:
         texts = texts[: args.limit]
@@ -149,13 +171,19 @@ def main() -> None:
 
     tts._speech_tokens = timed_phase("t3_s", tts._speech_tokens)
     tts.s3gen.synthesize = timed_phase("s3gen_s", tts.s3gen.synthesize)
-    if not turbo:   # continuous batching's prefills of admitted texts (inside T3's share)
+    # continuous batching's prefills of admitted texts (inside T3's share)
+    if turbo:
+        from model.turbo import generate as turbo_generate
+
+        turbo_generate._admit = timed_phase("t3_admit_s", turbo_generate._admit)
+    else:
         from model import decode as t3_decode
 
         t3_decode.admit = timed_phase("t3_admit_s", t3_decode.admit)
 
-    # warm-up (allocator, cuBLAS, the graph's first capture) on a few chunks, then time to first audio
-    tts.synthesize_takes(texts[:2], voice, params, [0, 1], batch_size=batch)
+    # warm-up (allocator, cuBLAS, the graph's first capture, HiFT's fused Snakes) on a few chunks, then time to
+    # first audio
+    tts.synthesize_takes(texts[:8], voice, params, list(range(8)), batch_size=batch)
     first = max(texts, key=len)
     sync()
     t = time.perf_counter()
@@ -170,11 +198,10 @@ def main() -> None:
     busy = GpuBusy(tts.device) if cuda else None
     phases.update(t3_s=0.0, s3gen_s=0.0, t3_admit_s=0.0)
     t0 = time.perf_counter()
-    for start in range(0, len(texts), args.chunks_per_call):
-        group = texts[start:start + args.chunks_per_call]
+    for group in calls_of(chapters, args.chunks_per_call, args.per_chapter, args.limit):
         if cuda:
             torch.cuda.reset_peak_memory_stats()
-        takes = tts.synthesize_takes(group, voice, params, list(range(start, start + len(group))), batch_size=batch)
+        takes = tts.synthesize_takes(group, voice, params, list(range(done, done + len(group))), batch_size=batch)
         sync()
         tts.release()
         audio += sum(len(t.audio) for t in takes) / 24000
@@ -191,7 +218,8 @@ def main() -> None:
     emit({"figure": "book", "variant": args.variant, "device": str(tts.device),
           "t3_dtype": str(tts.dtype).replace("torch.", ""),
           "preset": args.preset, "chunks": done, "chars": sum(map(len, texts[:done])), "batch_size": batch,
-          "chunks_per_call": args.chunks_per_call, "s3gen_rows": tts.s3gen_rows, "audio_s": round(audio, 1),
+          "chunks_per_call": args.chunks_per_call, "per_chapter": args.per_chapter, "s3gen_rows": tts.s3gen_rows,
+          "audio_s": round(audio, 1),
           "wall_s": round(wall, 1),
           "audio_s_per_wall_s": round(audio / wall, 2), "peak_gib_per_call": peaks,
           "t3_share": round(phases["t3_s"] / wall, 3), "s3gen_share": round(phases["s3gen_s"] / wall, 3),
