@@ -8,7 +8,7 @@ The chunks come from text_prep (``prepare``) in plan order; each chunk's speech 
 weights never stop on their own, so stop tokens are disabled and each chunk gets exactly its runaway cap of
 ``50 + 1.5 x characters`` tokens (about 15 characters per second of speech at 25 tokens/s), the length
 real weights would speak. Chunks go through ``TTS.synthesize_takes`` in calls of ``--chunks-per-call`` (as a
-worker's tasks would; ``--per-chapter``: within each chapter, as convert's calls are) with ``--batch-size``
+worker's tasks would; ``--as-convert``: chapters gathered into calls, as convert's are) with ``--batch-size``
 slots (default: ``TTS.suggested_batch_size()``): T3 with continuous batching, S3Gen in token-sorted batches.
 Reports audio seconds per wall second, peak device memory per call (flat across the book when the cache is
 static), the shares of the wall time spent in T3 and in
@@ -67,20 +67,21 @@ def book_chapters(epub: Path) -> list[list[str]]:
     return [[c.speech for c in ch.chunks if c.speech.strip()] for ch in book.chapters]
 
 
-def calls_of(chapters: list[list[str]], size: int, per_chapter: bool, limit: int) -> list[list[str]]:
-    """The engine calls: ``size`` chunks each in plan order, or within each chapter (as convert makes them);
-    the first ``limit`` chunks (0: all)."""
-    flat = [t for ch in chapters for t in ch]
-    if limit:
-        flat = flat[:limit]
-    if not per_chapter:
-        return [flat[i:i + size] for i in range(0, len(flat), size)]
-    calls, left = [], len(flat)
+def calls_of(chapters: list[list[str]], size: int, as_convert: bool, limit: int) -> list[list[str]]:
+    """The engine calls of the first ``limit`` chunks (0: all): ``size`` chunks each in plan order, or as convert
+    makes them (``pipeline.steps``: consecutive chapters gathered until they fill a call, each group in even
+    calls of at most ``size``)."""
+    from pipeline.steps import chapter_groups, even_calls
+
+    left, kept = limit or sum(map(len, chapters)), []
     for ch in chapters:
-        ch = ch[:left]
-        left -= len(ch)
-        calls += [ch[i:i + size] for i in range(0, len(ch), size)]
-    return [c for c in calls if c]
+        kept.append(ch[:left])
+        left -= len(kept[-1])
+    if not as_convert:
+        flat = [t for ch in kept for t in ch]
+        return [flat[i:i + size] for i in range(0, len(flat), size)]
+    groups = chapter_groups({i: len(ch) for i, ch in enumerate(kept) if ch}, size)
+    return [c for g in groups for c in even_calls([t for i in g for t in kept[i]], size)]
 
 
 def main() -> None:
@@ -96,8 +97,9 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=700, help="first N chunks (0: all)")
     ap.add_argument("--batch-size", type=int, default=0, help="0: TTS.suggested_batch_size()")
     ap.add_argument("--chunks-per-call", type=int, default=256)
-    ap.add_argument("--per-chapter", action="store_true",
-                    help="calls within each chapter, as convert makes them (chunks files from --write-chunks)")
+    ap.add_argument("--as-convert", action="store_true",
+                    help="calls as convert makes them: whole chapters gathered into calls of about "
+                         "--chunks-per-call (chunks files from --write-chunks)")
     ap.add_argument("--s3gen-rows", type=int, default=0, help="most rows per S3Gen call (0: the facade's)")
     ap.add_argument("--max-tokens", type=int, default=1000)
     ap.add_argument("--flow-steps", type=int, default=10)
@@ -198,7 +200,7 @@ def main() -> None:
     busy = GpuBusy(tts.device) if cuda else None
     phases.update(t3_s=0.0, s3gen_s=0.0, t3_admit_s=0.0)
     t0 = time.perf_counter()
-    for group in calls_of(chapters, args.chunks_per_call, args.per_chapter, args.limit):
+    for group in calls_of(chapters, args.chunks_per_call, args.as_convert, args.limit):
         if cuda:
             torch.cuda.reset_peak_memory_stats()
         takes = tts.synthesize_takes(group, voice, params, list(range(done, done + len(group))), batch_size=batch)
@@ -218,7 +220,7 @@ def main() -> None:
     emit({"figure": "book", "variant": args.variant, "device": str(tts.device),
           "t3_dtype": str(tts.dtype).replace("torch.", ""),
           "preset": args.preset, "chunks": done, "chars": sum(map(len, texts[:done])), "batch_size": batch,
-          "chunks_per_call": args.chunks_per_call, "per_chapter": args.per_chapter, "s3gen_rows": tts.s3gen_rows,
+          "chunks_per_call": args.chunks_per_call, "as_convert": args.as_convert, "s3gen_rows": tts.s3gen_rows,
           "audio_s": round(audio, 1),
           "wall_s": round(wall, 1),
           "audio_s_per_wall_s": round(audio / wall, 2), "peak_gib_per_call": peaks,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +38,10 @@ __all__ = [
     "prepare_job",
     "run_all",
     "stitch_chapter",
+    "call_size",
+    "chapter_groups",
+    "even_calls",
+    "synthesize_chapters",
     "synthesize_chunks",
 ]
 
@@ -165,13 +169,24 @@ def synthesize_chunks(store: Store, job_id: str, chapter: int, positions: Sequen
     ``TransientError`` (e.g. device out of memory) propagates so the task is retried as a whole.
     ``batch_size`` None: as many chunks per engine call as the loaded model takes best (its ``call_size``, else its
     ``batch_size``, e.g. chosen from a GPU's free memory; the job's task size for a model that says neither)."""
+    return synthesize_chapters(store, job_id, {chapter: positions}, engine, batch_size, on_batch, qa_queue=qa_queue)
+
+
+def synthesize_chapters(store: Store, job_id: str, spans: Mapping[int, Sequence[int]], engine: SpeechEngine,
+                        batch_size: int | None, on_batch: Callable[[int, float], None] | None = None, *,
+                        qa_queue: bool = False) -> SynthesisResult:
+    """``synthesize_chunks`` over several chapters (chapter -> positions, in book order): an engine call may
+    span a chapter's end, so a model that refills its slots (continuous batching) keeps them full across it
+    instead of draining at every chapter. With ``qa_queue``, one chapter only (``to_check`` holds positions).
+    A batch's chunks are split evenly into calls of at most ``batch_size``, so no call is a small remainder."""
+    if qa_queue and len(spans) > 1:
+        raise ValueError("synthesize_chapters: a QA queue takes the chunks of one chapter")
     if _cancelled(store, job_id):
         return SynthesisResult(0, 0, 0, 0.0)
     spec, record = store.spec(job_id), store.state(job_id)
     book = load_plan(store, job_id)
     manifest = store.manifest(job_id)
-    ch = book.chapters[chapter]
-    entries = [manifest.chunk(chapter, p) for p in positions]
+    entries = [manifest.chunk(chapter, p) for chapter, positions in spans.items() for p in positions]
     qa = ChunkQA.for_job(store, job_id, spec, book, manifest)
     # a bad cache entry is discarded and made again
     cached = [e for e in entries if store.chunk_ok(e.cache)]
@@ -199,24 +214,22 @@ def synthesize_chunks(store: Store, job_id: str, chapter: int, positions: Sequen
     except TransientError:
         raise
     except Exception as exc:  # noqa: BLE001 - no model, no voice: these chunks fail, the job reports it
-        log.error("job %s: chapter %d: cannot synthesize: %s", job_id, chapter, exc)
+        log.error("job %s: chapters %s: cannot synthesize: %s", job_id, ", ".join(map(str, spans)), exc)
         msg = f"{type(exc).__name__}: {exc}"[:300]
         _record(store, job_id, {e.id: {"state": ChunkState.FAILED, "error": msg} for e, _ in units})
         return SynthesisResult(0, skipped, len(units), 0.0, tuple(to_check))
     made = failed = 0
     audio_total = 0.0
-    batch_size = batch_size or int(getattr(speech, "call_size", getattr(speech, "batch_size", spec.chunks_per_task)))
+    batch_size = batch_size or call_size(speech, spec)
 
     def takes(texts: list[str], seeds: list[int]) -> list:   # first takes and the re-takes of repairs
         return takes_of(speech, texts, voice, spec.sampling, seeds)
 
-    batches = [[e for e, first in units if first == kind][i: i + batch_size]
-               for kind in (True, False) for i in range(0, sum(first == kind for _, first in units), batch_size)]
+    batches = [b for kind in (True, False) for b in even_calls([e for e, first in units if first == kind], batch_size)]
     for batch in batches:
         unchecked = qa_queue and batch[0] in fresh
         store.update_manifest(job_id, lambda m, ids=[e.id for e in batch]: m.with_attempt(ids))
-        where = f"{record.title or job_id}: chapter {chapter} ({ch.title}), chunks {batch[0].position}-" \
-                f"{batch[-1].position}"
+        where = _where(record.title or job_id, book, batch)
         try:   # QA: every take checked against its text, failed ones repaired (pipeline.qa_stage)
             firsts = qa.first_takes(batch, takes, from_cache)
             kept = [(t.audio, None) for t in firsts] if unchecked else \
@@ -251,6 +264,49 @@ def synthesize_chunks(store: Store, job_id: str, chapter: int, positions: Sequen
         if on_batch is not None:
             on_batch(len(batch), sum(u["duration"] for u in updates.values()))
     return SynthesisResult(made, skipped, failed, audio_total, tuple(to_check))
+
+
+def call_size(speech: Speech, spec: JobSpec) -> int:
+    """Chunks per engine call when the caller leaves it to the model: its ``call_size``, else its ``batch_size``,
+    else the job's task size."""
+    return int(getattr(speech, "call_size", getattr(speech, "batch_size", spec.chunks_per_task)))
+
+
+def even_calls(items: list, size: int) -> list[list]:
+    """``items`` in order, in the fewest calls of at most ``size``, as even as they come (1,100 by 1,024: two
+    calls of 550, not 1,024 and a 76-chunk tail that would leave most of a batch idle)."""
+    if not items:
+        return []
+    n = -(-len(items) // size)
+    cuts = [len(items) * i // n for i in range(n + 1)]
+    return [items[a:b] for a, b in zip(cuts, cuts[1:], strict=False)]
+
+
+def chapter_groups(todo: Mapping[int, int], size: int) -> list[list[int]]:
+    """Consecutive chapters (chapter -> chunks to make, in book order) gathered as long as they fit in ``size``
+    chunks (a longer chapter alone); a last group of under half that joins the one before (a book's last short
+    chapters would otherwise run alone in a mostly idle batch)."""
+    groups: list[list[int]] = []
+    count = 0
+    for chapter, n in todo.items():
+        if not groups or count + n > size:
+            groups.append([])
+            count = 0
+        groups[-1].append(chapter)
+        count += n
+    if len(groups) > 1 and count < size / 2:
+        groups[-2].extend(groups.pop())
+    return groups
+
+
+def _where(title: str, book, batch) -> str:
+    """Book, chapter(s) and chunks of a batch, for logs and errors."""
+    first, last = batch[0], batch[-1]
+    head = f"{title}: chapter {first.chapter} ({book.chapters[first.chapter].title})"
+    if first.chapter == last.chapter:
+        return f"{head}, chunks {first.position}-{last.position}"
+    return f"{head} chunk {first.position} to chapter {last.chapter} ({book.chapters[last.chapter].title}) " \
+           f"chunk {last.position}"
 
 
 def _record(store: Store, job_id: str, updates: dict[str, dict]) -> None:
@@ -383,23 +439,45 @@ def run_all(store: Store, job_id: str, engine: SpeechEngine, batch_size: int | N
             on_plan: Callable[[Manifest], None] | None = None) -> Path | None:
     """The whole pipeline in this process, chapter by chapter.
 
-    ``batch_size`` chunks go to the engine per call, in the same work units as the distributed canvas; None: each
-    chapter's chunks in one ``synthesize_chunks`` call, in engine calls of the model's own batch (see there)
-    rather than in the job's task units, which are sized for any worker.
+    ``batch_size`` chunks go to the engine per call, in the same work units as the distributed canvas; None: the
+    model's own call size (``call_size``), over consecutive chapters gathered until they fill a call
+    (``chapter_groups``), so short chapters do not each end in a half-empty batch; each chapter is stitched as
+    soon as its group is made.
     """
     ensure_job_runnable(store, job_id)
     work = prepare_job(store, job_id, engine)
     if on_plan is not None:
         on_plan(store.manifest(job_id))
-    for chapter, units in work.items():
-        calls = [unit.positions for unit in units] if batch_size else [[p for u in units for p in u.positions]]
-        for call in calls:
-            synthesize_chunks(store, job_id, chapter, call, engine, batch_size, on_batch)
-        result = stitch_chapter(store, job_id, chapter)
-        if result.state == StitchOutcome.WAITING:   # cached audio found bad at stitching: made again, once
-            todo = [c.position for c in store.manifest(job_id).chapter_chunks(chapter) if c.state in _TO_MAKE]
-            synthesize_chunks(store, job_id, chapter, todo, engine, batch_size, on_batch)
+    todo = {c: sum(len(u.positions) for u in units) for c, units in work.items()}
+    if batch_size or not any(todo.values()):   # (nothing to make: the model is not even loaded)
+        groups = [[chapter] for chapter in work]
+    else:
+        groups = chapter_groups(todo, _engine_call_size(store, job_id, engine))
+    for group in groups:
+        if batch_size:
+            for unit in work[group[0]]:
+                synthesize_chunks(store, job_id, group[0], unit.positions, engine, batch_size, on_batch)
+        else:
+            synthesize_chapters(store, job_id, {c: [p for u in work[c] for p in u.positions] for c in group},
+                                engine, None, on_batch)
+        for chapter in group:
             result = stitch_chapter(store, job_id, chapter)
-        if result.state == StitchOutcome.WAITING:
-            raise PipelineError(f"job {job_id}: chapter {chapter} still has chunks without audio")
+            if result.state == StitchOutcome.WAITING:   # cached audio found bad at stitching: made again, once
+                todo = [c.position for c in store.manifest(job_id).chapter_chunks(chapter) if c.state in _TO_MAKE]
+                synthesize_chunks(store, job_id, chapter, todo, engine, batch_size, on_batch)
+                result = stitch_chapter(store, job_id, chapter)
+            if result.state == StitchOutcome.WAITING:
+                raise PipelineError(f"job {job_id}: chapter {chapter} still has chunks without audio")
     return assemble_book(store, job_id)
+
+
+def _engine_call_size(store: Store, job_id: str, engine: SpeechEngine) -> int:
+    """The loaded model's call size; a model that does not load: the job's task size (``synthesize_chapters``
+    then records why each chunk failed)."""
+    spec = store.spec(job_id)
+    try:
+        return call_size(engine.speech(spec.model, spec.revision), spec)
+    except TransientError:
+        raise
+    except Exception:  # noqa: BLE001 - reported per chunk by the synthesis that follows
+        return spec.chunks_per_task

@@ -35,8 +35,10 @@ ESPEAK_MODEL = "espeak"   # the model name of jobs made with --engine espeak (en
 
 
 # texts per engine call, in batches: T3 gives a finished text's slot the call's next text, so a call of several
-# batches keeps the slots full where a call of one batch runs on with its longest text alone
-CALL_BATCHES = 4
+# batches keeps the slots full where a call of one batch runs on with its longest text alone. Measured on a book
+# (bench/results, stop 21): Turbo 367x real time in calls of 1 batch, 455x in 4, 459x in 8; the original model
+# 123x in 2, 135x in 8 (embedded mode gathers whole chapters into a call, so a call must hold several)
+CALL_BATCHES = 8
 
 
 class TTSSpeech:

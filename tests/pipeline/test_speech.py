@@ -76,8 +76,9 @@ def test_a_plugged_in_backend_makes_the_book(tmp_path):
 
 
 def test_embedded_mode_fills_the_models_batch_rather_than_task_units(tmp_path):
-    """batch_size=None: each chapter's chunks go to the model in calls of its own batch (a GPU's, from its free
-    memory), not in the 2-chunk task units the job was cut into for workers."""
+    """batch_size=None: the chunks go to the model in even calls of its own batch (a GPU's, from its free memory),
+    not in the 2-chunk task units the job was cut into for workers, and a call runs on across a chapter's end
+    (a short last chapter joins the one before rather than running alone)."""
     book = tmp_path / "book.txt"
     sentences = " ".join(f"Sentence number {i} of the chapter is here." for i in range(40))
     book.write_text(f"CHAPTER I.\n\n{sentences}\n\nCHAPTER II.\n\nThe end of it.\n")
@@ -87,17 +88,21 @@ def test_embedded_mode_fills_the_models_batch_rather_than_task_units(tmp_path):
     engine = ToneEngine()
     engine.speech_.batch_size = 7
     assert steps.run_all(store, job_id, engine, batch_size=None) is not None
+    manifest = store.manifest(job_id)
+    sizes = [len(texts) for texts, _, _ in engine.speech_.calls]
+    assert len(manifest.chapter_chunks(0)) > 14 and len(manifest.chapters) == 2
+    assert sum(sizes) == len(manifest.chunks) and max(sizes) == 7 and max(sizes) - min(sizes) <= 1
+    assert len(sizes) == -(-len(manifest.chunks) // 7)
+    last = engine.speech_.calls[-1][0]
+    assert "Sentence number thirty-nine of the chapter is here." in last and last[-2:] == ["Chapter two.",
+                                                                                          "The end of it."]
+    assert store.state(job_id).state == "done" and all(c.state == "done" for c in manifest.chapters)
     refilling = ToneEngine()     # a model that refills its slots takes calls of several batches
     refilling.speech_.batch_size, refilling.speech_.call_size = 3, 7
     other = submit_job(store, book, JobOptions(model="tone", chunks_per_task=2, qa={"repair": False, "asr": False},
                                                prepare={"max_chars": 60}, seed=5))
     assert steps.run_all(store, other, refilling, batch_size=None) is not None
-    assert [len(texts) for texts, _, _ in refilling.speech_.calls][:2] == [7, 7]
-    first = store.manifest(job_id).chapters[0]
-    sizes = [len(texts) for texts, _, _ in engine.speech_.calls]
-    n = len(store.manifest(job_id).chapter_chunks(first.index))
-    assert n > 14 and sizes[: n // 7] == [7] * (n // 7)
-    assert sum(sizes) == len(store.manifest(job_id).chunks)
+    assert [len(texts) for texts, _, _ in refilling.speech_.calls] == sizes
     # the same book again: every chunk is in the cache, so the model is never loaded for synthesis
     again = submit_job(store, book, JobOptions(model="tone", chunks_per_task=2, qa={"repair": False, "asr": False},
                                                prepare={"max_chars": 60}))

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pipeline import steps
 from pipeline.files import read_wav
 from pipeline.states import ChapterState, ChunkState, JobState
 from pipeline.stitch import prepare_piece, probe, read_pcm
@@ -188,3 +189,20 @@ def test_prepare_loads_only_the_voice_networks(tiny_checkpoint, tiny_env, data_d
     manifest = store.manifest(job_id)
     assert store.voice_path(manifest.voice_key).is_file()
     assert manifest.model_id == engine.speech(settings.model, settings.revision).model_id
+
+
+def test_even_calls_keep_order_and_leave_no_small_tail():
+    items = list(range(1100))
+    calls = steps.even_calls(items, 1024)
+    assert [len(c) for c in calls] == [550, 550] and [x for c in calls for x in c] == items
+    assert [len(c) for c in steps.even_calls(list(range(20)), 8)] == [6, 7, 7]
+    assert [len(c) for c in steps.even_calls(list(range(16)), 8)] == [8, 8]
+    assert steps.even_calls([], 8) == []
+
+
+def test_chapter_groups_gather_whole_chapters_that_fit_a_call():
+    # 300 + 250 fit in 1,024, 500 does not join them; a 1,200-chunk chapter stands alone; the 3-chunk last
+    # chapter joins the group before rather than running alone
+    assert steps.chapter_groups({0: 300, 1: 250, 2: 500, 3: 10, 4: 1200, 5: 3}, 1024) == [[0, 1], [2, 3], [4, 5]]
+    assert steps.chapter_groups({0: 5, 1: 5, 2: 5}, 8) == [[0], [1], [2]]
+    assert steps.chapter_groups({0: 3}, 8) == [[0]] and steps.chapter_groups({}, 8) == []
