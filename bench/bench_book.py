@@ -121,6 +121,7 @@ def main() -> None:
         return
     if args.limit:
         texts = texts[: args.limit]
+    calls = calls_of(chapters, args.chunks_per_call, args.as_convert, args.limit)   # (before the model loads)
 
     import logging
 
@@ -185,7 +186,7 @@ def main() -> None:
 
     # warm-up (allocator, cuBLAS, the graph's first capture, HiFT's fused Snakes) on a few chunks, then time to
     # first audio
-    tts.synthesize_takes(texts[:8], voice, params, list(range(8)), batch_size=batch)
+    tts.synthesize_takes(texts[:8], voice, params, list(range(len(texts[:8]))), batch_size=batch)
     first = max(texts, key=len)
     sync()
     t = time.perf_counter()
@@ -200,7 +201,7 @@ def main() -> None:
     busy = GpuBusy(tts.device) if cuda else None
     phases.update(t3_s=0.0, s3gen_s=0.0, t3_admit_s=0.0)
     t0 = time.perf_counter()
-    for group in calls_of(chapters, args.chunks_per_call, args.as_convert, args.limit):
+    for group in calls:
         if cuda:
             torch.cuda.reset_peak_memory_stats()
         takes = tts.synthesize_takes(group, voice, params, list(range(done, done + len(group))), batch_size=batch)
