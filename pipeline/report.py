@@ -10,9 +10,11 @@ next to the M4B in the job folder: ``qa-report.json``, ``qa-report.md`` and ``qa
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.loudness import measure_loudness
+from pipeline.loudness import Loudness, measure_loudness
 from pipeline.names import book_file_name
 from pipeline.qa_stage import Verdict, job_qa_settings
 from pipeline.stitch import ChapterMaster
@@ -20,11 +22,30 @@ from pipeline.store import Store
 from qa.repair import ChunkState as QAState
 from qa.report import BookFile, BookReport, ChapterRecord, ChunkRecord, ReportFiles, write_report
 
-__all__ = ["REPORT_STEM", "book_report", "report_path", "write_book_report"]
+__all__ = ["REPORT_STEM", "Delivered", "book_report", "measure_chapters", "report_path", "write_book_report"]
 
 log = logging.getLogger(__name__)
 
 REPORT_STEM = "qa-report"
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """Figures of the delivered files measured already (by the assembly, beside the M4B's encoding), so the
+    report does not decode them again: chapter index -> its record, and the M4B's loudness after encoding."""
+
+    chapters: Mapping[int, ChapterRecord] = field(default_factory=dict)
+    m4b: Loudness | None = None
+
+
+def measure_chapters(store: Store, job_id: str) -> dict[int, ChapterRecord]:
+    """ACX figures of each delivered chapter file (decoded as the listener gets it), by chapter index."""
+    from pipeline.steps import load_plan
+
+    book = load_plan(store, job_id)
+    folder = store.job_dir(job_id)
+    return {ch.index: ChapterRecord.measure(ch.index, book.chapters[ch.index].title, folder / ch.file)
+            for ch in store.manifest(job_id).chapters if ch.file and (folder / ch.file).is_file()}
 
 
 def report_path(store: Store, job_id: str) -> Path:
@@ -32,9 +53,9 @@ def report_path(store: Store, job_id: str) -> Path:
     return store.job_dir(job_id) / f"{REPORT_STEM}.md"
 
 
-def book_report(store: Store, job_id: str, *, measure: bool = True) -> BookReport:
+def book_report(store: Store, job_id: str, *, measure: bool = True, delivered: Delivered = Delivered()) -> BookReport:
     """The report of a job whose chapters are stitched; ``measure``: ACX figures of the chapter files, loudness
-    and true peak of the M4B (both as delivered, after encoding)."""
+    and true peak of the M4B (both as delivered, after encoding), except those ``delivered`` has."""
     from pipeline.steps import load_plan
 
     book = load_plan(store, job_id)
@@ -62,7 +83,9 @@ def book_report(store: Store, job_id: str, *, measure: bool = True) -> BookRepor
         title = book.chapters[ch.index].title
         duration = master.duration if master is not None else (ch.duration or 0.0)
         file = folder / ch.file if ch.file else None
-        if measure and file is not None and file.is_file():
+        if measure and ch.index in delivered.chapters:
+            chapters.append(delivered.chapters[ch.index])
+        elif measure and file is not None and file.is_file():
             chapters.append(ChapterRecord.measure(ch.index, title, file))
         else:
             chapters.append(ChapterRecord(ch.index, title, Path(ch.file).name if ch.file else "", duration))
@@ -72,14 +95,16 @@ def book_report(store: Store, job_id: str, *, measure: bool = True) -> BookRepor
     m4b = folder / book_file_name(book.title)
     book_file = None
     if measure and m4b.is_file():
-        lufs, peak = measure_loudness(m4b)
+        lufs, peak = delivered.m4b or measure_loudness(m4b)
         book_file = BookFile(m4b.name, lufs, peak, spec.stitching.true_peak_db)
     return BookReport(book.title, book.author, tuple(chunks), tuple(chapters),
                       ", ".join(sorted(asr_models)) or None, settings.to_dict(), book_file)
 
 
-def write_book_report(store: Store, job_id: str, *, plots: bool = True) -> ReportFiles:
+def write_book_report(store: Store, job_id: str, *, plots: bool = True,
+                      delivered: Delivered = Delivered()) -> ReportFiles:
     """Build and write the job's report into its folder."""
-    files = write_report(book_report(store, job_id), store.job_dir(job_id), REPORT_STEM, plots=plots)
+    files = write_report(book_report(store, job_id, delivered=delivered), store.job_dir(job_id), REPORT_STEM,
+                         plots=plots)
     log.info("QA report: %s", files.summary)
     return files

@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,12 +23,13 @@ from pipeline.files import atomic_copy, atomic_write, is_disk_full, replacing, w
 from pipeline.manifest import Manifest, WorkUnit
 from pipeline.names import book_file_name, chapter_file_name, inside
 from pipeline.qa_stage import UNCHECKED_FIELDS, ChunkQA, chapter_summary, takes_of
+from pipeline.report import Delivered, measure_chapters, write_book_report
 from pipeline.space import check_space
 from pipeline.spec import JobSpec
 from pipeline.speech import Purpose, Speech, SpeechEngine
 from pipeline.states import ChapterState, ChunkState, JobState, StitchOutcome
 from pipeline.stitch import VERSION as STITCH_VERSION
-from pipeline.stitch import ChapterMaster, Stitching, encode_chapter, stitch_master, write_m4b
+from pipeline.stitch import ChapterMaster, Stitching, encode_chapter, encode_m4b, stitch_master
 from pipeline.store import Store, now_iso
 
 __all__ = [
@@ -408,21 +410,34 @@ def assemble_book(store: Store, job_id: str) -> Path | None:
     folder = store.job_dir(job_id)
     cover = folder / record.cover if record.cover else None
     out = inside(folder, book_file_name(book.title))
-    write_m4b(masters, [ch.title for ch in book.chapters], out, title=book.title, author=book.author,
-              language=book.language, cover=cover, bitrate=st.bitrate, true_peak_db=st.true_peak_db)
-    _qa_report(store, job_id)
+    # the report's figures of the chapter files are measured while ffmpeg encodes the M4B (a core each)
+    with ThreadPoolExecutor(1, thread_name_prefix="m4b") as pool:
+        encoding = pool.submit(encode_m4b, masters, [ch.title for ch in book.chapters], out, title=book.title,
+                               author=book.author, language=book.language, cover=cover, bitrate=st.bitrate,
+                               true_peak_db=st.true_peak_db)
+        chapters = _measured_chapters(store, job_id)
+        out, loudness = encoding.result()
+    _qa_report(store, job_id, Delivered(chapters, loudness))
     store.update_state(job_id, state=JobState.DONE, error=None, output=str(out), finished=now_iso())
     log.info("%s: %s written (%d chapters, %.1f min)", book.title, out, len(masters),
              sum(m.duration for m in masters) / 60)
     return out
 
 
-def _qa_report(store: Store, job_id: str) -> None:
-    """The QA report next to the M4B; a report that cannot be written is logged, the book is still delivered."""
-    from pipeline.report import write_book_report
-
+def _measured_chapters(store: Store, job_id: str) -> dict:
+    """The report's chapter figures; none where they cannot be measured (the report then says why)."""
     try:
-        write_book_report(store, job_id)
+        return measure_chapters(store, job_id)
+    except Exception as exc:  # noqa: BLE001 - measured again (and the failure logged) by the report
+        if is_disk_full(exc):
+            raise
+        return {}
+
+
+def _qa_report(store: Store, job_id: str, delivered: Delivered) -> None:
+    """The QA report next to the M4B; a report that cannot be written is logged, the book is still delivered."""
+    try:
+        write_book_report(store, job_id, delivered=delivered)
     except Exception as exc:  # noqa: BLE001 - the audiobook is made; `tomecast report` says it is missing
         if is_disk_full(exc):
             raise
@@ -441,8 +456,9 @@ def run_all(store: Store, job_id: str, engine: SpeechEngine, batch_size: int | N
 
     ``batch_size`` chunks go to the engine per call, in the same work units as the distributed canvas; None: the
     model's own call size (``call_size``), over consecutive chapters gathered until they fill a call
-    (``chapter_groups``), so short chapters do not each end in a half-empty batch; each chapter is stitched as
-    soon as its group is made.
+    (``chapter_groups``), so short chapters do not each end in a half-empty batch. A group's chapters are
+    stitched and encoded on a thread of their own while the engine makes the next group (CPU and ffmpeg work
+    beside the accelerator's); a chapter whose cached audio proves bad there is made again afterwards, once.
     """
     ensure_job_runnable(store, job_id)
     work = prepare_job(store, job_id, engine)
@@ -453,20 +469,30 @@ def run_all(store: Store, job_id: str, engine: SpeechEngine, batch_size: int | N
         groups = [[chapter] for chapter in work]
     else:
         groups = chapter_groups(todo, _engine_call_size(store, job_id, engine))
-    for group in groups:
-        if batch_size:
-            for unit in work[group[0]]:
-                synthesize_chunks(store, job_id, group[0], unit.positions, engine, batch_size, on_batch)
-        else:
-            synthesize_chapters(store, job_id, {c: [p for u in work[c] for p in u.positions] for c in group},
-                                engine, None, on_batch)
-        for chapter in group:
-            result = stitch_chapter(store, job_id, chapter)
-            if result.state == StitchOutcome.WAITING:   # cached audio found bad at stitching: made again, once
-                todo = [c.position for c in store.manifest(job_id).chapter_chunks(chapter) if c.state in _TO_MAKE]
-                synthesize_chunks(store, job_id, chapter, todo, engine, batch_size, on_batch)
-                result = stitch_chapter(store, job_id, chapter)
-            if result.state == StitchOutcome.WAITING:
+    stitches: list[Future] = []
+    with ThreadPoolExecutor(1, thread_name_prefix="stitch") as stitcher:
+        try:
+            for group in groups:
+                if batch_size:
+                    for unit in work[group[0]]:
+                        synthesize_chunks(store, job_id, group[0], unit.positions, engine, batch_size, on_batch)
+                else:
+                    synthesize_chapters(store, job_id, {c: [p for u in work[c] for p in u.positions] for c in group},
+                                        engine, None, on_batch)
+                for f in stitches:   # a stitch that failed stops the book now, not hours later
+                    if f.done():
+                        f.result()
+                stitches += [stitcher.submit(stitch_chapter, store, job_id, chapter) for chapter in group]
+            results = [f.result() for f in stitches]
+        finally:
+            for f in stitches:
+                f.cancel()
+    for result in results:
+        if result.state == StitchOutcome.WAITING:   # cached audio found bad at stitching: made again, once
+            chapter = result.chapter
+            todo_again = [c.position for c in store.manifest(job_id).chapter_chunks(chapter) if c.state in _TO_MAKE]
+            synthesize_chunks(store, job_id, chapter, todo_again, engine, batch_size, on_batch)
+            if stitch_chapter(store, job_id, chapter).state == StitchOutcome.WAITING:
                 raise PipelineError(f"job {job_id}: chapter {chapter} still has chunks without audio")
     return assemble_book(store, job_id)
 

@@ -53,6 +53,7 @@ __all__ = [
     "Loudness",
     "Stitching",
     "encode_chapter",
+    "encode_m4b",
     "measure_loudness",
     "prepare_piece",
     "probe",
@@ -434,6 +435,14 @@ def write_m4b(masters: Sequence[ChapterMaster], titles: Sequence[str], out: Path
     """One AAC M4B from chapter masters with a chapter marker at each start, book tags and cover art (any image
     format: converted to JPEG, or left out with a warning). With ``true_peak_db``, the M4B is measured and kept
     at or under that ceiling."""
+    return encode_m4b(masters, titles, out, title=title, author=author, language=language, cover=cover,
+                      bitrate=bitrate, true_peak_db=true_peak_db)[0]
+
+
+def encode_m4b(masters: Sequence[ChapterMaster], titles: Sequence[str], out: Path, *, title: str, author: str,
+               language: str, cover: Path | None = None, bitrate: str = "64k",
+               true_peak_db: float | None = None) -> tuple[Path, Loudness | None]:
+    """``write_m4b``, with the M4B's loudness as measured after encoding (None without ``true_peak_db``)."""
     if len(masters) != len(titles) or not masters:
         raise StitchError(f"{len(masters)} chapter files for {len(titles)} titles")
     out = Path(out)
@@ -469,7 +478,7 @@ def write_m4b(masters: Sequence[ChapterMaster], titles: Sequence[str], out: Path
             measured = _encode_checked(cmd, codec, tmp_out, true_peak_db, f"write {out.name}")
     if measured is not None:
         log.info("%s: %s LUFS, %s dBTP", out.name, measured.lufs, measured.true_peak)
-    return out
+    return out, measured
 
 
 def probe(path: Path) -> dict:

@@ -4,6 +4,7 @@ generator, no torch), and receives the job's ``SynthesisParams`` and per-chunk s
 from __future__ import annotations
 
 import dataclasses
+import logging
 
 import numpy as np
 
@@ -109,3 +110,32 @@ def test_embedded_mode_fills_the_models_batch_rather_than_task_units(tmp_path):
     cached = ToneEngine()
     assert steps.run_all(store, again, cached, batch_size=None) is not None
     assert Purpose.SYNTHESIS not in cached.purposes and not cached.speech_.calls
+
+
+def test_embedded_mode_stitches_beside_synthesis_and_remakes_audio_found_bad_there(tmp_path, caplog):
+    """Chapters are stitched on a thread of their own (the engine goes on with the next chapters meanwhile); a
+    cached chunk whose bytes changed (same size, so only the stitch's full check sees it) is made again once,
+    after the other chapters, and the book is still delivered."""
+    book = tmp_path / "book.txt"
+    book.write_text("CHAPTER I.\n\nHello there. A second sentence.\n\nCHAPTER II.\n\nThe end of it.\n")
+    store = Store(tmp_path / "data")
+    options = JobOptions(model="tone", qa={"repair": False, "asr": False}, prepare={"max_chars": 60})
+    first = submit_job(store, book, options)
+    engine = ToneEngine()
+    engine.speech_.batch_size = 1      # a group per chapter
+    with caplog.at_level(logging.INFO, logger="pipeline.steps"):
+        assert steps.run_all(store, first, engine, batch_size=None) is not None
+    stitched = [r for r in caplog.records if "stitched," in r.getMessage()]
+    assert len(stitched) == 2 and all(r.threadName.startswith("stitch") for r in stitched)
+    entry = store.manifest(first).chapter_chunks(0)[1]
+    path = store.chunk_path(entry.cache)
+    raw = bytearray(path.read_bytes())
+    raw[-2:] = bytes([raw[-2] ^ 0xFF, raw[-1] ^ 0xFF])
+    path.write_bytes(bytes(raw))
+    again = submit_job(store, book, options)
+    remaker = ToneEngine()
+    out = steps.run_all(store, again, remaker, batch_size=None)
+    assert out is not None and store.state(again).state == "done"
+    speech = steps.load_plan(store, again).chapters[0].chunks[entry.position].speech
+    assert [texts for texts, _, _ in remaker.speech_.calls] == [[speech]]     # that chunk alone, once
+    assert store.chunk_ok(entry.cache) and len(probe(out)["chapters"]) == 2
