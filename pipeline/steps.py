@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -457,8 +458,9 @@ def run_all(store: Store, job_id: str, engine: SpeechEngine, batch_size: int | N
     ``batch_size`` chunks go to the engine per call, in the same work units as the distributed canvas; None: the
     model's own call size (``call_size``), over consecutive chapters gathered until they fill a call
     (``chapter_groups``), so short chapters do not each end in a half-empty batch. A group's chapters are
-    stitched and encoded on a thread of their own while the engine makes the next group (CPU and ffmpeg work
-    beside the accelerator's); a chapter whose cached audio proves bad there is made again afterwards, once.
+    stitched and encoded on threads of their own (``_stitch_threads``) while the engine makes the next group (CPU
+    and ffmpeg work beside the accelerator's); a chapter whose cached audio proves bad there is made again
+    afterwards, once.
     """
     ensure_job_runnable(store, job_id)
     work = prepare_job(store, job_id, engine)
@@ -470,7 +472,7 @@ def run_all(store: Store, job_id: str, engine: SpeechEngine, batch_size: int | N
     else:
         groups = chapter_groups(todo, _engine_call_size(store, job_id, engine))
     stitches: list[Future] = []
-    with ThreadPoolExecutor(1, thread_name_prefix="stitch") as stitcher:
+    with ThreadPoolExecutor(_stitch_threads(), thread_name_prefix="stitch") as stitcher:
         try:
             for group in groups:
                 if batch_size:
@@ -495,6 +497,12 @@ def run_all(store: Store, job_id: str, engine: SpeechEngine, batch_size: int | N
             if stitch_chapter(store, job_id, chapter).state == StitchOutcome.WAITING:
                 raise PipelineError(f"job {job_id}: chapter {chapter} still has chunks without audio")
     return assemble_book(store, job_id)
+
+
+def _stitch_threads() -> int:
+    """Chapters stitched at once beside the engine: half the cores, up to 4 (each runs an ffmpeg encoder and a
+    streaming loudness pass; the engine's own host work keeps the other half)."""
+    return max(1, min(4, (os.cpu_count() or 2) // 2))
 
 
 def _engine_call_size(store: Store, job_id: str, engine: SpeechEngine) -> int:
