@@ -12,7 +12,8 @@ speech model comes in through the ``pipeline.speech.SpeechEngine`` protocol.
     files.py     atomic writes (the one temp-then-rename), WAV input/output
     keys.py      chunk seeds and content addresses
     jobs.py      submit, status, cancel, retry, list
-    steps.py     prepare_job -> synthesize_chunks -> stitch_chapter -> assemble_book; run_all
+    steps.py     prepare_job -> synthesize_chunks -> stitch_chapter -> assemble_book; run_all (embedded:
+                 chapters gathered into engine calls, stitched beside the engine)
     stitch.py    Stitching settings, chapter masters (streamed, two passes, limiter), chapter files, the M4B
     loudness.py  loudness and true-peak measurement, the limiter
     covers.py    any cover image as JPEG/PNG for the M4B
