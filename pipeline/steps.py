@@ -452,15 +452,16 @@ def ensure_job_runnable(store: Store, job_id: str) -> None:
 
 def run_all(store: Store, job_id: str, engine: SpeechEngine, batch_size: int | None,
             on_batch: Callable[[int, float], None] | None = None,
-            on_plan: Callable[[Manifest], None] | None = None) -> Path | None:
+            on_plan: Callable[[Manifest], None] | None = None, *,
+            stitch_threads: int | None = None) -> Path | None:
     """The whole pipeline in this process, chapter by chapter.
 
     ``batch_size`` chunks go to the engine per call, in the same work units as the distributed canvas; None: the
     model's own call size (``call_size``), over consecutive chapters gathered until they fill a call
     (``chapter_groups``), so short chapters do not each end in a half-empty batch. A group's chapters are
-    stitched and encoded on threads of their own (``_stitch_threads``) while the engine makes the next group (CPU
-    and ffmpeg work beside the accelerator's); a chapter whose cached audio proves bad there is made again
-    afterwards, once.
+    stitched and encoded on ``stitch_threads`` threads of their own (default: half the cores, up to 4) while the
+    engine makes the next group (CPU and ffmpeg work beside the accelerator's); a chapter whose cached audio
+    proves bad there is made again afterwards, once.
     """
     ensure_job_runnable(store, job_id)
     work = prepare_job(store, job_id, engine)
@@ -472,7 +473,7 @@ def run_all(store: Store, job_id: str, engine: SpeechEngine, batch_size: int | N
     else:
         groups = chapter_groups(todo, _engine_call_size(store, job_id, engine))
     stitches: list[Future] = []
-    with ThreadPoolExecutor(_stitch_threads(), thread_name_prefix="stitch") as stitcher:
+    with ThreadPoolExecutor(stitch_threads or _stitch_threads(), thread_name_prefix="stitch") as stitcher:
         try:
             for group in groups:
                 if batch_size:

@@ -139,3 +139,27 @@ def test_embedded_mode_stitches_beside_synthesis_and_remakes_audio_found_bad_the
     speech = steps.load_plan(store, again).chapters[0].chunks[entry.position].speech
     assert [texts for texts, _, _ in remaker.speech_.calls] == [[speech]]     # that chunk alone, once
     assert store.chunk_ok(entry.cache) and len(probe(out)["chapters"]) == 2
+
+
+def test_chapters_stitched_on_several_threads_make_the_whole_book(tmp_path, caplog):
+    """Four chapters stitched three at a time (as on a larger host) while the engine goes on: every chapter done
+    once, in its place in the M4B, the manifest whole (its updates are locked across threads)."""
+    body = " ".join(f"Sentence {w} of this part is here." for w in ("one", "two", "three", "four", "five", "six"))
+    chapters = "".join(f"CHAPTER {n}.\n\n{body}\n\n" for n in ("I", "II", "III", "IV"))
+    book = tmp_path / "book.txt"
+    book.write_text(chapters)
+    store = Store(tmp_path / "data")
+    job = submit_job(store, book, JobOptions(model="tone", qa={"repair": False, "asr": False}))
+    engine = ToneEngine()
+    engine.speech_.batch_size = 1      # a group per chapter
+    with caplog.at_level(logging.INFO, logger="pipeline.steps"):
+        out = steps.run_all(store, job, engine, batch_size=None, stitch_threads=3)
+    assert out is not None and store.state(job).state == "done"
+    manifest = store.manifest(job)
+    assert [c.state for c in manifest.chapters] == ["done"] * 4 and all(c.state == "done" for c in manifest.chunks)
+    stitched = [r for r in caplog.records if "stitched," in r.getMessage()]
+    assert len(stitched) == 4 and all(r.threadName.startswith("stitch") for r in stitched)
+    marks = probe(out)["chapters"]
+    assert [m["tags"]["title"] for m in marks] == [c.title for c in manifest.chapters]
+    assert [round(float(m["end_time"]) - float(m["start_time"]), 2) for m in marks] == \
+        [round(c.duration, 2) for c in manifest.chapters]
