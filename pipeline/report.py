@@ -10,7 +10,7 @@ next to the M4B in the job folder: ``qa-report.json``, ``qa-report.md`` and ``qa
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,14 +38,16 @@ class Delivered:
     m4b: Loudness | None = None
 
 
-def measure_chapters(store: Store, job_id: str) -> dict[int, ChapterRecord]:
-    """ACX figures of each delivered chapter file (decoded as the listener gets it), by chapter index."""
+def measure_chapters(store: Store, job_id: str, skip: Collection[int] = ()) -> dict[int, ChapterRecord]:
+    """ACX figures of each delivered chapter file (decoded as the listener gets it), by chapter index; none for
+    the chapters in ``skip``."""
     from pipeline.steps import load_plan
 
     book = load_plan(store, job_id)
     folder = store.job_dir(job_id)
     return {ch.index: ChapterRecord.measure(ch.index, book.chapters[ch.index].title, folder / ch.file)
-            for ch in store.manifest(job_id).chapters if ch.file and (folder / ch.file).is_file()}
+            for ch in store.manifest(job_id).chapters
+            if ch.index not in skip and ch.file and (folder / ch.file).is_file()}
 
 
 def report_path(store: Store, job_id: str) -> Path:
@@ -55,12 +57,13 @@ def report_path(store: Store, job_id: str) -> Path:
 
 def book_report(store: Store, job_id: str, *, measure: bool = True, delivered: Delivered = Delivered()) -> BookReport:
     """The report of a job whose chapters are stitched; ``measure``: ACX figures of the chapter files, loudness
-    and true peak of the M4B (both as delivered, after encoding), except those ``delivered`` has."""
+    and true peak of the M4B (both as delivered, after encoding), unless ``delivered`` has them."""
     from pipeline.steps import load_plan
 
     book = load_plan(store, job_id)
     manifest = store.manifest(job_id)
     folder = store.job_dir(job_id)
+    measured = {**measure_chapters(store, job_id, skip=delivered.chapters), **delivered.chapters} if measure else {}
     chunks, chapters, asr_models = [], [], set()
     book_start = 0.0
     for ch in manifest.chapters:
@@ -82,11 +85,8 @@ def book_report(store: Store, job_id: str, *, measure: bool = True, delivered: D
                 duration=e.duration or 0.0, chunk_id=e.id, reasons=reasons))
         title = book.chapters[ch.index].title
         duration = master.duration if master is not None else (ch.duration or 0.0)
-        file = folder / ch.file if ch.file else None
-        if measure and ch.index in delivered.chapters:
-            chapters.append(delivered.chapters[ch.index])
-        elif measure and file is not None and file.is_file():
-            chapters.append(ChapterRecord.measure(ch.index, title, file))
+        if ch.index in measured:
+            chapters.append(measured[ch.index])
         else:
             chapters.append(ChapterRecord(ch.index, title, Path(ch.file).name if ch.file else "", duration))
         book_start += duration
